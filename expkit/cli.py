@@ -1,0 +1,90 @@
+"""The standard command line of every experiment, and the error boundary around ``main``.
+
+Usage contract (issue #2, section 3)::
+
+    python experiments/NAME.py [--device SPEC | --gpu N] [--epoch E] [--batchsize B]
+        [--seed S] [--out DIR] [--dataset NAME] [--data-dir DIR] [--resume SNAPSHOT] [--quick]
+"""
+import argparse
+import inspect
+import os
+import shutil
+import sys
+
+from expkit.errors import UsageError
+
+_created_dirs = []  # output folders this process created; removed again if a run fails empty
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad option prints one line (no usage block) and exits with status 2."""
+
+    def error(self, message):
+        self.exit(2, '%s: error: %s (see --help)\n' % (self.prog, message))
+
+    def parse_args(self, args=None, namespace=None):
+        argv = list(sys.argv[1:] if args is None else args)
+        ns = super().parse_args(argv, namespace)
+        ns.argv = argv
+        ns.script = self.script
+        return ns
+
+
+def make_parser(description, *, epoch, batchsize, out, dataset='mnist',
+                snapshot_interval=None, datasets=('mnist', 'fashion-mnist', 'digits')):
+    """The parser with the standard options; scripts add their own with ``add_argument``.
+
+    ``epoch``/``batchsize``/``out`` are the script's defaults for the full run.
+    """
+    caller = inspect.stack()[1].filename
+    prog = os.path.basename(caller) if caller.endswith('.py') else None
+    parser = OneLineParser(prog=prog, description=(description or '').strip(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.script = os.path.relpath(caller) if prog else caller
+    add = parser.add_argument
+    dev = parser.add_mutually_exclusive_group()
+    dev.add_argument('--device', default='@numpy',
+                     help="chainer device spec: '@numpy' (default), '@cupy:0', ...")
+    dev.add_argument('--gpu', type=int, default=None, metavar='N',
+                     help='alias for --device @cupy:N (N < 0 means CPU)')
+    add('--epoch', type=int, default=epoch, help='training epochs (default %(default)s)')
+    add('--batchsize', type=int, default=batchsize, help='minibatch size (default %(default)s)')
+    add('--seed', type=int, default=0, help='random seed (default %(default)s)')
+    add('--out', default=out, help='output folder (default %(default)s)')
+    add('--dataset', default=dataset, choices=list(datasets),
+        help='training data (default %(default)s)')
+    add('--data-dir', default=None, metavar='DIR',
+        help='folder with the IDX files (default: $MNIST_DIR, the cache, a download, '
+             'then the offline mnist-5k fallback)')
+    add('--resume', default=None, metavar='SNAPSHOT', help='continue from a trainer snapshot')
+    add('--snapshot-interval', type=int, default=snapshot_interval or max(1, epoch // 4),
+        metavar='EPOCHS', help='snapshot every this many epochs (default %(default)s)')
+    add('--quick', action='store_true', help='tiny run (seconds) for smoke tests')
+    return parser
+
+
+def _one_line(exc):
+    return ' '.join(str(exc).split()) or type(exc).__name__
+
+
+def run_main(main, argv=None):
+    """Call ``main(argv)``; turn expected errors into one line on stderr and exit status 2."""
+    from datasets.errors import DataError
+    prog = os.path.basename(sys.argv[0])
+    try:
+        return main(argv)
+    except (UsageError, DataError) as exc:
+        _remove_empty_outputs()
+        sys.stderr.write('%s: error: %s\n' % (prog, _one_line(exc)))
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.stderr.write('%s: interrupted; resume with --resume OUT/snapshot_*.npz\n' % prog)
+        sys.exit(130)
+
+
+def _remove_empty_outputs():
+    """Nothing half-written: drop output folders this process created, if still empty."""
+    while _created_dirs:
+        path = _created_dirs.pop()
+        if os.path.isdir(path) and not os.listdir(path):
+            shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,81 @@
+"""Figure helpers shared by the experiments (matplotlib, Agg backend)."""
+import io
+
+import numpy as np
+import matplotlib.pyplot as plt
+
+import chainer
+
+
+def _to_cpu(x):
+    return chainer.backend.CpuDevice().send(x)
+
+
+def tile(images, nrow, image_shape=(28, 28), pad=1, pad_value=1.0):
+    """Arrange ``images`` (N, H*W) or (N, H, W) or (N, 1, H, W) into one (rows, cols) array."""
+    images = np.asarray(_to_cpu(images), dtype=np.float32).reshape((-1,) + tuple(image_shape))
+    n, h, w = images.shape
+    ncol = nrow
+    rows = int(np.ceil(n / float(ncol)))
+    canvas = np.full((rows * (h + pad) + pad, ncol * (w + pad) + pad), pad_value, np.float32)
+    for i, image in enumerate(images):
+        r, c = divmod(i, ncol)
+        canvas[pad + r * (h + pad):pad + r * (h + pad) + h,
+               pad + c * (w + pad):pad + c * (w + pad) + w] = image
+    return canvas
+
+
+def image_grid(images, nrow, image_shape=(28, 28), ax=None, title=None):
+    """Show images as a grid with ``nrow`` images per row; returns (fig, ax)."""
+    canvas = tile(images, nrow, image_shape)
+    if ax is None:
+        scale = canvas.shape[1] / 80.0
+        fig, ax = plt.subplots(figsize=(max(2.0, scale), max(2.0, scale * canvas.shape[0]
+                                                             / canvas.shape[1])))
+    else:
+        fig = ax.figure
+    ax.imshow(canvas, cmap='gray', vmin=0.0, vmax=1.0, interpolation='nearest')
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return fig, ax
+
+
+def save_image_grid(path, images, nrow, image_shape=(28, 28), title=None):
+    """Write a grid of images to ``path`` (PNG) and return the path."""
+    from expkit.experiment import atomic_write
+    fig, _ = image_grid(images, nrow, image_shape, title=title)
+    atomic_write(path, lambda f: fig.savefig(f, format='png', dpi=100, bbox_inches='tight'))
+    plt.close(fig)
+    return path
+
+
+def scatter_codes(ax, z, labels, title=None, n_classes=10, s=2, alpha=0.6):
+    """2-D codes coloured by label (tab10), with a legend; the AAE/VAE latent figures."""
+    z = np.asarray(_to_cpu(z))
+    labels = np.asarray(_to_cpu(labels))
+    cmap = plt.get_cmap('tab10' if n_classes <= 10 else 'tab20')
+    for k in range(n_classes):
+        sel = labels == k
+        ax.scatter(z[sel, 0], z[sel, 1], s=s, alpha=alpha, color=cmap(k % cmap.N), label=str(k))
+    ax.set_aspect('equal', adjustable='datalim')
+    ax.legend(markerscale=4, fontsize=7, loc='upper right', ncol=2, framealpha=0.7)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def save_gif(path, frames, duration_ms=300):
+    """Animated GIF from a list of 2-D float arrays in [0, 1] (e.g. ``tile`` outputs)."""
+    from PIL import Image
+    from expkit.experiment import atomic_write
+    images = [Image.fromarray((np.clip(f, 0, 1) * 255).astype(np.uint8)) for f in frames]
+
+    def write(f):
+        buf = io.BytesIO()
+        images[0].save(buf, format='GIF', save_all=True, append_images=images[1:],
+                       duration=duration_ms, loop=0)
+        f.write(buf.getvalue())
+    atomic_write(path, write)
+    return path
