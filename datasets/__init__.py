@@ -1,0 +1,55 @@
+"""Shared datasets: MNIST (with mirrors, cache and a loud offline fallback), Fashion-MNIST,
+scikit-learn digits, binarization, semi-supervised splits, AAE priors and GAN toy data.
+
+    from datasets import load, DataError
+    data = load('mnist', data_dir=None, download=True)   # or 'fashion-mnist', 'digits'
+    data.x_train, data.y_train, data.x_test, data.y_test  # float32 (N, D) in [0, 1]; int32
+    data.image_shape, data.info                           # info goes into results.json
+
+See docs/results/datasets.md for where each dataset comes from and the fallback protocols.
+"""
+from datasets.errors import DataError, DataWarning
+
+__all__ = ['load', 'Dataset', 'DataError', 'DataWarning', 'NAMES']
+
+NAMES = ('mnist', 'fashion-mnist', 'digits')
+
+
+class Dataset(object):
+    """Train/test arrays plus ``image_shape`` and the ``info`` dict recorded in results.json."""
+
+    def __init__(self, x_train, y_train, x_test, y_test, image_shape, info):
+        self.x_train, self.y_train = x_train, y_train
+        self.x_test, self.y_test = x_test, y_test
+        self.image_shape = tuple(image_shape)
+        self.info = info
+
+    @property
+    def name(self):
+        return self.info['name']
+
+    @property
+    def n_classes(self):
+        return int(max(self.y_train.max(), self.y_test.max())) + 1
+
+    def __repr__(self):
+        return '<Dataset {}: train {} test {} image {}>'.format(
+            self.name, self.x_train.shape, self.x_test.shape, self.image_shape)
+
+
+def load(name='mnist', data_dir=None, download=True, **kwargs):
+    """Load a dataset by name; any problem raises a one-line :class:`DataError`.
+
+    ``data_dir``: a folder holding the dataset's files (``--data-dir``).  ``download``: allow
+    network downloads (MNIST only).  Extra keyword arguments go to the dataset's loader.
+    """
+    if name == 'mnist':
+        from datasets.mnist import load_mnist
+        return load_mnist(data_dir=data_dir, download=download, **kwargs)
+    if name == 'fashion-mnist':
+        from datasets.other import load_fashion_mnist
+        return load_fashion_mnist(data_dir=data_dir, **kwargs)
+    if name == 'digits':
+        from datasets.other import load_digits
+        return load_digits(**kwargs)
+    raise DataError('unknown dataset {!r}; choose one of {}'.format(name, ', '.join(NAMES)))
