@@ -1,0 +1,141 @@
+"""Networks of the adversarial autoencoder (Makhzani et al., arXiv:1511.05644).
+
+Architecture, from the paper's appendix ("Experiment setup": MNIST likelihood and
+semi-supervised experiments) as transcribed by its reproducers:
+
+* encoder q(z|x), decoder p(x|z) and discriminator each have **two hidden layers of 1000
+  ReLU units**;
+* the encoder is **deterministic** (q(z|x) = delta(z - f(x))): every result in the paper
+  uses it (Sec. 2, "Deterministic"), its last layer is linear;
+* the decoder's last layer is a sigmoid on MNIST;
+* weights are initialised from N(0, 0.01^2).
+
+The discriminator ends in a **two-unit softmax** (real = prior sample, fake = code), the
+choice of the seed article's author (musyoku/adversarial-autoencoder, which switched from a
+single sigmoid unit that "did not work"); ``output='sigmoid'`` gives the single-unit form
+for comparison.  Optional Gaussian noise on its input (``noise_std``; the seed author uses
+0.3 and reports that it stabilises training where batch normalisation did not).  For the
+label-conditioned regulariser of Fig. 4 (Sec. 2.3) it also takes a one-hot vector with K+1
+slots, the last meaning "unlabelled" (see :func:`one_hot_with_unlabelled`).
+"""
+import chainer
+import chainer.functions as F
+import chainer.links as L
+from chainer import initializers
+from chainer.backend import get_array_module
+
+#: Appendix: "weights are initialized with a Gaussian distribution with std 0.01".
+WEIGHT_STD = 0.01
+
+
+def _linear(n_in, n_out, weight_std):
+    return L.Linear(n_in, n_out, initialW=initializers.Normal(weight_std))
+
+
+class MLP(chainer.Chain):
+    """Two ReLU hidden layers then a linear output: the paper's 1000-1000 building block."""
+
+    def __init__(self, n_in, n_out, n_hidden=1000, weight_std=WEIGHT_STD):
+        super().__init__()
+        with self.init_scope():
+            self.l1 = _linear(n_in, n_hidden, weight_std)
+            self.l2 = _linear(n_hidden, n_hidden, weight_std)
+            self.l3 = _linear(n_hidden, n_out, weight_std)
+
+    def forward(self, x):
+        h = F.relu(self.l1(x))
+        h = F.relu(self.l2(h))
+        return self.l3(h)
+
+
+class Encoder(chainer.Chain):
+    """Deterministic encoder z = f(x) (Sec. 2 "Deterministic"; used by every result).
+
+    With ``n_y > 0`` it has a second, categorical head q(y|x) (Sec. 5 semi-supervised,
+    Sec. 6 clustering, Fig. 8): ``forward`` then returns ``(y_logits, z)``; the softmax of
+    the logits is the categorical code y.
+    """
+
+    def __init__(self, n_z, n_in=784, n_hidden=1000, n_y=0, weight_std=WEIGHT_STD):
+        super().__init__()
+        self.n_z, self.n_y = n_z, n_y
+        with self.init_scope():
+            self.body = MLP(n_in, n_z + n_y, n_hidden, weight_std)
+
+    def forward(self, x):
+        h = self.body(x)
+        if self.n_y == 0:
+            return h                                   # z = f(x), linear last layer
+        return h[:, :self.n_y], h[:, self.n_y:]        # (logits of q(y|x), z)
+
+
+class Decoder(chainer.Chain):
+    """Decoder p(x|z) (or p(x|y,z) when ``n_cond > 0``, Fig. 6/7/8): sigmoid output."""
+
+    def __init__(self, n_z, n_out=784, n_hidden=1000, n_cond=0, weight_std=WEIGHT_STD):
+        super().__init__()
+        self.n_z, self.n_cond = n_z, n_cond
+        with self.init_scope():
+            self.body = MLP(n_z + n_cond, n_out, n_hidden, weight_std)
+
+    def logits(self, z, cond=None):
+        if self.n_cond:
+            if cond is None:
+                raise ValueError('this decoder needs its one-hot/categorical input y')
+            z = F.concat((cond, z), axis=1)            # decoder input [y, z]
+        return self.body(z)
+
+    def forward(self, z, cond=None):
+        return F.sigmoid(self.logits(z, cond))        # MNIST: sigmoid last layer
+
+
+class Discriminator(chainer.Chain):
+    """Discriminator D(z) (or D(z, one-hot) when ``n_cond > 0``), returning logits.
+
+    ``output='softmax'`` (default) returns 2 logits (column 1 = "real", i.e. a sample of
+    the prior); ``output='sigmoid'`` returns 1 logit (P(real) = sigmoid(logit)).
+    ``noise_std`` adds N(0, noise_std^2) to z in training mode only.
+    """
+
+    def __init__(self, n_z, n_hidden=1000, output='softmax', noise_std=0.0, n_cond=0,
+                 weight_std=WEIGHT_STD):
+        super().__init__()
+        if output not in ('softmax', 'sigmoid'):
+            raise ValueError('output must be softmax or sigmoid, got %r' % (output,))
+        self.output, self.noise_std, self.n_cond = output, noise_std, n_cond
+        with self.init_scope():
+            self.body = MLP(n_z + n_cond, 2 if output == 'softmax' else 1, n_hidden,
+                            weight_std)
+
+    def forward(self, z, cond=None):
+        if self.noise_std > 0 and chainer.config.train:
+            xp = get_array_module(z)
+            noise = xp.random.normal(0, self.noise_std, z.shape).astype(z.dtype)
+            z = z + noise                              # seed: GaussianNoise(std=0.3)
+        if self.n_cond:
+            if cond is None:
+                raise ValueError('this discriminator is label-conditioned: pass cond')
+            z = F.concat((z, cond), axis=1)            # Fig. 3: one-hot label -> D
+        return self.body(z)
+
+
+def one_hot_with_unlabelled(labels, n_classes, dtype='f'):
+    """One-hot vectors with ``n_classes + 1`` slots; label ``n_classes`` = "unlabelled".
+
+    Sec. 2.3 / Fig. 3: "the one-hot vector has an extra class for unlabeled examples".
+    Works on NumPy and CuPy label arrays.
+    """
+    xp = get_array_module(labels)
+    labels = xp.asarray(labels)
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) > n_classes):
+        raise ValueError('labels must lie in 0..%d (%d = unlabelled)' % (n_classes, n_classes))
+    return xp.eye(n_classes + 1, dtype=dtype)[labels]
+
+
+def one_hot(labels, n_classes, dtype='f'):
+    """Plain one-hot vectors (the decoder's label input, Fig. 6/7)."""
+    xp = get_array_module(labels)
+    labels = xp.asarray(labels)
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
+        raise ValueError('labels must lie in 0..%d' % (n_classes - 1))
+    return xp.eye(n_classes, dtype=dtype)[labels]

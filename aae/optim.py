@@ -1,0 +1,114 @@
+"""Optimisers and learning-rate schedule of the AAE.
+
+Two settings, chosen with ``kind``:
+
+``'sgd'`` (default): the paper's SGD with momentum, as transcribed by its reproducers from
+arXiv:1511.05644v2, Appendix (MNIST experiment setup):
+
+* reconstruction phase (encoder + decoder): lr 0.01, momentum 0.9;
+* regularization phase (discriminator, and the encoder as generator) and the
+  semi-supervised classification phase: lr 0.1, momentum 0.1;
+* every learning rate divided by 10 after epoch 50 and again after epoch 1000
+  (:data:`LR_DROP_EPOCHS`, :func:`add_lr_drops`).
+
+``'adam'``: the seed article's author's setting (musyoku/adversarial-autoencoder,
+``train.py``: ``--optimizer adam --learning-rate 0.0001 --momentum 0.5``), i.e.
+Adam(alpha=1e-4, beta1=0.5) for every network, no schedule. As in that code the encoder then
+uses one optimiser for both phases (:func:`make_optimizers` leaves out ``'gen'``).
+
+The encoder is updated in two phases with *different* SGD settings, so it gets two
+optimisers, each with its own momentum buffers. Chainer keeps a parameter's update rule on
+the parameter itself, so :func:`bind` remembers each optimiser's rules and
+:func:`activate` puts them back before that optimiser updates or is serialised
+(`aae.updater` does both).
+"""
+import chainer
+
+SGD_RECONSTRUCTION = dict(lr=0.01, momentum=0.9)
+SGD_REGULARIZATION = dict(lr=0.1, momentum=0.1)
+ADAM_SEED = dict(alpha=1e-4, beta1=0.5)
+LR_DROP_EPOCHS = (50, 1000)
+
+#: which SGD setting each phase's optimiser uses
+PHASE_SETTINGS = {'rec': SGD_RECONSTRUCTION, 'reg': SGD_REGULARIZATION,
+                  'sup': SGD_REGULARIZATION}
+
+
+def bind(optimizer, link):
+    """``optimizer.setup(link)``, remembering its update rules for :func:`activate`."""
+    optimizer.setup(link)
+    optimizer.aae_rules = {name: p.update_rule for name, p in link.namedparams()}
+    return optimizer
+
+
+def activate(optimizer):
+    """Re-attach this optimiser's update rules to its target's parameters."""
+    rules = getattr(optimizer, 'aae_rules', None)
+    if rules is not None:
+        for name, param in optimizer.target.namedparams():
+            param.update_rule = rules[name]
+
+
+def make_optimizer(link, phase, kind='sgd'):
+    """One optimiser for ``link`` in phase 'rec', 'reg' or 'sup' (see module docstring)."""
+    if kind == 'sgd':
+        opt = chainer.optimizers.MomentumSGD(**PHASE_SETTINGS[phase])
+    elif kind == 'adam':
+        opt = chainer.optimizers.Adam(**ADAM_SEED)
+    else:
+        raise ValueError('optimizer kind must be sgd or adam, got %r' % (kind,))
+    return bind(opt, link)
+
+
+def make_optimizers(enc, dec, dis, kind='sgd', extra_dis=None, supervised=False):
+    """The optimiser dict the updaters expect.
+
+    ``enc``/``dec``: reconstruction phase; ``dis`` (and ``extra_dis``: a dict name -> link,
+    e.g. the y discriminator): regularization phase; ``gen``: the encoder in the
+    regularization phase (SGD only; Adam shares ``enc`` like the seed code); ``sup``: the
+    encoder in the semi-supervised classification phase.
+    """
+    opts = {'enc': make_optimizer(enc, 'rec', kind), 'dec': make_optimizer(dec, 'rec', kind),
+            'dis': make_optimizer(dis, 'reg', kind)}
+    for name, link in (extra_dis or {}).items():
+        opts[name] = make_optimizer(link, 'reg', kind)
+    if kind == 'sgd':
+        opts['gen'] = make_optimizer(enc, 'reg', kind)
+        if supervised:
+            opts['sup'] = make_optimizer(enc, 'sup', kind)
+    elif supervised:
+        opts['sup'] = opts['enc']
+    return opts
+
+
+class LRDrops(chainer.training.Extension):
+    """Set ``lr = base_lr * factor ** (number of drop epochs already reached)``.
+
+    Stateless (computed from the updater's epoch every iteration), so a run resumed from a
+    snapshot gets the right rate even though expkit loads the snapshot before this
+    extension is added.
+    """
+    trigger = (1, 'iteration')
+    priority = chainer.training.PRIORITY_WRITER + 1     # before the next update
+
+    def __init__(self, optimizers, epochs=LR_DROP_EPOCHS, factor=0.1):
+        self.epochs, self.factor = sorted(e for e in epochs if e > 0), factor
+        self.base = []
+        for opt in optimizers:
+            if isinstance(opt, chainer.optimizers.MomentumSGD) and \
+                    all(opt is not o for o, _ in self.base):
+                self.base.append((opt, opt.lr))
+
+    def __call__(self, trainer):
+        epoch = trainer.updater.epoch_detail
+        n_drops = sum(epoch >= e for e in self.epochs)
+        for opt, lr in self.base:
+            opt.lr = lr * self.factor ** n_drops
+
+    def initialize(self, trainer):
+        self(trainer)
+
+
+def add_lr_drops(trainer, optimizers, epochs=LR_DROP_EPOCHS, factor=0.1):
+    """Divide every SGD learning rate by 10 at each epoch in ``epochs`` (paper schedule)."""
+    trainer.extend(LRDrops(optimizers.values(), epochs, factor), name='lr_drops')

@@ -1,0 +1,232 @@
+"""Training steps of the adversarial autoencoder (arXiv:1511.05644, Sec. 2, Sec. 5, Sec. 6).
+
+Per minibatch, in the paper's order (Sec. 2: "the adversarial network and the autoencoder are
+trained jointly with SGD in two phases ... executed on each mini-batch"):
+
+1. reconstruction phase: encoder and decoder minimise the reconstruction error;
+2. regularization phase: first the discriminator learns to tell prior samples ("real") from
+   codes ("fake"), then the encoder, as the generator, is updated to confuse it.
+
+Every phase clears the gradients of the links it updates and calls only its own
+optimisers, so it moves only its own parameters (tests/test_aae.py checks this; a popular
+TensorFlow AAE lets the generator step move the discriminator too).
+
+Losses are reported as ``main/loss_rec``, ``main/loss_dis``, ``main/loss_gen`` (and
+``main/loss_sup``), and D's mean P(real) on prior samples / codes as ``main/d_real`` /
+``main/d_fake``.
+"""
+import numpy as np
+
+import chainer
+import chainer.functions as F
+from chainer.dataset import convert
+from chainer.backend import get_array_module
+
+from aae import loss as aae_loss
+from aae.net import one_hot, one_hot_with_unlabelled
+from aae.optim import activate
+
+
+def sample_categorical(n, n_classes, xp=np, dtype='f'):
+    """One-hot samples of a uniform categorical prior Cat(y) (Sec. 5, Fig. 8)."""
+    return xp.eye(n_classes, dtype=dtype)[xp.random.randint(0, n_classes, size=n)]
+
+
+class _PhaseUpdater(chainer.training.updaters.StandardUpdater):
+    """StandardUpdater with per-phase optimisers and phase helpers."""
+
+    def _step(self, names, loss, links):
+        """Backprop ``loss`` into freshly cleared grads of ``links``; update ``names``."""
+        for link in links:
+            link.cleargrads()
+        loss.backward()
+        for name in names:
+            opt = self.get_optimizer(name)
+            activate(opt)
+            opt.update()
+
+    def _send(self, array):
+        return self.input_device.send(array) if self.input_device is not None else array
+
+    def serialize(self, serializer):
+        for name, iterator in self._iterators.items():
+            iterator.serialize(serializer['iterator:' + name])
+        done = set()
+        for name, optimizer in self._optimizers.items():
+            activate(optimizer)        # serialise each optimiser's own momentum buffers
+            optimizer.serialize(serializer['optimizer:' + name])
+            if id(optimizer.target) not in done:   # the encoder has 2-3 optimisers
+                done.add(id(optimizer.target))
+                optimizer.target.serialize(serializer['model:' + name])
+        self.iteration = serializer('iteration', self.iteration)
+
+
+class AAEUpdater(_PhaseUpdater):
+    """Unsupervised / label-regularised / supervised AAE with one continuous code z.
+
+    Args:
+        iterator: yields images ``x`` or tuples ``(x, label)``.
+        optimizers: dict with ``'enc'`` and ``'dec'`` (reconstruction phase), ``'dis'``
+            (discriminator) and optionally ``'gen'`` (encoder as generator; defaults to
+            ``'enc'``), see :func:`aae.optim.make_optimizers`.
+        prior: ``prior(n, labels)`` -> float32 NumPy array (n, n_z) of samples of p(z);
+            ``labels`` is None unless ``n_classes`` is set.
+        n_classes: K for label-aware variants; then the batch must carry labels.
+        label_prior: Fig. 3/4: D also sees a one-hot of the label with K+1 slots (label K =
+            unlabelled), and the prior sample for an example with label k comes from
+            component k (``prior(n, labels)`` handles label K itself).
+        decoder_labels: Fig. 6/7 (supervised AAE): the decoder gets the one-hot label.
+    """
+
+    def __init__(self, iterator, optimizers, prior, converter=convert.concat_examples,
+                 device=None, n_classes=0, label_prior=False, decoder_labels=False):
+        if (label_prior or decoder_labels) and not n_classes:
+            raise ValueError('label_prior / decoder_labels need n_classes')
+        super().__init__(iterator, optimizers, converter=converter, device=device)
+        self.prior, self.n_classes = prior, n_classes
+        self.label_prior, self.decoder_labels = label_prior, decoder_labels
+
+    def _batch(self):
+        batch = self.converter(self.get_iterator('main').next(), self.input_device)
+        if self.n_classes:
+            if not isinstance(batch, tuple):
+                raise ValueError('this AAE needs (x, label) examples')
+            return batch[0], batch[1]
+        return (batch[0] if isinstance(batch, tuple) else batch), None
+
+    def _links(self):
+        opts = self.get_all_optimizers()
+        return opts['enc'].target, opts['dec'].target, opts['dis'].target
+
+    def _conditions(self, labels):
+        y_dec = one_hot(labels, self.n_classes) if self.decoder_labels else None
+        y_dis = (one_hot_with_unlabelled(labels, self.n_classes)
+                 if self.label_prior else None)
+        return y_dec, y_dis
+
+    def update_reconstruction(self, x, labels=None):
+        """Phase 1: min_{enc,dec} ||x - dec(enc(x))||^2; updates 'enc' and 'dec'."""
+        enc, dec, _ = self._links()
+        y_dec, _ = self._conditions(labels)
+        loss_rec = aae_loss.reconstruction_loss(dec(enc(x), y_dec), x)
+        self._step(['enc', 'dec'], loss_rec, [enc, dec])
+        return loss_rec
+
+    def update_discriminator(self, x, labels=None):
+        """Phase 2a: max_D log D(z') + log(1 - D(enc(x))), z' ~ p(z); updates 'dis'."""
+        enc, _, dis = self._links()
+        _, y_dis = self._conditions(labels)
+        labels_cpu = None if labels is None else chainer.backend.CpuDevice().send(labels)
+        z_prior = self._send(self.prior(x.shape[0], labels_cpu if self.label_prior else None))
+        with chainer.no_backprop_mode():
+            z_code = enc(x).array                      # the codes are D's "fake" inputs
+        d_real, d_fake = dis(z_prior, y_dis), dis(z_code, y_dis)
+        loss_dis = aae_loss.discriminator_loss(d_real, d_fake)
+        self._step(['dis'], loss_dis, [dis])
+        return loss_dis, d_real, d_fake
+
+    def update_generator(self, x, labels=None):
+        """Phase 2b: the encoder maximises log D(enc(x)); updates 'gen' (or 'enc') only."""
+        enc, _, dis = self._links()
+        _, y_dis = self._conditions(labels)
+        gen_name = 'gen' if 'gen' in self.get_all_optimizers() else 'enc'
+        loss_gen = aae_loss.generator_loss(dis(enc(x), y_dis))
+        self._step([gen_name], loss_gen, [enc, dis])
+        return loss_gen
+
+    def update_core(self):
+        x, labels = self._batch()
+        loss_rec = self.update_reconstruction(x, labels)               # 1.
+        loss_dis, d_real, d_fake = self.update_discriminator(x, labels)  # 2a.
+        loss_gen = self.update_generator(x, labels)                    # 2b.
+        chainer.report({'main/loss_rec': loss_rec, 'main/loss_dis': loss_dis,
+                        'main/loss_gen': loss_gen,
+                        'main/d_real': F.mean(aae_loss.p_real(d_real)),
+                        'main/d_fake': F.mean(aae_loss.p_real(d_fake))})
+
+
+class CategoricalAAEUpdater(_PhaseUpdater):
+    """AAE with a categorical code y and a style code z (Sec. 5 Fig. 8, Sec. 6).
+
+    The encoder returns ``(y_logits, z)``, y = softmax(y_logits); the decoder gets [y, z].
+    Phases per minibatch of unlabelled images (iterator ``'main'``):
+
+    1. reconstruction (``enc``, ``dec``);
+    2. regularization: ``dis_y`` (one-hot samples of Cat(y) vs y) and ``dis`` (samples of
+       p(z) vs z) are updated, then the encoder (``gen``) fools both;
+    3. semi-supervised classification (Sec. 5), only if an iterator ``'labeled'`` is given:
+       the encoder (``sup``) minimises the cross-entropy of q(y|x) on a labelled minibatch.
+
+    Without ``'labeled'`` this is the unsupervised clustering model of Sec. 6.
+    """
+
+    def __init__(self, iterators, optimizers, prior, converter=convert.concat_examples,
+                 device=None):
+        super().__init__(iterators, optimizers, converter=converter, device=device)
+        self.prior = prior
+
+    def _images(self, name):
+        batch = self.converter(self.get_iterator(name).next(), self.input_device)
+        return batch if isinstance(batch, tuple) else (batch,)
+
+    def _links(self):
+        opts = self.get_all_optimizers()
+        return opts['enc'].target, opts['dec'].target, opts['dis'].target, \
+            opts['dis_y'].target
+
+    def update_reconstruction(self, x):
+        """Phase 1: x -> (y, z) -> x_rec; updates 'enc' and 'dec'."""
+        enc, dec, _, _ = self._links()
+        y_logits, z = enc(x)
+        loss_rec = aae_loss.reconstruction_loss(dec(z, F.softmax(y_logits)), x)
+        self._step(['enc', 'dec'], loss_rec, [enc, dec])
+        return loss_rec
+
+    def update_discriminators(self, x):
+        """Phase 2a: D_y: Cat(y) vs q(y|x); D_z: p(z) vs q(z|x); updates 'dis', 'dis_y'."""
+        enc, _, dis_z, dis_y = self._links()
+        n = x.shape[0]
+        y_prior = sample_categorical(n, enc.n_y, get_array_module(x))
+        z_prior = self._send(self.prior(n, None))
+        with chainer.no_backprop_mode():
+            y_logits, z = enc(x)
+            y_code, z_code = F.softmax(y_logits).array, z.array
+        d_fake_y = dis_y(y_code)
+        d_real_z, d_fake_z = dis_z(z_prior), dis_z(z_code)
+        loss_dis = (aae_loss.discriminator_loss(dis_y(y_prior), d_fake_y)
+                    + aae_loss.discriminator_loss(d_real_z, d_fake_z))
+        self._step(['dis', 'dis_y'], loss_dis, [dis_y, dis_z])
+        return loss_dis, d_real_z, d_fake_z, d_fake_y
+
+    def update_generator(self, x):
+        """Phase 2b: the encoder fools both discriminators; updates 'gen' (or 'enc')."""
+        enc, _, dis_z, dis_y = self._links()
+        gen_name = 'gen' if 'gen' in self.get_all_optimizers() else 'enc'
+        y_logits, z = enc(x)
+        loss_gen = (aae_loss.generator_loss(dis_y(F.softmax(y_logits)))
+                    + aae_loss.generator_loss(dis_z(z)))
+        self._step([gen_name], loss_gen, [enc, dis_y, dis_z])
+        return loss_gen
+
+    def update_supervised(self, x_l, t_l):
+        """Phase 3 (Sec. 5): min CE(q(y|x_l), y_l); updates 'sup' (or 'enc')."""
+        enc = self._links()[0]
+        y_logits, _ = enc(x_l)
+        loss_sup = aae_loss.supervised_loss(y_logits, t_l)
+        self._step(['sup' if 'sup' in self.get_all_optimizers() else 'enc'], loss_sup, [enc])
+        return loss_sup, F.accuracy(y_logits, t_l)
+
+    def update_core(self):
+        x = self._images('main')[0]
+        loss_rec = self.update_reconstruction(x)                                  # 1.
+        loss_dis, d_real, d_fake, d_fake_y = self.update_discriminators(x)        # 2a.
+        loss_gen = self.update_generator(x)                                       # 2b.
+        report = {'main/loss_rec': loss_rec, 'main/loss_dis': loss_dis,
+                  'main/loss_gen': loss_gen,
+                  'main/d_real': F.mean(aae_loss.p_real(d_real)),
+                  'main/d_fake': F.mean(aae_loss.p_real(d_fake)),
+                  'main/d_fake_y': F.mean(aae_loss.p_real(d_fake_y))}
+        if 'labeled' in self._iterators:                                          # 3.
+            x_l, t_l = self._images('labeled')[:2]
+            report['main/loss_sup'], report['main/acc_sup'] = self.update_supervised(x_l, t_l)
+        chainer.report(report)

@@ -1,0 +1,136 @@
+"""Unsupervised adversarial autoencoder with a 2-D code on MNIST. Paper: Makhzani et al.,
+"Adversarial Autoencoders" (arXiv:1511.05644), Fig. 2 (a, c, e).
+
+Trains the AAE (deterministic encoder, 1000-1000 ReLU nets, two-unit softmax discriminator)
+with the imposed prior p(z) = --prior (gaussian: N(0, I), Fig. 2a/2e; mixture: 10 2-D
+Gaussians, Fig. 2c; swissroll). Writes codes.png (test codes by digit beside prior samples),
+manifold.png (decoder over a grid of the prior's percentiles, Fig. 2e), loss_rec.png,
+loss.png, codes.npz, samples.npz and results.json (reconstruction error, MMD(codes, prior)).
+"""
+import numpy as np
+import matplotlib.pyplot as plt
+
+import chainer
+from expkit import Experiment, make_parser, run_main, plots
+
+from evaluation.metrics import mmd
+from aae.net import Decoder, Discriminator, Encoder
+from aae.priors import PRIORS, sample_prior
+from aae.optim import add_lr_drops, make_optimizers
+from aae.options import add_aae_options, resolve_aae_options
+from aae.updater import AAEUpdater
+from aae.evaluate import (box_grid, decode, encode, gaussian_percentile_grid,
+                          reconstruction_errors)
+
+DEFAULT_OUT = 'results/aae_gaussian'
+
+
+def main(argv=None):
+    parser = make_parser(__doc__, epoch=50, batchsize=100, out=DEFAULT_OUT)
+    parser.add_argument('--prior', choices=PRIORS, default='gaussian',
+                        help='imposed prior p(z) (default %(default)s); without --out, '
+                             'mixture and swissroll write to ' + DEFAULT_OUT + '_<prior>')
+    parser.add_argument('--z-dim', type=int, default=2, help='code size (default 2)')
+    add_aae_options(parser)
+    args = parser.parse_args(argv)
+    if args.prior != 'gaussian' and '--out' not in args.argv:
+        args.out = '%s_%s' % (DEFAULT_OUT, args.prior)
+    lr_drops = resolve_aae_options(args)
+    exp = Experiment('aae_gaussian', args, paper={
+        'source': 'Makhzani et al. 2015, arXiv:1511.05644, Fig. 2 (qualitative: no number '
+                  'is reported for this figure)',
+        'values': {}})
+    data = exp.load_data()
+    x_train, x_test, y_test = data.x_train, data.x_test, data.y_test
+    if args.quick:
+        args.epoch = 1
+        x_train, x_test, y_test = x_train[:1000], x_test[:500], y_test[:500]
+
+    enc = Encoder(args.z_dim, x_train.shape[1], args.n_hidden)
+    dec = Decoder(args.z_dim, x_train.shape[1], args.n_hidden)
+    dis = Discriminator(args.z_dim, args.n_hidden, output=args.dis_output,
+                        noise_std=args.dis_noise)
+    for link in (enc, dec, dis):
+        link.to_device(exp.device)
+    optimizers = make_optimizers(enc, dec, dis, args.optimizer)
+    prior = lambda n, labels: sample_prior(args.prior, n, args.z_dim)[0]  # NOQA: E731
+    it = chainer.iterators.SerialIterator(x_train, args.batchsize)
+    updater = AAEUpdater(it, optimizers, prior, device=exp.device)
+    losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
+    trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis': dis},
+                          report=losses + ['main/d_real', 'main/d_fake'],
+                          plots={'loss_rec.png': losses[:1], 'loss.png': losses[1:]})
+    add_lr_drops(trainer, optimizers, lr_drops)
+    exp.run(trainer, images_per_iteration=args.batchsize)
+
+    # --- Fig. 2a/2c: codes of the held-out images, beside samples of the prior
+    z = encode(enc, x_test, exp.device)
+    z_prior, k_prior = sample_prior(args.prior, len(z), args.z_dim)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.2))
+    plots.scatter_codes(axes[0], z[:, :2], y_test,
+                        title='AAE codes of %d test images (%s prior)' % (len(z), args.prior))
+    if k_prior is None:
+        axes[1].scatter(z_prior[:, 0], z_prior[:, 1], s=2, alpha=0.5, color='gray')
+        axes[1].set_aspect('equal', adjustable='datalim')
+        axes[1].set_title('samples of the prior p(z)')
+    else:
+        plots.scatter_codes(axes[1], z_prior[:, :2], k_prior,
+                            title='samples of the prior p(z), by component')
+    lim = max(np.abs(np.percentile(z_prior[:, :2], [0.5, 99.5])).max(),
+              np.abs(np.percentile(z[:, :2], [0.5, 99.5])).max()) * 1.1
+    for ax in axes:
+        ax.set_aspect('equal', adjustable='box')
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_xlabel('z1')
+        ax.set_ylabel('z2')
+    exp.savefig(fig, 'codes.png')
+
+    # --- Fig. 2e: the decoder on a grid (Gaussian: evenly spaced percentiles of each axis)
+    n_grid = 20
+    if args.z_dim == 2:
+        if args.prior == 'gaussian':
+            grid = gaussian_percentile_grid(n_grid)
+            title = 'decoder on the N(0, I) percentiles 5%..95% of z1, z2 (Fig. 2e)'
+        else:
+            lo, hi = np.percentile(z_prior, [1, 99])
+            grid = box_grid(n_grid, lo, hi)
+            title = 'decoder on a grid over the %s prior (z in [%.1f, %.1f]^2)' % (
+                args.prior, lo, hi)
+        fig, _ = plots.image_grid(decode(dec, grid, device=exp.device), n_grid,
+                                  data.image_shape, title=title)
+        exp.savefig(fig, 'manifold.png')
+
+    # --- samples: decoder means at prior samples
+    samples = decode(dec, sample_prior(args.prior, 10000 if not args.quick else 100,
+                                       args.z_dim)[0], device=exp.device)
+    fig, _ = plots.image_grid(samples[:100], 10, data.image_shape,
+                              title='decoder(z), z ~ %s prior' % args.prior)
+    exp.savefig(fig, 'samples.png')
+    exp.save_npz('codes.npz', z=z, labels=y_test)
+    exp.save_npz('samples.npz', x=samples)
+
+    # --- measured: reconstruction error and how well the codes match the prior
+    mse, sse = reconstruction_errors(enc, dec, x_test, exp.device)
+    n_mmd = min(2000, len(z))
+    rng = np.random.RandomState(args.seed)
+    codes = z[rng.permutation(len(z))[:n_mmd]]
+    ref_a = sample_prior(args.prior, n_mmd, args.z_dim)[0]
+    ref_b = sample_prior(args.prior, n_mmd, args.z_dim)[0]
+    sigma = float(np.median(np.linalg.norm(ref_a[:, None] - ref_a[None], axis=2)))
+    exp.finish(measured={
+        'test_reconstruction_mse_per_pixel': mse,
+        'test_reconstruction_sse_per_image': sse,
+        'mmd2_codes_vs_prior': mmd(codes, ref_a, sigma),
+        'mmd2_prior_vs_prior': mmd(ref_b, ref_a, sigma),
+        'mmd_kernel_sigma': sigma,
+        'mmd_n_points': n_mmd,
+        'code_mean': z.mean(0).tolist(), 'code_std': z.std(0).tolist(),
+        'n_train_images': len(x_train), 'n_test_images': len(x_test),
+    }, config={'prior': args.prior, 'lr_drop_epochs': list(lr_drops),
+               'protocol': 'train on data.x_train (%d images), evaluate on data.x_test '
+                           '(%d images)' % (len(x_train), len(x_test))})
+
+
+if __name__ == '__main__':
+    run_main(main)

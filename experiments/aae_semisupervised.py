@@ -1,0 +1,121 @@
+"""Semi-supervised MNIST classification with an adversarial autoencoder.
+Paper: Makhzani et al., "Adversarial Autoencoders" (arXiv:1511.05644), Sec. 5, Fig. 8,
+Table 2 (MNIST: 1.90 +- 0.10 % error with 100 labels, 1.60 +- 0.08 % with 1000, 0.85 +-
+0.02 % with all).
+
+The encoder gives a categorical code y = softmax (10 classes) and a style code z; one
+discriminator matches y to Cat(10) (one-hot samples), another matches z to N(0, I); the
+decoder reconstructs x from [y, z]. Per minibatch: reconstruction, regularization (both
+discriminators, then the encoder), and the semi-supervised classification phase (cross-
+entropy of q(y|x) on a labelled minibatch). Writes error.png (test error per epoch),
+loss_rec.png, loss.png, styles.png (decoder: rows = a z, columns = y), samples.npz and
+results.json (test error of argmax q(y|x)).
+"""
+import numpy as np
+
+import chainer
+from expkit import Experiment, make_parser, run_main, plots
+
+from datasets.semisup import split_labeled
+from evaluation.metrics import classification_error
+from aae.net import Decoder, Discriminator, Encoder, one_hot
+from aae.priors import sample_prior
+from aae.optim import add_lr_drops, make_optimizers
+from aae.options import add_aae_options, resolve_aae_options
+from aae.updater import CategoricalAAEUpdater
+from aae.evaluate import decode, encode, reconstruction_errors
+
+N_CLASSES = 10
+PAPER_ERROR = {'100': '1.90 +- 0.10', '1000': '1.60 +- 0.08', 'all': '0.85 +- 0.02'}
+
+
+class TestError(chainer.training.Extension):
+    """Log the error of argmax q(y|x) on (a subset of) the test set as ``test/error``."""
+    trigger = (1, 'epoch')
+    priority = chainer.training.PRIORITY_WRITER
+
+    def __init__(self, enc, x, y, device):
+        self.enc, self.x, self.y, self.device = enc, x, y, device
+
+    def __call__(self, trainer):
+        q_y, _ = encode(self.enc, self.x, self.device)
+        chainer.report({'test/error': classification_error(q_y.argmax(1), self.y)})
+
+
+def main(argv=None):
+    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_semisupervised')
+    parser.add_argument('--labels', choices=['100', '1000', 'all'], default='100',
+                        help='number of labelled training images (default %(default)s), '
+                             'balanced over the digits')
+    parser.add_argument('--z-dim', type=int, default=10,
+                        help='style code size (default %(default)s)')
+    add_aae_options(parser)
+    args = parser.parse_args(argv)
+    lr_drops = resolve_aae_options(args)
+    exp = Experiment('aae_semisupervised', args, paper={
+        'source': 'Makhzani et al. 2015, arXiv:1511.05644, Table 2 (MNIST, test error %, '
+                  'full 50k/10k MNIST)',
+        'values': {'test_error_percent_%s_labels' % k: v for k, v in PAPER_ERROR.items()}})
+    data = exp.load_data()
+    x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
+    if args.quick:
+        args.epoch = 1
+        x_train, y_train, x_test, y_test = x_train[:1000], y_train[:1000], x_test[:500], \
+            y_test[:500]
+    n_labeled = len(x_train) if args.labels == 'all' else int(args.labels)
+    labeled_idx, _ = split_labeled(y_train, n_labeled, seed=args.seed)
+
+    enc = Encoder(args.z_dim, x_train.shape[1], args.n_hidden, n_y=N_CLASSES)
+    dec = Decoder(args.z_dim, x_train.shape[1], args.n_hidden, n_cond=N_CLASSES)
+    dis_z = Discriminator(args.z_dim, args.n_hidden, output=args.dis_output,
+                          noise_std=args.dis_noise)
+    dis_y = Discriminator(N_CLASSES, args.n_hidden, output=args.dis_output)
+    for link in (enc, dec, dis_z, dis_y):
+        link.to_device(exp.device)
+    optimizers = make_optimizers(enc, dec, dis_z, args.optimizer, extra_dis={'dis_y': dis_y},
+                                 supervised=True)
+    prior = lambda n, labels: sample_prior('gaussian', n, args.z_dim)[0]  # NOQA: E731
+    iters = {
+        'main': chainer.iterators.SerialIterator(x_train, args.batchsize),   # all images
+        'labeled': chainer.iterators.SerialIterator(
+            chainer.datasets.TupleDataset(x_train[labeled_idx], y_train[labeled_idx]),
+            min(args.batchsize, n_labeled)),
+    }
+    updater = CategoricalAAEUpdater(iters, optimizers, prior, device=exp.device)
+    losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen', 'main/loss_sup']
+    trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis_z': dis_z,
+                                           'dis_y': dis_y},
+                          report=losses + ['main/acc_sup', 'test/error'],
+                          plots={'loss_rec.png': losses[:1], 'loss.png': losses[1:],
+                                 'error.png': ['test/error']})
+    trainer.extend(TestError(enc, x_test[:2000], y_test[:2000], exp.device))
+    add_lr_drops(trainer, optimizers, lr_drops)
+    exp.run(trainer, images_per_iteration=args.batchsize)
+
+    q_y, z = encode(enc, x_test, exp.device)
+    error = classification_error(q_y.argmax(1), y_test)
+
+    # styles: row r = one z ~ N(0, I), column c = one-hot y = c (content)
+    n_rows = 10
+    z_rows = np.repeat(sample_prior('gaussian', n_rows, args.z_dim)[0], N_CLASSES, axis=0)
+    y_cols = one_hot(np.tile(np.arange(N_CLASSES), n_rows), N_CLASSES)
+    styles = decode(dec, z_rows, y_cols, exp.device)
+    fig, _ = plots.image_grid(styles, N_CLASSES, data.image_shape,
+                              title='decoder(y, z): rows share z (style), columns share y')
+    exp.savefig(fig, 'styles.png')
+    exp.save_npz('samples.npz', x=styles, y=y_cols.argmax(1))
+    exp.save_npz('codes.npz', z=z, q_y=q_y, labels=y_test)
+    mse, sse = reconstruction_errors(enc, dec, x_test, exp.device)
+    exp.finish(measured={
+        'test_error_percent': 100 * error,
+        'n_labeled': int(n_labeled), 'n_train_images': len(x_train),
+        'n_test_images': len(x_test),
+        'test_reconstruction_mse_per_pixel': mse,
+    }, config={'labels': args.labels, 'lr_drop_epochs': list(lr_drops),
+               'protocol': '%d labelled (balanced, seed %d) of %d training images; every '
+                           'training image is also used unlabelled' % (
+                               n_labeled, args.seed, len(x_train))})
+
+
+if __name__ == '__main__':
+    run_main(main)

@@ -1,0 +1,373 @@
+"""Unit tests of aae/: networks, losses, optimisers, updaters (tiny nets, fast)."""
+import numpy as np
+import pytest
+
+import chainer
+import chainer.functions as F
+from chainer import gradient_check, iterators, training
+from chainer.serializers import DictionarySerializer, NpzDeserializer
+
+from aae import loss as L
+from aae.net import Decoder, Discriminator, Encoder, one_hot, one_hot_with_unlabelled
+from aae.optim import (ADAM_SEED, SGD_RECONSTRUCTION, SGD_REGULARIZATION, activate,
+                       add_lr_drops, make_optimizers)
+from aae.updater import AAEUpdater, CategoricalAAEUpdater, sample_categorical
+
+N_IN, H = 12, 8     # tiny stand-ins for 784 pixels and 1000 hidden units
+
+
+def _f64(build):
+    with chainer.using_config('dtype', np.float64):
+        return build()
+
+
+def _params(*links):
+    return {'%d%s' % (i, name): p.array.copy()
+            for i, link in enumerate(links) for name, p in link.namedparams()}
+
+
+def _changed(before, links):
+    after = _params(*links)
+    return {k for k in before if not np.array_equal(before[k], after[k])}
+
+
+def _gaussian_prior(n_z):
+    rng = np.random.RandomState(3)
+    return lambda n, labels: rng.normal(size=(n, n_z)).astype('f')
+
+
+# ---------------------------------------------------------------- networks
+def test_encoder_decoder_discriminator_shapes():
+    x = np.random.rand(5, N_IN).astype('f')
+    enc = Encoder(2, n_in=N_IN, n_hidden=H)
+    assert enc(x).shape == (5, 2)
+    y_logits, z = Encoder(3, n_in=N_IN, n_hidden=H, n_y=4)(x)
+    assert y_logits.shape == (5, 4) and z.shape == (5, 3)
+    dec = Decoder(2, n_out=N_IN, n_hidden=H)
+    out = dec(enc(x)).array
+    assert out.shape == (5, N_IN) and (out > 0).all() and (out < 1).all()   # sigmoid
+    cdec = Decoder(2, n_out=N_IN, n_hidden=H, n_cond=3)
+    assert cdec(enc(x), one_hot(np.arange(5) % 3, 3)).shape == (5, N_IN)
+    with pytest.raises(ValueError):
+        cdec(enc(x))
+    assert Discriminator(2, n_hidden=H)(enc(x)).shape == (5, 2)
+    assert Discriminator(2, n_hidden=H, output='sigmoid')(enc(x)).shape == (5, 1)
+    cdis = Discriminator(2, n_hidden=H, n_cond=4)
+    assert cdis(enc(x), one_hot_with_unlabelled(np.array([0, 1, 2, 3, 3]), 3)).shape == (5, 2)
+    with pytest.raises(ValueError):
+        Discriminator(2, output='tanh')
+
+
+def test_encoder_is_deterministic_and_weights_follow_paper_init():
+    enc = Encoder(2, n_in=784, n_hidden=1000)
+    x = np.random.rand(4, 784).astype('f')
+    np.testing.assert_array_equal(enc(x).array, enc(x).array)
+    assert abs(float(enc.body.l2.W.array.std()) - 0.01) < 5e-4    # N(0, 0.01^2)
+
+
+def test_discriminator_noise_only_in_training():
+    dis = Discriminator(2, n_hidden=H, noise_std=0.3)
+    z = np.zeros((6, 2), 'f')
+    with chainer.using_config('train', False):
+        np.testing.assert_array_equal(dis(z).array, dis(z).array)
+    with chainer.using_config('train', True):
+        assert not np.allclose(dis(z).array, dis(z).array)
+
+
+def test_one_hot_with_unlabelled_slot():
+    oh = one_hot_with_unlabelled(np.array([0, 2, 10], 'i'), 10)
+    assert oh.shape == (3, 11) and oh.dtype == np.float32
+    np.testing.assert_array_equal(oh.argmax(1), [0, 2, 10])
+    np.testing.assert_array_equal(oh.sum(1), 1)
+    with pytest.raises(ValueError):
+        one_hot_with_unlabelled(np.array([11]), 10)
+    with pytest.raises(ValueError):
+        one_hot(np.array([3]), 3)
+
+
+@pytest.mark.parametrize('build, n_cond', [
+    (lambda: Encoder(2, n_in=N_IN, n_hidden=H, weight_std=0.5), 0),
+    (lambda: Encoder(2, n_in=N_IN, n_hidden=H, n_y=3, weight_std=0.5), 0),
+    (lambda: Decoder(2, n_out=N_IN, n_hidden=H, n_cond=3, weight_std=0.5), 3),
+    (lambda: Discriminator(2, n_hidden=H, n_cond=3, weight_std=0.5), 3),
+    (lambda: Discriminator(2, n_hidden=H, output='sigmoid', weight_std=0.5), 0),
+])
+def test_network_gradients(build, n_cond):
+    link = _f64(build)
+    rng = np.random.RandomState(0)
+    n_in = N_IN if isinstance(link, Encoder) else 2
+    x = rng.uniform(-1, 1, (3, n_in))
+    cond = np.eye(n_cond)[[0, 1, 2]] if n_cond else None
+
+    def f(x):
+        out = link(x, cond) if n_cond else link(x)
+        return F.concat(out, axis=1) if isinstance(out, tuple) else out
+    gy = rng.normal(size=f(x).shape)
+    # float64 and a small step so that no ReLU kink lies inside the finite difference
+    gradient_check.check_backward(f, x, gy, params=tuple(link.params()), dtype=np.float64,
+                                  eps=1e-6, atol=1e-5, rtol=1e-4)
+
+
+# ---------------------------------------------------------------- losses
+def test_two_unit_softmax_equals_logistic_form_in_closed_form():
+    rng = np.random.RandomState(1)
+    a = rng.normal(0, 3, (7, 2))           # [a_fake, a_real]
+    b = rng.normal(0, 3, (7, 2))
+    s_real, s_fake = a[:, 1:] - a[:, :1], b[:, 1:] - b[:, :1]     # equivalent logits
+    log_sig = lambda t: -np.logaddexp(0, -t)                        # log sigmoid(t)
+    # P(real) = softmax(a)[1] = sigmoid(a_real - a_fake)
+    np.testing.assert_allclose(L.p_real(a).array, 1 / (1 + np.exp(-s_real[:, 0])), 1e-12)
+    np.testing.assert_allclose(L.p_real(s_real).array, L.p_real(a).array, 1e-12)
+    # -(log D(real) + log(1 - D(fake))), both forms, against the hand-written formula
+    expected = -np.mean(log_sig(s_real)) - np.mean(log_sig(-s_fake))
+    np.testing.assert_allclose(float(L.discriminator_loss(a, b).array), expected, 1e-10)
+    np.testing.assert_allclose(float(L.discriminator_loss(s_real, s_fake).array), expected,
+                               1e-10)
+    # generator: -log D(fake)
+    np.testing.assert_allclose(float(L.generator_loss(b).array), -np.mean(log_sig(s_fake)),
+                               1e-10)
+    np.testing.assert_allclose(float(L.generator_loss(s_fake).array),
+                               -np.mean(log_sig(s_fake)), 1e-10)
+    with pytest.raises(ValueError):
+        L.generator_loss(np.zeros((3, 3)))
+
+
+def test_loss_values_at_chance_and_reconstruction_closed_form():
+    zeros = np.zeros((4, 2))
+    np.testing.assert_allclose(float(L.discriminator_loss(zeros, zeros).array), 2 * np.log(2))
+    x = np.array([[0., 1., 0.5], [1., 1., 1.]])
+    r = np.array([[0., 0., 0.5], [0., 1., 1.]])
+    np.testing.assert_allclose(float(L.reconstruction_loss(r, x).array), (1 + 1) / 2)
+
+
+@pytest.mark.parametrize('fn, shape', [
+    (lambda a, b: L.discriminator_loss(a, b), (4, 2)),
+    (lambda a, b: L.discriminator_loss(a, b), (4, 1)),
+    (lambda a, b: L.generator_loss(a) + L.reconstruction_loss(F.sigmoid(b), 0.3 + 0 * b),
+     (4, 2)),
+])
+def test_loss_gradients(fn, shape):
+    rng = np.random.RandomState(2)
+    a, b = rng.normal(size=shape), rng.normal(size=shape)
+    gradient_check.check_backward(fn, (a, b), np.array(1.0), dtype=np.float64)
+
+
+def test_supervised_loss_gradient():
+    rng = np.random.RandomState(4)
+    t = np.array([0, 2, 1], 'i')
+    gradient_check.check_backward(lambda y: L.supervised_loss(y, t), rng.normal(size=(3, 3)),
+                                  np.array(1.0), dtype=np.float64)
+
+
+def test_sample_categorical_is_uniform_one_hot():
+    np.random.seed(0)
+    y = sample_categorical(5000, 4)
+    np.testing.assert_array_equal(y.sum(1), 1)
+    np.testing.assert_allclose(y.mean(0), 0.25, atol=0.03)
+
+
+# ---------------------------------------------------------------- optimisers
+def test_optimizer_settings_and_separate_encoder_rules():
+    enc, dec, dis = Encoder(2, N_IN, H), Decoder(2, N_IN, H), Discriminator(2, H)
+    opts = make_optimizers(enc, dec, dis, 'sgd', supervised=True)
+    assert (opts['enc'].lr, opts['enc'].momentum) == (SGD_RECONSTRUCTION['lr'],
+                                                      SGD_RECONSTRUCTION['momentum'])
+    assert (opts['gen'].lr, opts['gen'].momentum) == (SGD_REGULARIZATION['lr'],
+                                                      SGD_REGULARIZATION['momentum'])
+    assert (opts['dis'].lr, opts['sup'].lr) == (0.1, 0.1)
+    assert opts['enc'].target is opts['gen'].target is enc
+    for name in ('enc', 'gen', 'sup'):
+        activate(opts[name])
+        assert all(p.update_rule.hyperparam.lr == opts[name].lr for p in enc.params())
+    adam = make_optimizers(enc, dec, dis, 'adam')
+    assert 'gen' not in adam and adam['enc'].alpha == ADAM_SEED['alpha']
+    assert adam['dis'].beta1 == 0.5
+    with pytest.raises(ValueError):
+        make_optimizers(enc, dec, dis, 'rmsprop')
+
+
+# ---------------------------------------------------------------- updaters
+def _aae(kind='sgd', label_prior=False, decoder_labels=False, n_classes=0, output='softmax'):
+    rng = np.random.RandomState(0)
+    x = rng.rand(20, N_IN).astype('f')
+    labels = (np.arange(20) % (n_classes + 1)).astype('i') if n_classes else None
+    if decoder_labels:
+        labels = labels % n_classes
+    data = x if labels is None else chainer.datasets.TupleDataset(x, labels)
+    enc = Encoder(2, N_IN, H)
+    dec = Decoder(2, N_IN, H, n_cond=n_classes if decoder_labels else 0)
+    dis = Discriminator(2, H, output=output, n_cond=n_classes + 1 if label_prior else 0)
+    opts = make_optimizers(enc, dec, dis, kind)
+    seen = []
+
+    def prior(n, labels):
+        seen.append(labels)
+        return np.random.normal(size=(n, 2)).astype('f')
+    up = AAEUpdater(iterators.SerialIterator(data, 5), opts, prior, n_classes=n_classes,
+                    label_prior=label_prior, decoder_labels=decoder_labels)
+    return up, enc, dec, dis, x, labels, seen
+
+
+@pytest.mark.parametrize('kind', ['sgd', 'adam'])
+def test_each_phase_moves_only_its_own_parameters(kind):
+    up, enc, dec, dis, x, _, _ = _aae(kind)
+    for _ in range(2):                  # also with momentum buffers already filled
+        before = _params(enc, dec, dis)
+        up.update_reconstruction(x[:5])
+        changed = _changed(before, [enc, dec, dis])
+        assert changed and all(k[0] in '01' for k in changed)          # enc, dec only
+        assert any(k[0] == '0' for k in changed) and any(k[0] == '1' for k in changed)
+
+        before = _params(enc, dec, dis)
+        up.update_discriminator(x[:5])
+        changed = _changed(before, [enc, dec, dis])
+        assert changed and all(k[0] == '2' for k in changed)           # dis only
+
+        before = _params(enc, dec, dis)
+        up.update_generator(x[:5])
+        changed = _changed(before, [enc, dec, dis])
+        assert changed and all(k[0] == '0' for k in changed)           # enc only
+
+
+def test_generator_phase_keeps_reconstruction_momentum():
+    up, enc, _, _, x, _, _ = _aae('sgd')
+    up.update_reconstruction(x[:5])
+    rec = up.get_optimizer('enc')
+    v_before = {k: r.state['v'].copy() for k, r in rec.aae_rules.items()}
+    up.update_generator(x[:5])
+    up.update_discriminator(x[:5])
+    for k, r in rec.aae_rules.items():
+        np.testing.assert_array_equal(r.state['v'], v_before[k])
+    gen = up.get_optimizer('gen')
+    assert any(np.abs(r.state['v']).sum() > 0 for r in gen.aae_rules.values())
+
+
+def test_discriminator_phase_learns_prior_from_codes():
+    np.random.seed(0)
+    up, enc, dec, dis, x, _, _ = _aae('adam', output='sigmoid')
+    up.get_optimizer('dis').alpha = 1e-2      # tiny net, few steps: a larger step
+    up.prior = lambda n, labels: np.random.normal(5.0, 0.1, (n, 2)).astype('f')
+    first = float(up.update_discriminator(x[:10])[0].array)
+    for _ in range(150):
+        loss, d_real, d_fake = up.update_discriminator(x[:10])
+    assert float(loss.array) < 0.5 * first
+    assert float(L.p_real(d_real).array.mean()) > 0.8 > 0.2 > float(L.p_real(d_fake).array.mean())
+
+
+def test_label_prior_passes_labels_and_conditions_discriminator():
+    up, enc, dec, dis, x, labels, seen = _aae(n_classes=3, label_prior=True)
+    before = _params(dis)
+    up.update_discriminator(x[:8], labels[:8])
+    np.testing.assert_array_equal(seen[-1], labels[:8])
+    assert 3 in seen[-1]                                    # the "unlabelled" slot is used
+    assert _changed(before, [dis])
+    with pytest.raises(ValueError):
+        AAEUpdater(iterators.SerialIterator(x, 5), up.get_all_optimizers(), up.prior,
+                   label_prior=True)
+
+
+def test_supervised_decoder_and_trainer_reports(tmp_path):
+    up, enc, dec, dis, x, labels, _ = _aae(n_classes=4, decoder_labels=True)
+    trainer = training.Trainer(up, (2, 'iteration'), out=str(tmp_path))
+    seen = {}
+    trainer.extend(lambda t: seen.update(t.observation), trigger=(1, 'iteration'))
+    trainer.run()
+    for key in ('main/loss_rec', 'main/loss_dis', 'main/loss_gen', 'main/d_real',
+                'main/d_fake'):
+        assert np.isfinite(float(seen[key].array))
+
+
+def test_snapshot_restores_each_optimizers_own_state(tmp_path):
+    up, enc, _, _, x, _, _ = _aae('sgd')
+    up.update_core()
+    ser = DictionarySerializer()
+    up.serialize(ser)
+    fresh, enc2, _, _, _, _, _ = _aae('sgd')
+    fresh.serialize(NpzDeserializer(ser.target))
+    for name in ('enc', 'gen', 'dis'):
+        a, b = up.get_optimizer(name).aae_rules, fresh.get_optimizer(name).aae_rules
+        for k in a:
+            np.testing.assert_array_equal(a[k].state['v'], b[k].state['v'])
+    assert not np.array_equal(fresh.get_optimizer('enc').aae_rules['/body/l1/W'].state['v'],
+                              fresh.get_optimizer('gen').aae_rules['/body/l1/W'].state['v'])
+    np.testing.assert_array_equal(enc.body.l1.W.array, enc2.body.l1.W.array)
+
+
+def test_lr_drops_at_given_epochs(tmp_path):
+    up, *_ = _aae('sgd')           # 20 examples, batch 5: 4 iterations per epoch
+    trainer = training.Trainer(up, (3, 'epoch'), out=str(tmp_path))
+    add_lr_drops(trainer, up.get_all_optimizers(), epochs=(1, 2))
+    trainer.run()
+    np.testing.assert_allclose(up.get_optimizer('enc').lr, 0.01 * 0.01)
+    np.testing.assert_allclose(up.get_optimizer('gen').lr, 0.1 * 0.01)
+
+
+def _categorical(labeled=True):
+    rng = np.random.RandomState(0)
+    x = rng.rand(20, N_IN).astype('f')
+    t = (np.arange(20) % 3).astype('i')
+    enc = Encoder(2, N_IN, H, n_y=3)
+    dec, dis = Decoder(2, N_IN, H, n_cond=3), Discriminator(2, H)
+    dis_y = Discriminator(3, H)
+    opts = make_optimizers(enc, dec, dis, 'sgd', extra_dis={'dis_y': dis_y},
+                           supervised=labeled)
+    its = {'main': iterators.SerialIterator(x, 5)}
+    if labeled:
+        its['labeled'] = iterators.SerialIterator(chainer.datasets.TupleDataset(x, t), 5)
+    up = CategoricalAAEUpdater(its, opts, _gaussian_prior(2))
+    return up, (enc, dec, dis, dis_y), x, t
+
+
+def test_categorical_phases_move_only_their_parameters():
+    up, links, x, t = _categorical()
+    owner = lambda changed: {int(k[0]) for k in changed}
+    before = _params(*links)
+    up.update_reconstruction(x[:5])
+    assert owner(_changed(before, links)) == {0, 1}
+    before = _params(*links)
+    up.update_discriminators(x[:5])
+    assert owner(_changed(before, links)) == {2, 3}
+    before = _params(*links)
+    up.update_generator(x[:5])
+    assert owner(_changed(before, links)) == {0}
+    before = _params(*links)
+    up.update_supervised(x[:5], t[:5])
+    assert owner(_changed(before, links)) == {0}
+
+
+def test_categorical_updater_reports_supervised_loss_only_with_labels(tmp_path):
+    for labeled in (True, False):
+        up, _, _, _ = _categorical(labeled)
+        trainer = training.Trainer(up, (1, 'iteration'), out=str(tmp_path))
+        seen = {}
+        trainer.extend(lambda t: seen.update(t.observation), trigger=(1, 'iteration'))
+        trainer.run()
+        assert ('main/loss_sup' in seen) == labeled
+        assert np.isfinite(float(seen['main/loss_gen'].array))
+
+
+# ---------------------------------------------------------------- priors / evaluation
+@pytest.mark.parametrize('name', ['mixture', 'swissroll'])
+def test_component_of_inverts_the_label_prior(name):
+    from aae.priors import component_of, sample_prior
+    labels = np.repeat(np.arange(10), 200)
+    z, k = sample_prior(name, len(labels), labels=labels)
+    np.testing.assert_array_equal(k, labels)
+    assert (component_of(name, z) == labels).mean() > 0.9      # thin, well separated parts
+    z_any, k_any = sample_prior(name, 2000, labels=np.full(2000, 10))   # 10 = unlabelled
+    assert len(np.unique(k_any)) == 10
+
+
+def test_percentile_grid_and_encode_decode_helpers():
+    from aae.evaluate import decode, encode, gaussian_percentile_grid, reconstruction_errors
+    g = gaussian_percentile_grid(5)
+    assert g.shape == (25, 2)
+    np.testing.assert_allclose(g[0], [-1.6448536, 1.6448536], rtol=1e-5)  # 5 % / 95 %
+    np.testing.assert_allclose(g[12], [0, 0], atol=1e-7)                    # median
+    enc, dec = Encoder(2, N_IN, H), Decoder(2, N_IN, H)
+    x = np.random.rand(7, N_IN).astype('f')
+    z = encode(enc, x, batchsize=3)
+    np.testing.assert_allclose(z, enc(x).array, rtol=1e-5, atol=1e-7)
+    mse, sse = reconstruction_errors(enc, dec, x)
+    np.testing.assert_allclose(mse * N_IN, sse, rtol=1e-5)
+    np.testing.assert_allclose(mse, ((decode(dec, z) - x) ** 2).mean(), rtol=1e-5)

@@ -1,0 +1,97 @@
+"""Smoke runs of every experiments/aae_*.py with --quick (offline: mnist-5k fallback)."""
+import os
+
+import numpy as np
+import pytest
+
+from expkit import UsageError
+from expkit.testing import load_script, run_script
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    if not os.environ.get('MNIST_DIR'):
+        monkeypatch.setenv('MNIST_OFFLINE', '1')    # no download attempts in tests
+
+
+def _run(tmp_path, script, *args):
+    out = str(tmp_path / 'out')
+    res = run_script('experiments/%s.py' % script, ['--quick', '--out', out] + list(args))
+    return res, out
+
+
+def _finite(d, keys):
+    for k in keys:
+        assert np.all(np.isfinite(d[k])), k
+
+
+def test_aae_gaussian_quick(tmp_path):
+    res, out = _run(tmp_path, 'aae_gaussian')
+    m = res['measured']
+    _finite(m, ['test_reconstruction_mse_per_pixel', 'mmd2_codes_vs_prior'])
+    assert 0 < m['test_reconstruction_mse_per_pixel'] < 1
+    assert res['config']['prior'] == 'gaussian' and res['train_images_per_second'] > 0
+    for name in ('codes.png', 'manifold.png', 'samples.png', 'loss.png'):
+        assert os.path.getsize(os.path.join(out, name)) > 1000
+    codes = np.load(os.path.join(out, 'codes.npz'))
+    assert codes['z'].shape == (m['n_test_images'], 2)
+    assert len(codes['labels']) == len(codes['z'])
+    x = np.load(os.path.join(out, 'samples.npz'))['x']
+    assert x.shape[1] == 784 and x.min() >= 0 and x.max() <= 1
+
+
+def test_aae_gaussian_sigmoid_mixture_adam_quick(tmp_path):
+    res, out = _run(tmp_path, 'aae_gaussian', '--prior', 'mixture', '--dis-output',
+                    'sigmoid', '--optimizer', 'adam', '--dis-noise', '0.3')
+    assert res['config']['prior'] == 'mixture' and res['config']['dis_output'] == 'sigmoid'
+    assert os.path.exists(os.path.join(out, 'manifold.png'))
+
+
+def test_aae_gaussian_bad_options(tmp_path):
+    with pytest.raises(SystemExit) as e:
+        load_script('experiments/aae_gaussian.py').main(['--prior', 'uniform'])
+    assert e.value.code == 2
+    with pytest.raises(UsageError):
+        load_script('experiments/aae_gaussian.py').main(
+            ['--quick', '--lr-drop', 'ten', '--out', str(tmp_path / 'x')])
+
+
+def test_aae_label_prior_quick(tmp_path):
+    res, out = _run(tmp_path, 'aae_label_prior', '--prior', 'swissroll')
+    m = res['measured']
+    assert 0 <= m['test_codes_on_own_component'] <= 1
+    assert m['n_labeled'] == round(0.2 * m['n_train_images'])
+    assert os.path.exists(os.path.join(out, 'codes.png'))
+
+
+def test_aae_semisupervised_quick(tmp_path):
+    res, out = _run(tmp_path, 'aae_semisupervised', '--labels', '100')
+    m = res['measured']
+    assert m['n_labeled'] == 100 and 0 <= m['test_error_percent'] <= 100
+    assert '1.90' in res['paper']['values']['test_error_percent_100_labels']
+    assert os.path.exists(os.path.join(out, 'styles.png'))
+
+
+def test_aae_clustering_quick(tmp_path):
+    res, out = _run(tmp_path, 'aae_clustering', '--clusters', '16')
+    m = res['measured']
+    assert len(m['cluster_labels']) == 16 and sum(m['test_cluster_sizes']) == m['n_test_images']
+    assert 0 <= m['test_hungarian_accuracy'] <= 1
+    assert np.load(os.path.join(out, 'samples.npz'))['x'].shape == (16, 784)
+
+
+def test_aae_parzen_quick(tmp_path):
+    res, out = _run(tmp_path, 'aae_parzen')
+    m = res['measured']
+    assert np.isfinite(m['parzen_test_ll_nats']) and m['parzen_test_ll_std_error'] > 0
+    sigmas = np.logspace(-1, 0, 10)                 # the bandwidth maximises validation LL
+    assert m['parzen_sigma'] == pytest.approx(sigmas[np.argmax(m['parzen_valid_ll'])])
+    assert res['config']['z_dim'] == 8 and res['config']['prior_std'] == 5.0
+
+
+def test_aae_style_quick(tmp_path):
+    res, out = _run(tmp_path, 'aae_style')
+    m = res['measured']
+    _finite(m, ['test_reconstruction_mse_per_pixel_true_label', 'mmd2_codes_vs_prior'])
+    assert os.path.exists(os.path.join(out, 'styles.png'))
+    assert np.load(os.path.join(out, 'codes.npz'))['z'].shape[1] == 15
