@@ -1,0 +1,281 @@
+"""Unit tests of the VAE package: closed forms, bounds, exact sums, masks, gradients."""
+import math
+
+import numpy as np
+import pytest
+import chainer
+import chainer.functions as F
+from chainer import gradient_check, optimizers
+from chainer.iterators import SerialIterator
+
+from vae import completion, functions, likelihood, loss, semisup
+from vae.net import VAE, M2, CompletionCVAE, CompletionRegressor
+from vae.updater import VAEUpdater, M2Updater, CompletionUpdater, add_weight_decay
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    np.random.seed(0)
+
+
+def binary(n, d, p=0.3, seed=0):
+    return (np.random.RandomState(seed).uniform(size=(n, d)) < p).astype(np.float32)
+
+
+# --- closed forms --------------------------------------------------------------------------
+
+def test_gaussian_kl_matches_monte_carlo():
+    rng = np.random.RandomState(1)
+    mu = rng.normal(size=(3, 4))
+    ln_var = rng.normal(scale=0.5, size=(3, 4))
+    kl = loss.gaussian_kl(mu, ln_var).array
+    # Monte Carlo: E_q[log q(z) - log N(z; 0, I)]
+    eps = rng.standard_normal((200000, 3, 4))
+    z = mu + np.exp(0.5 * ln_var) * eps
+    log_q = -0.5 * (eps ** 2 + ln_var + math.log(2 * math.pi)).sum(-1)
+    log_p = -0.5 * (z ** 2 + math.log(2 * math.pi)).sum(-1)
+    mc = (log_q - log_p).mean(0)
+    assert kl.shape == (3,)
+    np.testing.assert_allclose(kl, mc, rtol=0, atol=0.03)
+    assert loss.gaussian_kl(np.zeros((2, 5)), np.zeros((2, 5))).array == pytest.approx(0)
+
+
+def test_fused_bernoulli_matches_chainer_and_closed_form():
+    rng = np.random.RandomState(2)
+    logits = rng.normal(scale=30, size=(5, 7)).astype(np.float32)    # includes |a| >> 88
+    x = binary(5, 7, seed=3)
+    ours = loss.bernoulli_log_likelihood(x, logits).array
+    ref = -F.sum(F.bernoulli_nll(x, logits, reduce='no'), axis=1).array
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-3)
+    small = loss.bernoulli_log_likelihood(x[:2, :3], logits[:2, :3] / 30).array
+    p = 1 / (1 + np.exp(-logits[:2, :3].astype(np.float64) / 30))
+    np.testing.assert_allclose(small, (x[:2, :3] * np.log(p) + (1 - x[:2, :3])
+                                       * np.log(1 - p)).sum(1), rtol=1e-5)
+    assert np.all(np.isfinite(ours)) and np.all(ours <= 0)
+
+
+def test_fast_softplus_matches_log1p_form():
+    a = np.linspace(-100, 100, 2001).astype(np.float32)
+    ref = np.logaddexp(0, a.astype(np.float64))
+    np.testing.assert_allclose(functions.softplus(a).array, ref, rtol=1e-6, atol=2e-7)
+
+
+# --- gradient checks (float64) -------------------------------------------------------------
+
+def test_gradient_softplus_and_bernoulli():
+    rng = np.random.RandomState(4)
+    a = rng.normal(scale=3, size=(4, 6))
+    gradient_check.check_backward(functions.softplus, a, rng.normal(size=(4, 6)),
+                                  dtype=np.float64, atol=1e-6, rtol=1e-6)
+    x = binary(4, 6).astype(np.float64)
+    gradient_check.check_backward(lambda l: functions.bernoulli_log_likelihood(x, l), a,
+                                  rng.normal(size=4), dtype=np.float64, atol=1e-6, rtol=1e-6)
+
+
+def test_gradient_kl_and_gaussian_likelihood():
+    rng = np.random.RandomState(5)
+    mu, ln_var, x = rng.normal(size=(3, 2, 4))
+    gradient_check.check_backward(loss.gaussian_kl, (mu, ln_var), rng.normal(size=2),
+                                  dtype=np.float64, atol=1e-6, rtol=1e-6)
+    gradient_check.check_backward(lambda m, v: loss.gaussian_log_likelihood(x, m, v),
+                                  (mu, ln_var), rng.normal(size=2), dtype=np.float64,
+                                  atol=1e-6, rtol=1e-6)
+
+
+def test_gradient_m2_objective():
+    """Whole M2 objective (labelled + exact-sum unlabelled) against finite differences."""
+    with chainer.using_config('dtype', np.float64):
+        model = M2(n_in=6, n_latent=2, n_hidden=(5,), n_classes=3, init_std=None)
+    assert {p.dtype for p in model.params()} == {np.dtype(np.float64)}
+    x_l, y_l = binary(4, 6), np.array([0, 1, 2, 1], np.int32)
+    x_u = binary(5, 6, seed=7)
+    x_l, x_u = x_l.astype(np.float64), x_u.astype(np.float64)
+    params = [model.encoder.mu.W, model.decoder.hidden.label_in.W,
+              model.classifier_out.W]
+
+    def objective():
+        np.random.seed(11)                    # same eps on every evaluation
+        return loss.m2_objective(model, x_l, y_l, x_u, 40, 500)[0]
+
+    gradient_check.check_backward(objective, (), np.ones((), np.float64), params=params,
+                                  atol=1e-5, rtol=1e-4)         # all float64 already
+
+
+# --- bounds --------------------------------------------------------------------------------
+
+def tiny_vae(n_in=8, n_latent=2):
+    vae = VAE(n_in, n_latent, (6,), 'tanh')
+    for p in vae.params():
+        p.array *= 3          # a sharp, badly fitted model: the bounds are far apart
+    return vae
+
+
+def test_elbo_le_iw_log_likelihood_le_zero():
+    vae = tiny_vae()
+    x = binary(6, 8)
+    elbo = np.mean([likelihood.elbo(vae, x) for _ in range(400)], axis=0)   # E_q[ELBO]
+    iw = likelihood.iw_log_likelihood(vae, x, n_samples=20000)
+    assert iw.shape == (6,)
+    assert np.all(iw <= 0)
+    assert np.all(elbo < iw - 0.05)           # strictly looser by a margin
+
+
+def test_iw_log_likelihood_equals_exact_marginal_in_1d():
+    """n_latent=1: integrate p(x|z)p(z) on a grid and compare."""
+    vae = tiny_vae(n_in=5, n_latent=1)
+    vae.encoder.ln_var.W.array[:] = 0      # q wider than the prior: bounded weights, so
+    vae.encoder.ln_var.b.array[:] = 1      # the estimate has small variance
+    x = binary(3, 5)
+    z = np.linspace(-9, 9, 20001, dtype=np.float32)[:, None]
+    with chainer.no_backprop_mode():
+        logits = vae.decode(z).array.astype(np.float64)
+    log_px = (x[:, None] * logits - np.logaddexp(0, logits)).sum(-1)      # (3, G)
+    log_joint = log_px - 0.5 * (z[:, 0] ** 2 + math.log(2 * math.pi))
+    exact = np.log(np.exp(log_joint).sum(1) * (z[1, 0] - z[0, 0]))
+    iw = likelihood.iw_log_likelihood(vae, x, n_samples=50000)
+    np.testing.assert_allclose(iw, exact, atol=0.01)
+
+
+def test_iw_chunking_does_not_change_the_estimate():
+    vae = tiny_vae()
+    x = binary(4, 8)
+    np.random.seed(3)
+    whole = likelihood.iw_log_likelihood(vae, x, n_samples=64, max_elements=10 ** 9)
+    np.random.seed(3)
+    chunked = likelihood.iw_log_likelihood(vae, x, n_samples=64, max_elements=4 * 8 * 5)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-6)
+
+
+# --- M2 ------------------------------------------------------------------------------------
+
+def test_m2_exact_sum_equals_enumeration():
+    model = M2(n_in=7, n_latent=3, n_hidden=(6, 5), n_classes=4, init_std=None)
+    x = binary(5, 7)
+    np.random.seed(8)
+    batched = loss.m2_bound_all_classes(model, x).array                  # (B, K)
+    np.random.seed(8)                    # same eps: (K, B, Z) drawn in C order = K draws
+    enumerated = np.stack([loss.m2_labelled_bound(model, x, np.full(5, k, np.int32)).array
+                           for k in range(4)], axis=1)
+    assert batched.shape == (5, 4)
+    np.testing.assert_allclose(batched, enumerated, rtol=1e-5, atol=1e-4)
+    log_qy = F.log_softmax(model.classify(x)).array
+    np.random.seed(8)
+    u = loss.m2_unlabelled_bound(model, x).array
+    qy = np.exp(log_qy)
+    np.testing.assert_allclose(u, (qy * (enumerated - log_qy)).sum(1), rtol=1e-5, atol=1e-4)
+
+
+def test_m2_gaussian_likelihood_runs_and_beta_weight():
+    model = M2(n_in=4, n_latent=2, n_hidden=(5,), n_classes=3, likelihood="gaussian",
+               init_std=None)
+    x_l = np.random.randn(3, 4).astype(np.float32)
+    y_l = np.array([0, 1, 2], np.int32)
+    x_u = np.random.randn(6, 4).astype(np.float32)
+    np.random.seed(1)
+    loss_a, stats = loss.m2_objective(model, x_l, y_l, x_u, 10, 90, alpha=0.0)
+    np.random.seed(1)
+    loss_b, _ = loss.m2_objective(model, x_l, y_l, x_u, 10, 90, alpha=0.1)
+    # beta = alpha * N / N_l = 0.1 * 100 / 10 = 1; labelled sum scaled by N_l/B_l; / N
+    expected = -(1.0 * (-stats['loss_cls'].array) * 3 * (10 / 3)) / 100
+    assert float(loss_b.array - loss_a.array) == pytest.approx(expected, rel=1e-4)
+
+
+def test_m2_updater_learns_labels():
+    rng = np.random.RandomState(0)
+    y = np.arange(40) % 2
+    x = (rng.uniform(size=(40, 6)) < np.where(y[:, None] == 1, 0.9, 0.1)).astype(np.float32)
+    labelled = list(zip(x[:4], y[:4].astype(np.int32)))
+    model = M2(n_in=6, n_latent=2, n_hidden=(8,), n_classes=2)
+    opt = optimizers.Adam(1e-2)
+    opt.setup(model)
+    updater = M2Updater({'main': SerialIterator(x[4:], 12),
+                         'labelled': SerialIterator(labelled, 4)}, opt, 4, 36)
+    for _ in range(120):
+        updater.update()
+    with chainer.no_backprop_mode():
+        pred = model.classify(x).array.argmax(1)
+    assert (pred == y).mean() > 0.9
+
+
+# --- M1 training, completion masks, converters ---------------------------------------------
+
+def test_vae_updater_lowers_the_loss():
+    x = binary(64, 10)
+    vae = VAE(10, 2, (16,), 'softplus')
+    opt = optimizers.Adam(1e-2)
+    opt.setup(vae)
+    add_weight_decay(vae, 1e-4)
+    updater = VAEUpdater(SerialIterator(x, 32), opt)
+    before = -likelihood.elbo(vae, x).mean()
+    for _ in range(100):
+        updater.update()
+    after = -likelihood.elbo(vae, x).mean()
+    assert after < before - 0.5
+
+
+@pytest.mark.parametrize('condition,n_cond,columns', [
+    ('center-column', 28, [13]), ('left-half', 392, range(14)),
+    ('right-half', 392, range(14, 28))])
+def test_condition_masks(condition, n_cond, columns):
+    mask = completion.condition_mask(condition)
+    assert mask.shape == (784,) and mask.sum() == n_cond
+    grid = mask.reshape(28, 28)
+    assert np.all(grid[:, list(columns)])
+    assert grid.sum(axis=0)[list(columns)].tolist() == [28] * len(list(columns))
+    x = np.random.uniform(size=(3, 784)).astype(np.float32)
+    c, t = completion.split(x, mask)
+    assert c.shape == (3, n_cond) and t.shape == (3, 784 - n_cond)
+    np.testing.assert_array_equal(completion.merge(c, t, mask), x)
+    if condition == 'center-column':
+        np.testing.assert_array_equal(c, x.reshape(3, 28, 28)[:, :, 13])
+
+
+def test_condition_mask_rejects_unknown():
+    with pytest.raises(ValueError):
+        completion.condition_mask('top-half')
+
+
+def test_noisy_binarize_has_bernoulli_mean():
+    x = np.random.uniform(size=(4, 30)).astype(np.float32)
+    draws = np.stack([completion.noisy_binarize(x) for _ in range(4000)])
+    assert set(np.unique(draws)) <= {0.0, 1.0}
+    np.testing.assert_allclose(draws.mean(0), x, atol=0.04)
+    assert not np.array_equal(draws[0], draws[1])            # fresh every call
+
+
+def test_dynamic_binarize_from_datasets_has_bernoulli_mean():
+    binarize = pytest.importorskip('datasets.binarize')
+    x = np.random.uniform(size=(4, 30)).astype(np.float32)
+    draws = np.stack([binarize.binarize_dynamic(x) for _ in range(4000)])
+    assert set(np.unique(draws)) <= {0.0, 1.0}
+    np.testing.assert_allclose(draws.mean(0), x, atol=0.04)
+
+
+def test_completion_models_and_updater():
+    mask = completion.condition_mask('center-column')
+    x = np.random.uniform(size=(8, 784)).astype(np.float32)
+    converter = completion.CompletionConverter(mask)
+    c, t = converter(list(x))
+    assert c.shape == (8, 28) and t.shape == (8, 756) and set(np.unique(c)) <= {0, 1}
+    cvae, reg = CompletionCVAE(28, 756), CompletionRegressor(28, 756)
+    assert cvae.complete(c).shape == (8, 756) and reg.complete(c).shape == (8, 756)
+    with chainer.no_backprop_mode():
+        a, b = cvae.complete(c).array, cvae.complete(c).array
+    assert not np.allclose(a, b)                        # a fresh z each time
+    for model, regressor in ((cvae, False), (reg, True)):
+        opt = optimizers.Adam(1e-3)
+        opt.setup(model)
+        updater = CompletionUpdater(SerialIterator(x, 4), opt, converter=converter,
+                                    regressor=regressor)
+        updater.update()
+
+
+def test_gaussian_feature_converter_samples_q():
+    mean = np.full((2000, 3), 2.0, np.float32)
+    ln_var = np.full((2000, 3), math.log(0.25), np.float32)
+    y = np.zeros(2000, np.int32)
+    x, yy = semisup.GaussianFeatureConverter()(list(zip(mean, ln_var, y)))
+    assert x.shape == (2000, 3) and yy.shape == (2000,)
+    assert x.mean() == pytest.approx(2.0, abs=0.02) and x.std() == pytest.approx(0.5, abs=0.02)
+    mask = semisup.active_dimensions(np.stack([np.random.randn(100), np.zeros(100)], 1))
+    assert mask.tolist() == [True, False]

@@ -1,0 +1,80 @@
+"""Smoke runs of every VAE experiment script (--quick, offline data) and their error paths."""
+import os
+
+import numpy as np
+import pytest
+
+from expkit.testing import load_script, run_script
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.setenv('MNIST_OFFLINE', '1')
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')
+
+
+def _files(out):
+    return set(os.listdir(str(out)))
+
+
+def test_smoke_vae_mnist(tmp_path, offline):
+    res = run_script('experiments/vae_mnist.py', ['--quick', '--out', str(tmp_path)])
+    assert {'samples.png', 'reconstructions.png', 'latent_scatter.png', 'manifold.png',
+            'samples.npz', 'codes.npz', 'results.json'} <= _files(tmp_path)
+    m = res['measured']
+    # ELBO <= importance-sampled log-likelihood <= 0, on the same test images
+    assert m['test_nll'] > 0
+    assert m['test_nll'] <= m['test_neg_elbo_same_examples'] + 1.0
+    assert res['train_images_per_second'] > 0
+    x = np.load(str(tmp_path / 'samples.npz'))['x']
+    assert x.shape == (100, 784) and 0 <= x.min() and x.max() <= 1
+    z = np.load(str(tmp_path / 'codes.npz'))['z']
+    assert z.shape[1] == 2
+
+
+def test_smoke_vae_mnist_static_and_ae_init(tmp_path, offline):
+    res = run_script('experiments/vae_mnist.py',
+                     ['--quick', '--out', str(tmp_path), '--binarize', 'static',
+                      '--init-from-ae', '--manifold-epoch', '0', '--hidden', '50'])
+    assert res['config']['binarize'] == 'static' and res['config']['init_from_ae']
+    assert 'manifold.png' not in _files(tmp_path)
+
+
+def test_smoke_cvae_completion(tmp_path, offline):
+    res = run_script('experiments/cvae_completion.py', ['--quick', '--out', str(tmp_path)])
+    assert {'completion.png', 'samples.npz', 'results.json'} <= _files(tmp_path)
+    assert res['config']['n_condition_pixels'] == 28
+    assert res['measured']['cvae_sample_pixel_std'] > 0
+
+
+def test_smoke_m2(tmp_path, offline):
+    res = run_script('experiments/m2_semisupervised.py', ['--quick', '--out', str(tmp_path)])
+    assert {'analogies.png', 'samples.npz', 'results.json'} <= _files(tmp_path)
+    assert res['config']['n_labelled'] == 100
+    assert res['config']['beta'] == pytest.approx(0.1 * 300 / 100)
+    assert 0 <= res['measured']['test_error_percent'] <= 100
+    assert np.load(str(tmp_path / 'samples.npz'))['x'].shape == (8 * 11, 784)
+
+
+def test_smoke_m1m2(tmp_path, offline):
+    res = run_script('experiments/m1m2_semisupervised.py', ['--quick', '--out', str(tmp_path)])
+    assert res['experiment'] == 'm1m2_semisupervised'
+    assert res['config']['hidden'] == 300 and 1 <= res['config']['active_m1_dims'] <= 50
+    assert 'analogies.png' in _files(tmp_path)
+
+
+@pytest.mark.parametrize('script,argv', [
+    ('experiments/m2_semisupervised.py', ['--labels', '50']),
+    ('experiments/cvae_completion.py', ['--condition', 'top-half']),
+    ('experiments/vae_mnist.py', ['--binarize', 'sometimes'])])
+def test_bad_options_exit_2(script, argv, tmp_path):
+    with pytest.raises(SystemExit) as err:
+        load_script(script).main(argv + ['--out', str(tmp_path)])
+    assert err.value.code == 2
+
+
+def test_usage_error_for_bad_numbers(tmp_path, offline):
+    from expkit import UsageError
+    with pytest.raises(UsageError):
+        load_script('experiments/vae_mnist.py').main(['--iw-samples', '0', '--out',
+                                                       str(tmp_path)])

@@ -1,0 +1,3 @@
+"""VAE family: M1 (Kingma & Welling 2013), Doersch's completion CVAE (Doersch 2016), and the
+semi-supervised M2 and M1+M2 (Kingma, Rezende, Mohamed & Welling 2014)."""
+from vae.net import VAE, M2, CompletionCVAE, CompletionRegressor  # NOQA

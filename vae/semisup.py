@@ -1,0 +1,43 @@
+"""M1+M2 plumbing (Kingma 2014 Sec. 3.2.3; nips14-ssl ``learn_yz_x_ss.py``, 'mnist_2layer').
+
+M2 is trained on the latent code of a trained M1.  The official code
+
+1. encodes the data with M1's q(z|x) = N(mean, exp(logvar)),
+2. keeps the latent dimensions whose posterior mean varies (std over 1,000 unlabelled
+   examples > 0.1; the rest collapsed to the prior and carry no information),
+3. feeds M2 a *fresh sample* x' ~ N(mean, exp(logvar)) at every minibatch, while the
+   validation/test sets are represented by the posterior mean.
+"""
+import numpy as np
+import chainer
+from chainer.dataset import concat_examples
+
+
+def encode_dataset(vae, x, batch_size=1000):
+    """Posterior mean and log-variance of M1's q(z|x) for every row of x (NumPy)."""
+    means, ln_vars = [], []
+    to_cpu = chainer.backend.CpuDevice().send
+    with chainer.using_config('train', False), chainer.no_backprop_mode():
+        for start in range(0, len(x), batch_size):
+            xb = vae.device.send(np.asarray(x[start:start + batch_size], np.float32))
+            mu, ln_var = vae.encode(xb)
+            means.append(to_cpu(mu.array))
+            ln_vars.append(to_cpu(ln_var.array))
+    return np.concatenate(means), np.concatenate(ln_vars)
+
+
+def active_dimensions(mean, threshold=0.1):
+    """Boolean mask of latent dims whose posterior mean has std > threshold (nips14-ssl)."""
+    return mean.std(axis=0) > threshold
+
+
+class GaussianFeatureConverter(object):
+    """Converter for datasets of (mean, ln_var[, y]): samples x' = mean + sigma * eps afresh."""
+
+    def __call__(self, batch, device=None):
+        arrays = concat_examples(batch, device)
+        mean, ln_var = arrays[0], arrays[1]
+        xp = chainer.backend.get_array_module(mean)
+        x = mean + xp.exp(0.5 * ln_var) * xp.random.standard_normal(
+            mean.shape).astype(mean.dtype)                       # x' ~ q(z|x) of M1
+        return (x,) + tuple(arrays[2:]) if len(arrays) > 2 else x
