@@ -1,0 +1,147 @@
+"""GANs on the 8-Gaussian ring, the 25-Gaussian grid and the 2-D swiss roll: samples over
+training and mode coverage -- modes captured and the fraction of high-quality samples
+(within 3 standard deviations of a mode), as defined by VEEGAN (Srivastava et al. 2017, §5.1)
+and PacGAN (Lin et al. 2018, §5.1: 2,500 samples, a mode is lost with < 20 of them).
+
+Networks as the 2-D experiments of Unrolled GAN (Metz et al. 2017, App. A): G maps 256-D
+N(0, I) noise through two ReLU layers of 128 to 2-D, D has two ReLU layers of 128. Adam
+(step --lr, default 1e-3 for the CPU budget), beta1 0.5, k D steps per G step. Data:
+100,000 points drawn once per toy (datasets.toy), one epoch = one pass over them.
+"""
+import time
+
+import numpy as np
+
+import chainer
+
+from expkit import Experiment, make_parser, run_main, UsageError
+from gan import net
+from gan.loss import GEN_LOSSES
+from gan.toy import TOY_SAMPLERS, coverage
+from gan.updater import GANUpdater
+
+PAPER = {
+    'source': 'VEEGAN (Srivastava et al. 2017) Table 1 and PacGAN (Lin et al. 2018) Table 2: '
+              'vanilla GAN, modes captured (of 8 / of 25) and % high-quality samples',
+    'values': {'ring_GAN_modes_VEEGAN': 1.0, 'ring_GAN_high_quality_pct_VEEGAN': 99.3,
+               'grid_GAN_modes_VEEGAN': 3.3, 'grid_GAN_high_quality_pct_VEEGAN': 0.5,
+               'grid_GAN_modes_PacGAN': '17.3 +- 0.8',
+               'grid_GAN_high_quality_pct_PacGAN': '94.2 +- 0.1',
+               'note': 'quoted from the papers\' tables (not re-checked in this session); their '
+                       'settings (mode std, sizes, iterations) differ, see docs/results/gan.md'},
+}
+
+
+def train_one(name, args, exp, log_every):
+    rng = np.random.default_rng(args.seed)
+    n_data = 5000 if args.quick else 100000
+    x = TOY_SAMPLERS[name](n_data, rng)
+    gen = net.ToyGenerator(n_hidden=256)
+    dis = net.ToyDiscriminator(n_in=2)
+    gen.to_device(exp.device)
+    dis.to_device(exp.device)
+    opts = {}
+    for key, link in (('gen', gen), ('dis', dis)):
+        opts[key] = chainer.optimizers.Adam(alpha=args.lr, beta1=0.5)
+        opts[key].setup(link)
+    it = chainer.iterators.SerialIterator(x, args.batchsize)
+    updater = GANUpdater(it, opts, n_dis=args.n_dis, gen_loss=args.gen_loss,
+                         dis_loss_scale=1.0, device=exp.device)
+    total = args.epoch * n_data // (args.batchsize * args.n_dis)
+    snaps = sorted({0, total // 4, total // 2, total})
+    frames, log = {}, []
+    z_fixed = gen.make_hidden(2500)
+    t0 = time.time()
+    for i in range(total + 1):
+        if i in snaps:
+            with chainer.using_config('train', False), chainer.no_backprop_mode():
+                frames[i] = chainer.backend.CpuDevice().send(gen(gen.xp.asarray(z_fixed)).array)
+        if i == total:
+            break
+        obs = {}
+        with chainer.reporter.Reporter().scope(obs):
+            rep = chainer.reporter.get_current_reporter()
+            rep.add_observer('gen', gen)
+            rep.add_observer('dis', dis)
+            updater.update()
+        if i % log_every == 0:
+            log.append({'iteration': i, **{k: float(getattr(v, 'array', v))
+                                           for k, v in obs.items()}})
+    seconds = time.time() - t0
+    final = net.generate(gen, 2500)   # fresh z for the metric
+    return {'x': x, 'frames': frames, 'snaps': snaps, 'log': log, 'final': final,
+            'seconds': seconds, 'points': total * args.batchsize * args.n_dis}
+
+
+def figure(runs, gen_loss):
+    import matplotlib.pyplot as plt
+    names = list(runs)
+    ncol = max(len(r['snaps']) for r in runs.values()) + 1
+    fig, axes = plt.subplots(len(names), ncol, figsize=(3.0 * ncol, 3.0 * len(names)),
+                             squeeze=False)
+    for row, name in zip(axes, names):
+        r = runs[name]
+        lim = np.abs(r['x']).max() * 1.25
+        for ax, i in zip(row, r['snaps']):
+            ax.scatter(r['x'][:2500, 0], r['x'][:2500, 1], s=1, c='0.75')
+            ax.scatter(r['frames'][i][:, 0], r['frames'][i][:, 1], s=1, c='C3')
+            ax.set_xlim(-lim, lim)
+            ax.set_ylim(-lim, lim)
+            ax.set_aspect('equal')
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title('%s, iteration %d' % (name, i), fontsize=9)
+        ax = row[-1]
+        its = [e['iteration'] for e in r['log']]
+        ax.plot(its, [e.get('dis/loss', np.nan) for e in r['log']], label='D loss')
+        ax.plot(its, [e.get('gen/loss', np.nan) for e in r['log']], label='G loss')
+        m = r['metrics']
+        ax.set_title('%s: %d/%d modes, %.1f%% HQ' % (name, m['modes_captured'], m['n_modes'],
+                                                     100 * m['high_quality_fraction']),
+                     fontsize=9)
+        ax.set_xlabel('iteration')
+        ax.legend(fontsize=7)
+    fig.suptitle('GAN on 2-D toy data (%s G loss); grey: data, red: G(z)' % gen_loss)
+    fig.tight_layout()
+    return fig
+
+
+def main(argv=None):
+    parser = make_parser(__doc__, epoch=25, batchsize=512, out='results/gan_toy')
+    parser.add_argument('--toy', nargs='+', choices=sorted(TOY_SAMPLERS),
+                        default=['ring', 'grid', 'swissroll'], help='toy data sets to run')
+    parser.add_argument('--gen-loss', choices=GEN_LOSSES, default='nonsaturating')
+    parser.add_argument('--n-dis', type=int, default=1, metavar='K',
+                        help='D steps per G step (default %(default)s)')
+    parser.add_argument('--lr', type=float, default=1e-3,
+                        help='Adam step size for G and D (default %(default)s)')
+    args = parser.parse_args(argv)
+    if args.n_dis < 1 or args.epoch < 1:
+        raise UsageError('--n-dis and --epoch must be >= 1')
+    exp = Experiment('gan_toy', args, paper=PAPER)
+    if args.quick:
+        args.epoch, args.batchsize = 1, 256
+    runs, measured, seconds, points = {}, {}, 0.0, 0
+    for name in args.toy:
+        r = train_one(name, args, exp, log_every=1 if args.quick else 10)
+        r['metrics'] = coverage(name, r['final'])
+        runs[name] = r
+        seconds += r['seconds']
+        points += r['points']
+        measured[name] = dict(r['metrics'], iterations=r['snaps'][-1])
+        print('%-10s modes %d/%d  high-quality %.1f%%  (%d iterations, %.0f s)' % (
+            name, r['metrics']['modes_captured'], r['metrics']['n_modes'],
+            100 * r['metrics']['high_quality_fraction'], r['snaps'][-1], r['seconds']))
+    exp.train_seconds = seconds
+    exp.images_per_second = points / max(seconds, 1e-9)   # 2-D points per second
+    exp.savefig(figure(runs, args.gen_loss), 'toy_%s.png' % args.gen_loss)
+    exp.save_npz('samples.npz', **{name: runs[name]['final'] for name in runs})
+    exp.finish(measured, config={'gen_loss': args.gen_loss, 'n_dis': args.n_dis,
+                                 'lr': args.lr, 'samples_for_metric': 2500,
+                                 'min_count': 20, 'n_std': 3,
+                                 'protocol': '100,000 points per toy drawn once; metrics '
+                                             'on 2,500 fresh G samples'})
+
+
+if __name__ == '__main__':
+    run_main(main)

@@ -1,0 +1,46 @@
+"""Trainer extensions for the GAN experiments: samples from a fixed z over training."""
+import numpy
+
+import chainer
+
+
+def snapshot_iterations(total, fractions=(0.0, 10 / 150., 50 / 150., 1.0)):
+    """The seed article's grid iterations (0, 10k, 50k, 150k of 150k) scaled to ``total``."""
+    return sorted({int(round(f * total)) for f in fractions})
+
+
+class SampleRecorder(chainer.training.Extension):
+    """Keeps G(z_fixed) (test mode, NumPy) at chosen iterations, for grids and the GIF.
+
+    ``iterations``: explicit iterations to record (0 is recorded by ``initialize``);
+    ``every``: additionally record every this many iterations.
+    """
+    trigger = (1, 'iteration')
+    priority = chainer.training.PRIORITY_READER
+
+    def __init__(self, gen, z_fixed, iterations=(), every=0):
+        self.gen = gen
+        self.z_fixed = z_fixed
+        self.iterations = set(int(i) for i in iterations)
+        self.every = int(every)
+        self.frames = {}   # iteration -> (n, ...) float32 array
+
+    def record(self, iteration):
+        with chainer.using_config('train', False), chainer.no_backprop_mode():
+            x = self.gen(self.gen.xp.asarray(self.z_fixed)).array
+        self.frames[int(iteration)] = chainer.backend.CpuDevice().send(x).reshape(
+            len(self.z_fixed), -1).astype(numpy.float32)
+
+    def initialize(self, trainer):
+        if trainer.updater.iteration == 0:
+            self.record(0)
+
+    def __call__(self, trainer):
+        it = trainer.updater.iteration
+        if it in self.iterations or (self.every and it % self.every == 0):
+            self.record(it)
+
+    def at(self, iteration):
+        """The recorded frame closest to ``iteration``."""
+        key = min(self.frames, key=lambda k: abs(k - iteration))
+        return key, self.frames[key]

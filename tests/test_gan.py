@@ -1,0 +1,259 @@
+"""Unit tests of gan/: networks, losses, hooks, schedules, updaters (tiny and fast)."""
+import numpy as np
+import pytest
+
+import chainer
+import chainer.functions as F
+from chainer import gradient_check
+
+from gan import dcgan, loss, net, optim, updater
+
+
+def _sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+# ------------------------------------------------------------------ networks: shapes
+@pytest.mark.parametrize('size,ch,out_ch', [(28, 16, 1), (32, 16, 3), (64, 16, 3)])
+def test_dcgan_shapes(size, ch, out_ch):
+    gen = dcgan.Generator(n_hidden=10, out_size=size, out_ch=out_ch, ch=ch)
+    dis = dcgan.Discriminator(in_size=size, in_ch=out_ch, ch=ch)
+    z = gen.make_hidden(3)
+    assert z.shape == (3, 10) and z.dtype == np.float32
+    assert z.min() >= -1 and z.max() <= 1
+    x = gen(z)
+    assert x.shape == (3, out_ch, size, size)
+    assert 0 <= float(x.array.min()) and float(x.array.max()) <= 1   # sigmoid output
+    assert dis(x).shape == (3, 1)
+    # flat input is accepted too
+    assert dis(x.array.reshape(3, -1)).shape == (3, 1)
+
+
+def test_dcgan_default_layout_and_options():
+    gen = dcgan.Generator()  # MNIST: 7x7x128 -> 14x14x64 -> 28x28x1
+    assert gen.l0.W.shape == (7 * 7 * 128, 100)
+    assert gen.out.W.shape[:2] == (64, 1)
+    assert abs(float(gen.l0.W.array.std()) - 0.02) < 0.002   # N(0, 0.02) init (§4)
+    x = dcgan.Generator(n_hidden=5, ch=8, out_activation='tanh')(
+        np.random.RandomState(0).randn(4, 5).astype('f'))
+    assert float(x.array.min()) < 0   # tanh may be negative, sigmoid never
+    with pytest.raises(ValueError):
+        dcgan.Generator(out_size=30)
+    with pytest.raises(ValueError):
+        dcgan.Generator(out_activation='relu')
+
+
+def test_mlp_gan_shapes_and_noise():
+    gen, dis = net.MLPGenerator(), net.MLPDiscriminator()
+    assert [l.W.shape[0] for l in gen.hidden] + [gen.out.W.shape[0]] == [256, 512, 1024, 784]
+    assert [l.W.shape[0] for l in dis.hidden] + [dis.out.W.shape[0]] == [1024, 512, 256, 1]
+    z = gen.make_hidden(500)
+    assert z.min() >= 0 and z.max() <= 1 and abs(z.mean() - 0.5) < 0.01   # U(0, 1)
+    x = gen(z[:4])
+    assert x.shape == (4, 784) and 0 <= float(x.array.min())
+    assert dis(x).shape == (4, 1)
+
+
+def test_goodfellow_nets():
+    x = np.random.RandomState(0).uniform(0, 1, (50, 784)).astype('f')
+    x[:, :10] = 0.0   # constant-zero pixels -> bias at logit(1e-7)
+    bias = net.sigmoid_bias_from_marginals(x)
+    assert np.allclose(_sigmoid(bias[10:].astype('f8')), x[:, 10:].mean(0), atol=1e-5)
+    assert np.allclose(bias[:10], np.log(1e-7 / (1 - 1e-7)), rtol=1e-4)
+    gen = net.GoodfellowGenerator(out_bias=bias)
+    assert np.array_equal(gen.y.b.array, bias)
+    assert float(abs(gen.h0.W.array).max()) <= 0.05                  # irange .05
+    z = gen.make_hidden(2000)
+    assert abs(z.max()) <= np.sqrt(3) and abs(z.var() - 1) < 0.05   # U(+-sqrt 3): unit var
+    dis = net.GoodfellowDiscriminator()
+    assert float(abs(dis.h0.linear.W.array).max()) <= 0.005          # irange .005
+    assert dis.h0.linear.W.shape == (240 * 5, 784)                   # 240 units x 5 pieces
+    assert gen(z[:3]).shape == (3, 784) and dis(gen(z[:3])).shape == (3, 1)
+    # dropout: random in training, deterministic in test mode
+    xx = np.ones((4, 784), 'f') * 0.5
+    with chainer.using_config('train', False):
+        a, b = dis(xx).array, dis(xx).array
+    assert np.array_equal(a, b)
+    assert not np.array_equal(dis(xx).array, dis(xx).array)
+
+
+# ------------------------------------------------------------------ losses
+def test_losses_match_bce_closed_form():
+    rng = np.random.RandomState(1)
+    a_r, a_f = rng.randn(7, 1) * 3, rng.randn(5, 1) * 3
+    d_r, d_f = _sigmoid(a_r), _sigmoid(a_f)
+    v = np.log(d_r).mean() + np.log(1 - d_f).mean()   # V(D, G), Eq. (1)
+    assert np.isclose(float(loss.discriminator_loss(a_r, a_f).array), -v)
+    assert np.isclose(float(loss.value_function(a_r, a_f).array), v)
+    assert np.isclose(float(loss.generator_loss(a_f, 'minimax').array), np.log(1 - d_f).mean())
+    assert np.isclose(float(loss.generator_loss(a_f, 'nonsaturating').array),
+                      -np.log(d_f).mean())
+    # the same numbers as chainer's sigmoid_cross_entropy with labels 1 / 0
+    bce = F.sigmoid_cross_entropy(np.concatenate([a_r, a_f]),
+                                  np.array([[1]] * 7 + [[0]] * 5, 'i'), reduce='no')
+    assert np.isclose(float(F.mean(bce[:7]).array + F.mean(bce[7:]).array), -v)
+    with pytest.raises(ValueError):
+        loss.generator_loss(a_f, 'wasserstein')
+
+
+def test_generator_gradients_saturate_as_described():
+    """d/da of log(1 - D) is -D -> 0 when D(G(z)) -> 0; that of -log D is -(1 - D) -> -1."""
+    a = chainer.Variable(np.array([[-8.0], [0.0], [8.0]]))
+    loss.generator_loss(a, 'minimax').backward()
+    assert np.allclose(a.grad.ravel(), -_sigmoid(a.array.ravel()) / 3)
+    a.cleargrad()
+    loss.generator_loss(a, 'nonsaturating').backward()
+    assert np.allclose(a.grad.ravel(), -(1 - _sigmoid(a.array.ravel())) / 3)
+    assert abs(a.grad[0, 0]) > 1000 * abs(_sigmoid(-8.0) / 3)   # no vanishing at D ~ 0
+
+
+@pytest.mark.parametrize('kind', loss.GEN_LOSSES)
+def test_loss_gradient_check(kind):
+    rng = np.random.RandomState(2)
+    a_r, a_f = rng.randn(6, 1), rng.randn(4, 1)
+    gradient_check.check_backward(loss.discriminator_loss, (a_r, a_f), np.array(1.0),
+                                  dtype=np.float64)
+    gradient_check.check_backward(lambda y: loss.generator_loss(y, kind), (a_f,),
+                                  np.array(1.0), dtype=np.float64)
+
+
+def test_network_gradient_check_float64():
+    with chainer.using_config('dtype', np.float64):
+        gen = net.GoodfellowGenerator(n_hidden=3, n_units=5, n_out=4)
+        dis = net.GoodfellowDiscriminator(n_in=4, n_units=3, n_pieces=2)
+        mlp_d = net.MLPDiscriminator(n_in=4, units=(5, 3))
+    z = np.random.RandomState(3).randn(2, 3)
+    with chainer.using_config('train', False):   # dropout off: deterministic
+        def f(z):
+            return loss.generator_loss(dis(gen(z)), 'nonsaturating')
+        gradient_check.check_backward(f, (z,), np.array(1.0), dtype=np.float64,
+                                      params=(gen.h0.W, gen.y.b, dis.h0.linear.W),
+                                      atol=1e-5, rtol=1e-4)
+        gradient_check.check_backward(mlp_d, (np.random.RandomState(4).rand(3, 4),),
+                                      np.ones((3, 1)), dtype=np.float64,
+                                      params=(mlp_d.hidden[0].W,), atol=1e-5, rtol=1e-4)
+
+
+# ------------------------------------------------------------------ hooks and schedules
+def test_l1l2_hook_adds_exact_gradient():
+    link = chainer.links.Linear(3, 2)
+    w0 = link.W.array.copy()
+    w0[0, 0] = 0.0   # sign(0) = 0
+    link.W.array[...] = w0
+    b0 = link.b.array.copy()
+    opt = chainer.optimizers.MomentumSGD(lr=0.5, momentum=0.0)
+    opt.setup(link)
+    l1, l2 = 0.3, 0.2
+    opt.add_hook(optim.L1L2Regularizer(l1, l2))
+    g = np.random.RandomState(5).randn(2, 3).astype('f')
+    link.W.grad = g.copy()
+    link.b.grad = np.ones(2, 'f')
+    opt.update()
+    expected_grad = g + l1 * np.sign(w0) + 2 * l2 * w0   # d/dW (l1|W| + l2 W^2)
+    assert np.allclose(link.W.array, w0 - 0.5 * expected_grad, atol=1e-6)
+    assert np.allclose(link.b.array, b0 - 0.5 * 1.0)     # biases: kernel_regularizer only
+
+
+def test_keras_decay_and_pylearn2_schedules():
+    link = chainer.links.Linear(1, 1)
+    opt = chainer.optimizers.MomentumSGD(lr=0.1, momentum=0.1)
+    opt.setup(link)
+    opt.add_hook(optim.KerasInverseTimeDecay(0.1, decay=0.5))
+    seen = []
+    for _ in range(3):
+        link.cleargrads()
+        F.sum(link(np.ones((1, 1), 'f'))).backward()
+        opt.update()
+        seen.append(opt.lr)
+    assert np.allclose(seen, [0.1 / (1 + 0.5 * t) for t in range(3)])
+
+    opt2 = chainer.optimizers.MomentumSGD(lr=0.1, momentum=0.5)
+    opt2.setup(chainer.links.Linear(1, 1))
+    hook = optim.ExponentialDecay(0.1, decay_factor=2.0, min_lr=0.02)
+    for t, want in enumerate([0.1, 0.05, 0.025, 0.02, 0.02]):
+        opt2.t = t
+        hook(opt2)
+        assert np.isclose(opt2.lr, want)
+    assert optim.momentum_adjustor(0) == 0.5 and optim.momentum_adjustor(1) == 0.5
+    assert np.isclose(optim.momentum_adjustor(125.5), 0.6)
+    assert optim.momentum_adjustor(250) == 0.7 and optim.momentum_adjustor(900) == 0.7
+
+
+# ------------------------------------------------------------------ updaters
+def _tiny_setup(n=40, batchsize=4, dim=6, k=1, gen_loss='nonsaturating', cls=None,
+                **kwargs):
+    rng = np.random.RandomState(6)
+    data = rng.rand(n, dim).astype('f')
+    gen = net.MLPGenerator(n_hidden=3, n_out=dim, units=(5,))
+    dis = net.MLPDiscriminator(n_in=dim, units=(5,))
+    opts = {}
+    for name, link in (('gen', gen), ('dis', dis)):
+        opts[name] = chainer.optimizers.MomentumSGD(lr=0.1, momentum=0.0)
+        opts[name].setup(link)
+    it = chainer.iterators.SerialIterator(data, batchsize, shuffle=False)
+    if cls is None:
+        upd = updater.GANUpdater(it, opts, n_dis=k, gen_loss=gen_loss, **kwargs)
+    else:
+        upd = cls(it, opts, gen_loss=gen_loss, **kwargs)
+    return upd, gen, dis, opts, it
+
+
+@pytest.mark.parametrize('k', [1, 3])
+def test_k_discriminator_steps_per_generator_step(k):
+    upd, gen, dis, opts, it = _tiny_setup(k=k)
+    for _ in range(2):
+        upd.update()
+    assert opts['dis'].t == 2 * k and opts['gen'].t == 2
+    assert it.current_position == (2 * k * 4) % 40   # k fresh data minibatches per step
+
+
+def test_reports_both_gradient_norms():
+    upd, gen, dis, opts, it = _tiny_setup(grad_norm_interval=1, gen_loss='minimax')
+    obs = {}
+    with chainer.reporter.Reporter().scope(obs):
+        reporter = chainer.reporter.get_current_reporter()
+        reporter.add_observer('gen', gen)
+        reporter.add_observer('dis', dis)
+        upd.update()
+    for key in ('gen/loss', 'gen/grad_norm', 'gen/grad_norm_minimax',
+                'gen/grad_norm_nonsaturating', 'dis/loss', 'dis/d_real', 'dis/d_fake'):
+        assert key in obs, key
+    assert np.isclose(obs['gen/grad_norm'], obs['gen/grad_norm_minimax'])
+    assert obs['gen/grad_norm_minimax'] != obs['gen/grad_norm_nonsaturating']
+
+
+def test_bad_updater_arguments():
+    with pytest.raises(ValueError):
+        _tiny_setup(gen_loss='hinge')
+    with pytest.raises(ValueError):
+        _tiny_setup(k=0)
+
+
+def test_simultaneous_updater_uses_pre_update_parameters():
+    """Goodfellow's AdversaryCost2: D's and G's gradients at the same (old) parameters."""
+    rng = np.random.RandomState(7)
+    data = rng.rand(8, 6).astype('f')
+    gen = net.GoodfellowGenerator(n_hidden=3, n_units=5, n_out=6)
+    dis = net.GoodfellowDiscriminator(n_in=6, n_units=4, n_pieces=2,
+                                      input_keep=1.0, hidden_keep=1.0)  # deterministic
+    opts = {}
+    for name, link in (('gen', gen), ('dis', dis)):
+        opts[name] = chainer.optimizers.MomentumSGD(lr=0.5, momentum=0.0)
+        opts[name].setup(link)
+    it = chainer.iterators.SerialIterator(data, 8, shuffle=False)
+    upd = updater.SimultaneousGANUpdater(it, opts)
+    np.random.seed(11)
+    z = gen.make_hidden(8)
+    # expected gradients at the current parameters
+    gen.cleargrads()
+    dis.cleargrads()
+    y_r, y_f = dis(data), dis(gen(z))
+    d_obj = 0.5 * loss.discriminator_loss(y_r, y_f)
+    g_obj = loss.generator_loss(y_f, 'nonsaturating')
+    gd = chainer.grad([d_obj], [dis.y.W])[0].array
+    gg = chainer.grad([g_obj], [gen.h0.W])[0].array
+    wd, wg = dis.y.W.array.copy(), gen.h0.W.array.copy()
+    np.random.seed(11)   # the updater draws the same z
+    upd.update()
+    assert np.allclose(dis.y.W.array, wd - 0.5 * gd, atol=1e-6)
+    assert np.allclose(gen.h0.W.array, wg - 0.5 * gg, atol=1e-6)
