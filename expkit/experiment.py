@@ -34,6 +34,12 @@ def resolve_device(args):
         raise UsageError("bad --device %r (%s); use '@numpy' or '@cupy:N'" % (spec, exc))
 
 
+def save_npz_uncompressed(file, obj):
+    """``chainer.serializers.save_npz`` without zlib: snapshots of 1000-unit MLPs compress
+    poorly and zlib cost more than the training step of a ``--quick`` run."""
+    chainer.serializers.save_npz(file, obj, compression=False)
+
+
 class StopAt:
     """Stop once ``epoch_detail`` (or ``iteration``) reaches ``length``.
 
@@ -144,7 +150,7 @@ class Experiment:
 
     def save_model(self, filename, link):
         path = self.path(filename)
-        atomic_write(path, lambda f: chainer.serializers.save_npz(f, link))
+        atomic_write(path, lambda f: save_npz_uncompressed(f, link))
         return path
 
     # -- data ----------------------------------------------------------------------------
@@ -177,7 +183,8 @@ class Experiment:
         for filename, keys in (plots or {}).items():
             trainer.extend(extensions.PlotReport(list(keys), x_key=log_trigger[1],
                                                  filename=filename, trigger=log_trigger))
-        self._snapshot = extensions.snapshot(filename='snapshot_iter_{.updater.iteration}.npz')
+        self._snapshot = extensions.snapshot(savefun=save_npz_uncompressed,
+                                             filename='snapshot_iter_{.updater.iteration}.npz')
         trainer.extend(self._snapshot,
                        trigger=snapshot_trigger or (self.args.snapshot_interval, 'epoch'))
         self._models = dict(models or {})
