@@ -15,24 +15,9 @@ import numpy as np
 
 from datasets.toy import (GRID_MODES, GRID_STD, RING_MODES, RING_STD, SWISS_ROLL_NOISE,
                           SWISS_ROLL_SCALE, sample_grid, sample_ring, sample_swiss_roll_2d)
+from evaluation.metrics import mode_coverage  # NOQA: F401 (PacGAN rule, shared; re-exported)
 
 TOY_SAMPLERS = {'ring': sample_ring, 'grid': sample_grid, 'swissroll': sample_swiss_roll_2d}
-
-
-def mode_coverage(samples, modes, std, n_std=3.0, min_count=20):
-    """Modes captured and the high-quality fraction for a Gaussian mixture.
-
-    Returns dict(modes_captured, n_modes, high_quality_fraction, counts) where ``counts[i]``
-    is the number of high-quality samples whose nearest mode is i.
-    """
-    samples = np.asarray(samples, dtype=np.float64)
-    modes = np.asarray(modes, dtype=np.float64)
-    dist = np.sqrt(((samples[:, None, :] - modes[None, :, :]) ** 2).sum(-1))
-    nearest = dist.argmin(axis=1)
-    good = dist[np.arange(len(samples)), nearest] <= n_std * std   # within 3 std
-    counts = np.bincount(nearest[good], minlength=len(modes))
-    return {'modes_captured': int((counts >= min_count).sum()), 'n_modes': int(len(modes)),
-            'high_quality_fraction': float(good.mean()), 'counts': counts.tolist()}
 
 
 def swiss_roll_curve(n=20000):
