@@ -19,6 +19,7 @@ q(z|x) every minibatch; test digits are represented by their posterior mean.
 import numpy as np
 import chainer
 from chainer import iterators, optimizers
+from chainer.dataset import concat_examples
 from chainer.datasets import TupleDataset
 from chainer.training import Trainer, extensions
 
@@ -122,6 +123,9 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
                         help='weights ~ N(0, std^2) as nips14-ssl init_w(1e-3); 0 = LeCun')
     parser.add_argument('--m1-epoch', type=int, default=30, help='M1 epochs (m1m2 only)')
     parser.add_argument('--m1-lr', type=float, default=1e-3)
+    parser.add_argument('--m1-features', choices=['sample', 'mean'], default='sample',
+                        help="M2's input: a fresh sample of M1's q(z|x) every minibatch "
+                             "(nips14-ssl) or its posterior mean (m1m2 only)")
     parser.add_argument('--m1-model', default=None, metavar='NPZ',
                         help='reuse a trained M1 (model_m1.npz of an earlier m1m2 run) '
                              'instead of training one')
@@ -130,6 +134,8 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
         raise UsageError('--labelled-batchsize must be >= 1 and --alpha >= 0')
     if args.m1_model and args.model != 'm1m2':
         raise UsageError('--m1-model only applies to --model m1m2')
+    if args.m1_features != 'sample' and args.model != 'm1m2':
+        raise UsageError('--m1-features only applies to --model m1m2')
     name = {'m2': 'm2_semisupervised', 'm1m2': 'm1m2_semisupervised'}[args.model]
     exp = Experiment(name, args, paper={
         'source': 'Kingma et al. 2014, Table 1 (test error %%, %s, N=%d labels, 50,000 '
@@ -174,9 +180,14 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
         mean, ln_var = mean[:, active], ln_var[:, active]
         n_in, likelihood = int(active.sum()), 'gaussian'
         print('M1: %d of 50 latent dimensions active' % n_in)
-        train_l = TupleDataset(mean[labelled], ln_var[labelled], y_train[labelled])
-        train_u = TupleDataset(mean[unlabelled], ln_var[unlabelled])
-        converter = labelled_converter = semisup.GaussianFeatureConverter()
+        if args.m1_features == 'sample':            # nips14-ssl: x' ~ q(z|x) afresh
+            train_l = TupleDataset(mean[labelled], ln_var[labelled], y_train[labelled])
+            train_u = TupleDataset(mean[unlabelled], ln_var[unlabelled])
+            converter = labelled_converter = semisup.GaussianFeatureConverter()
+        else:                                       # deterministic posterior mean
+            train_l = TupleDataset(mean[labelled], y_train[labelled])
+            train_u = mean[unlabelled]
+            converter = labelled_converter = concat_examples
         x_test_in = semisup.encode_dataset(m1, x_test_bin)[0][:, active]
 
     model = M2(n_in, args.latent, (hidden,), 10, 'softplus', likelihood,

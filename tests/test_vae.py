@@ -279,3 +279,14 @@ def test_gaussian_feature_converter_samples_q():
     assert x.mean() == pytest.approx(2.0, abs=0.02) and x.std() == pytest.approx(0.5, abs=0.02)
     mask = semisup.active_dimensions(np.stack([np.random.randn(100), np.zeros(100)], 1))
     assert mask.tolist() == [True, False]
+
+
+def test_class_structure_gain_closed_form():
+    rng = np.random.RandomState(4)
+    y = np.repeat(np.arange(10), 2000)
+    x = (10.0 * y + rng.standard_normal(len(y)))[:, None]       # 10 far-apart unit clusters
+    # single Gaussian: var = 1 + var(10 y) = 826; separated mixture: N(0, 1) + log(1/10)
+    expected = 0.5 * math.log(1 + 100 * 8.25) - math.log(10)
+    assert semisup.class_structure_gain(x, y) == pytest.approx(expected, abs=0.02)
+    noise = rng.standard_normal((20000, 3))                        # labels carry nothing
+    assert abs(semisup.class_structure_gain(noise, y)) < 0.01
