@@ -114,6 +114,7 @@ class Experiment:
         self.data = None
         self.images_per_second = None
         self.train_seconds = None
+        self.train_iterations = None
         self._start = time.time()
         if args.resume is not None and not os.path.isfile(args.resume):
             raise UsageError('--resume %s: no such snapshot file; pass a snapshot_*.npz '
@@ -203,7 +204,8 @@ class Experiment:
         t0 = time.time()
         trainer.run()
         self.train_seconds = time.time() - t0
-        images = (trainer.updater.iteration - start_iteration) * images_per_iteration
+        self.train_iterations = trainer.updater.iteration - start_iteration
+        images = self.train_iterations * images_per_iteration
         self.images_per_second = images / max(self.train_seconds, 1e-9)
         self._snapshot(trainer)
         for name, link in self._models.items():
@@ -226,6 +228,8 @@ class Experiment:
             'device': str(self.device),
             'versions': _versions(),
             'seconds': round(time.time() - self._start, 2),
+            'resumed_from': self.args.resume,
+            'train_iterations': self.train_iterations,
             'train_seconds': None if self.train_seconds is None else round(self.train_seconds, 2),
             'train_images_per_second': (None if self.images_per_second is None
                                         else round(self.images_per_second, 1)),

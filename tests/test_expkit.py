@@ -65,6 +65,7 @@ def test_train_writes_results_figure_snapshot_and_resumes(tmp_path):
     assert on_disk['versions']['chainer'] == chainer.__version__
     assert on_disk['train_images_per_second'] > 0
     assert on_disk['config']['epoch'] == 2
+    assert on_disk['train_iterations'] == 10 and on_disk['resumed_from'] is None
     assert trainer.updater.iteration == 10
     w_end = model.fc.W.array.copy()
 
