@@ -38,6 +38,9 @@ def make_parser(description, *, epoch, batchsize, out, dataset='mnist',
     """
     caller = inspect.stack()[1].filename
     prog = os.path.basename(caller) if caller.endswith('.py') else None
+    main_file = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ''
+    if prog and os.path.dirname(main_file) == os.path.dirname(os.path.abspath(caller)):
+        prog = os.path.basename(main_file)  # a wrapper script (m1m2 -> m2) names itself
     parser = OneLineParser(prog=prog, description=(description or '').strip(),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.script = os.path.relpath(caller) if prog else caller
