@@ -6,8 +6,9 @@ Two settings, chosen with ``kind``:
 arXiv:1511.05644v2, Appendix (MNIST experiment setup):
 
 * reconstruction phase (encoder + decoder): lr 0.01, momentum 0.9;
-* regularization phase (discriminator, and the encoder as generator) and the
-  semi-supervised classification phase: lr 0.1, momentum 0.1;
+* regularization phase (discriminator, and the encoder as generator): lr 0.1, momentum 0.1;
+* semi-supervised classification phase (Sec. 5): the regularization setting (our
+  assumption: the transcription gives only the two settings above);
 * every learning rate divided by 10 after epoch 50 and again after epoch 1000
   (:data:`LR_DROP_EPOCHS`, :func:`add_lr_drops`).
 
