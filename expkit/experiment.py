@@ -79,6 +79,10 @@ def _json_default(obj):
     return str(obj)
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def atomic_write(path, write):
     """Write via a temporary file in the same folder, then ``os.replace``."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -86,6 +90,7 @@ def atomic_write(path, write):
     try:
         with os.fdopen(fd, 'wb') as f:
             write(f)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are for everyone to read
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -114,6 +114,9 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     with pytest.raises(RuntimeError):
         atomic_write(str(target), boom)
     assert list(tmp_path.iterdir()) == []
+    atomic_write(str(target), lambda f: f.write(b'ok'))
+    assert target.read_bytes() == b'ok'
+    assert target.stat().st_mode & 0o044 == 0o044 or os.umask(os.umask(0)) & 0o044
 
 
 def test_tile_places_images_in_rows():
