@@ -11,10 +11,9 @@ sigma from logspace(-1, 0, 10) chosen on a validation split.
 
 import chainer
 
-from expkit import Experiment, make_parser, run_main, plots, UsageError
+from expkit import Experiment, make_parser, run_main, UsageError
 from gan import net, optim
-from gan.evaluate import (nearest_neighbour_figure, parzen_with_reference, sigma_figure,
-                          split_train_valid)
+from gan.evaluate import evaluate_samples, split_train_valid
 from gan.updater import SimultaneousGANUpdater
 
 PAPER = {
@@ -68,17 +67,7 @@ def main(argv=None):
     exp.run(trainer, images_per_iteration=args.batchsize)
 
     samples = net.generate(gen, args.parzen_samples)
-    exp.save_npz('samples.npz', x=samples)
-    plots.save_image_grid(exp.path('samples.png'), samples[:100], 10,
-                          title='Goodfellow GAN samples')
-    exp.savefig(nearest_neighbour_figure(samples, x_train), 'samples_nearest.png')
-
-    parzen, ref = parzen_with_reference(samples, x_train, x_valid, x_test)
-    exp.savefig(sigma_figure(parzen, ref), 'parzen_sigma.png')
-    print('Parzen log-likelihood: %.1f +- %.1f (sigma %.3f, %d samples, %d test images); '
-          'training images as samples: %.1f +- %.1f' % (
-              parzen['mean'], parzen['std_error'], parzen['sigma'], parzen['n_samples'],
-              parzen['n_test'], ref['mean'], ref['std_error']))
+    parzen, ref = evaluate_samples(exp, samples, x_train, x_valid, x_test, 'Goodfellow GAN samples')
     exp.finish({'parzen_ll': parzen, 'parzen_ll_training_images': ref,
                 'iterations': int(trainer.updater.iteration),
                 'final_momentum': float(opts['gen'].momentum),

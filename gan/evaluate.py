@@ -56,3 +56,20 @@ def nearest_neighbour_figure(samples, x_train, n_rows=6, n_cols=5):
     fig, _ = plots.image_grid(np.concatenate(rows), n_cols + 1,
                               title='samples | nearest training image (right)')
     return fig
+
+
+def evaluate_samples(exp, samples, x_train, x_valid, x_test, title):
+    """The shared tail of the MNIST GAN scripts: ``samples.npz``, the sample grid, the
+    nearest-neighbour figure, the Parzen estimate with its sigma curve; returns (parzen, ref)."""
+    from expkit import plots
+    samples = np.asarray(samples).reshape(len(samples), -1)
+    exp.save_npz('samples.npz', x=samples)
+    plots.save_image_grid(exp.path('samples.png'), samples[:100], 10, title=title)
+    exp.savefig(nearest_neighbour_figure(samples, x_train), 'samples_nearest.png')
+    parzen, ref = parzen_with_reference(samples, x_train, x_valid, x_test)
+    exp.savefig(sigma_figure(parzen, ref), 'parzen_sigma.png')
+    print('Parzen log-likelihood: %.1f +- %.1f (sigma %.3f, %d samples, %d test images); '
+          'training images as samples: %.1f +- %.1f' % (
+              parzen['mean'], parzen['std_error'], parzen['sigma'], parzen['n_samples'],
+              parzen['n_test'], ref['mean'], ref['std_error']))
+    return parzen, ref
