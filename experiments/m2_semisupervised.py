@@ -15,6 +15,9 @@ M1+M2 (Sec. 3.2.3; ``run_2layer_ssl.py``): M1 (784-500-500-50 softplus, Bernoull
 trained first on all training images; M2 is then trained on its latent code with a Gaussian
 p(x|y,z), on the dimensions whose posterior mean varies (std > 0.1), the code resampled from
 q(z|x) every minibatch; test digits are represented by their posterior mean.
+``--m1-features mean`` feeds the posterior mean instead (a diagnostic, not the official
+setting).  For M1+M2, results.json also records how much class structure M1's code carries
+(``m1_feature_diagnostics``; docs/results/vae.md, Sec. 4).
 """
 import numpy as np
 import chainer
@@ -76,6 +79,27 @@ def train_m1(exp, args, x_train):
     trainer.run()
     exp.save_model('model_m1.npz', m1)
     return m1
+
+
+def m1_feature_diagnostics(mean, ln_var, y, labelled, x_test_in, y_test):
+    """How much class information M2 gets from M1's code (not used for training).
+
+    * the median posterior sd of the kept dims and how many carry signal (mean std > 0.5);
+    * ``class_gain_*_nats``: ``semisup.class_structure_gain`` with the true labels of all
+      training images, on one fresh sample of the code (what M2 is fed) and on the means;
+    * the test error of a logistic regression on the labelled codes alone (the supervised
+      baseline M2's classifier has to beat).
+    """
+    from sklearn.linear_model import LogisticRegression
+    rng = np.random.RandomState(0)
+    sample = mean + np.exp(0.5 * ln_var) * rng.standard_normal(mean.shape)
+    baseline = LogisticRegression(max_iter=2000).fit(mean[labelled], y[labelled])
+    return {'posterior_sd_median': float(np.median(np.exp(0.5 * ln_var).mean(0))),
+            'dims_with_mean_std_over_0.5': int((mean.std(0) > 0.5).sum()),
+            'class_gain_sampled_nats': semisup.class_structure_gain(sample, y),
+            'class_gain_mean_nats': semisup.class_structure_gain(mean, y),
+            'logreg_labelled_codes_test_error_percent':
+                100 * classification_error(baseline.predict(x_test_in), y_test)}
 
 
 def decode_m2(model, z, y, m1=None, active=None):
@@ -153,7 +177,7 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
     n_l, n_u = len(labelled), len(unlabelled)
     x_test_bin = binarize_static(x_test, method='bernoulli', seed=123)
 
-    m1 = active = None
+    m1 = active = diagnostics = None
     if args.model == 'm2':
         n_in, likelihood = 784, 'bernoulli'
         train_l = TupleDataset(x_train[labelled], y_train[labelled])
@@ -189,6 +213,9 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
             train_u = mean[unlabelled]
             converter = labelled_converter = concat_examples
         x_test_in = semisup.encode_dataset(m1, x_test_bin)[0][:, active]
+        diagnostics = m1_feature_diagnostics(mean, ln_var, y_train, labelled, x_test_in,
+                                             y_test)
+        print('M1 features: %s' % diagnostics)
 
     model = M2(n_in, args.latent, (hidden,), 10, 'softplus', likelihood,
                init_std=args.init_std or None)
@@ -217,7 +244,10 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
     plots.image_grid(grid, 11, ax=ax, title='test digit | mean of p(x|y,z) for y = 0..9, '
                                             'z from q(z|x,y) (Kingma 2014 Fig. 1)')
     exp.savefig(fig, 'analogies.png')
-    exp.finish({'test_error_percent': 100 * error, 'n_test': len(y_test)}, config={
+    measured = {'test_error_percent': 100 * error, 'n_test': len(y_test)}
+    if diagnostics:
+        measured['m1_feature_diagnostics'] = diagnostics
+    exp.finish(measured, config={
         'hidden': hidden, 'n_labelled': n_l, 'n_unlabelled': n_u,
         'beta': args.alpha * (n_l + n_u) / n_l,
         'active_m1_dims': None if active is None else int(active.sum()),
