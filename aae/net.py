@@ -139,3 +139,22 @@ def one_hot(labels, n_classes, dtype='f'):
     if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
         raise ValueError('labels must lie in 0..%d' % (n_classes - 1))
     return xp.eye(n_classes, dtype=dtype)[labels]
+
+
+def categorical_aae(n_y, n_z, n_in=784, n_hidden=1000, dis_output='softmax', dis_noise=0.3):
+    """``enc, dec, dis_z, dis_y``: the categorical AAE of Sec. 5 (Fig. 8) and Sec. 6.
+
+    ``enc`` gives (logits of q(y|x), z); ``dec`` reconstructs x from [softmax(logits), z];
+    ``dis_z`` tells N(0, I) samples from z, ``dis_y`` one-hot Cat(n_y) samples from q(y|x).
+    **Both** discriminators get N(0, dis_noise^2) noise on their input, as in the seed code
+    (musyoku/adversarial-autoencoder, ``run/unsupervised/clustering/model.py`` and
+    ``run/semi-supervised/classification/model.py``: ``GaussianNoise(std=0.3)`` first in
+    ``discriminator_z`` and ``discriminator_y``).  Without it D_y separates any softmax
+    output, which is never exactly one-hot, from the one-hot prior samples and wins for
+    good: the categorical code then collapses (2 of 16 clusters used in our runs).
+    """
+    enc = Encoder(n_z, n_in, n_hidden, n_y=n_y)
+    dec = Decoder(n_z, n_in, n_hidden, n_cond=n_y)
+    dis_z = Discriminator(n_z, n_hidden, output=dis_output, noise_std=dis_noise)
+    dis_y = Discriminator(n_y, n_hidden, output=dis_output, noise_std=dis_noise)
+    return enc, dec, dis_z, dis_y

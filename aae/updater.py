@@ -158,12 +158,19 @@ class CategoricalAAEUpdater(_PhaseUpdater):
        the encoder (``sup``) minimises the cross-entropy of q(y|x) on a labelled minibatch.
 
     Without ``'labeled'`` this is the unsupervised clustering model of Sec. 6.
+
+    ``labeled_reconstruction=True`` (seed code only, not the paper: Sec. 5 reconstructs
+    "an unlabeled mini-batch"): phase 1 also reconstructs the labelled minibatch from
+    [one-hot true label, z], as musyoku/adversarial-autoencoder's
+    ``run/semi-supervised/classification/train.py`` does.
     """
 
     def __init__(self, iterators, optimizers, prior, converter=convert.concat_examples,
-                 device=None):
+                 device=None, labeled_reconstruction=False):
         super().__init__(iterators, optimizers, converter=converter, device=device)
-        self.prior = prior
+        if labeled_reconstruction and 'labeled' not in self._iterators:
+            raise ValueError('labeled_reconstruction needs a "labeled" iterator')
+        self.prior, self.labeled_reconstruction = prior, labeled_reconstruction
 
     def _images(self, name):
         batch = self.converter(self.get_iterator(name).next(), self.input_device)
@@ -174,11 +181,17 @@ class CategoricalAAEUpdater(_PhaseUpdater):
         return opts['enc'].target, opts['dec'].target, opts['dis'].target, \
             opts['dis_y'].target
 
-    def update_reconstruction(self, x):
-        """Phase 1: x -> (y, z) -> x_rec; updates 'enc' and 'dec'."""
+    def update_reconstruction(self, x, x_l=None, t_l=None):
+        """Phase 1: x -> (y, z) -> x_rec; updates 'enc' and 'dec'.
+
+        With ``x_l, t_l`` (seed option) also x_l -> z, [one_hot(t_l), z] -> x_l.
+        """
         enc, dec, _, _ = self._links()
         y_logits, z = enc(x)
         loss_rec = aae_loss.reconstruction_loss(dec(z, F.softmax(y_logits)), x)
+        if x_l is not None:
+            _, z_l = enc(x_l)
+            loss_rec += aae_loss.reconstruction_loss(dec(z_l, one_hot(t_l, enc.n_y)), x_l)
         self._step(['enc', 'dec'], loss_rec, [enc, dec])
         return loss_rec
 
@@ -218,7 +231,11 @@ class CategoricalAAEUpdater(_PhaseUpdater):
 
     def update_core(self):
         x = self._images('main')[0]
-        loss_rec = self.update_reconstruction(x)                                  # 1.
+        if self.labeled_reconstruction:                   # seed: labelled batch in phase 1
+            x_l, t_l = self._images('labeled')[:2]
+            loss_rec = self.update_reconstruction(x, x_l, t_l)                    # 1.
+        else:
+            loss_rec = self.update_reconstruction(x)                              # 1.
         loss_dis, d_real, d_fake, d_fake_y = self.update_discriminators(x)        # 2a.
         loss_gen = self.update_generator(x)                                       # 2b.
         report = {'main/loss_rec': loss_rec, 'main/loss_dis': loss_dis,
@@ -227,6 +244,7 @@ class CategoricalAAEUpdater(_PhaseUpdater):
                   'main/d_fake': F.mean(aae_loss.p_real(d_fake)),
                   'main/d_fake_y': F.mean(aae_loss.p_real(d_fake_y))}
         if 'labeled' in self._iterators:                                          # 3.
-            x_l, t_l = self._images('labeled')[:2]
+            if not self.labeled_reconstruction:
+                x_l, t_l = self._images('labeled')[:2]
             report['main/loss_sup'], report['main/acc_sup'] = self.update_supervised(x_l, t_l)
         chainer.report(report)

@@ -4,12 +4,13 @@ Table 3 (test error: 9.55 +- 2.05 % with 16 clusters, 4.10 +- 1.13 % with 30).
 
 The semi-supervised architecture of Sec. 5 without the supervised phase: the encoder's
 categorical head y (softmax over --clusters) is matched to Cat(K) by one discriminator, the
-style z to N(0, I) by another; the decoder reconstructs x from [y, z]. Evaluation as in Sec.
-6: every cluster i takes the label of the training image x_n that maximises q(y_i|x_n); a
-test image gets the label of its cluster argmax q(y|x). The Hungarian (one-to-one) accuracy
-is reported as well. Writes heads.png (the cluster heads: the decoder at z = 0 with one-hot
-y, above test images of each cluster, as Fig. 9), loss_rec.png, loss.png, codes.npz,
-samples.npz and results.json.
+style z to N(0, I) by another (both with N(0, 0.3^2) input noise, as the seed code's
+discriminators; --dis-noise 0 removes it); the decoder reconstructs x from [y, z].
+Evaluation as in Sec. 6: every cluster i takes the label of the training image x_n that
+maximises q(y_i|x_n); a test image gets the label of its cluster argmax q(y|x). The
+Hungarian (one-to-one) accuracy is reported as well. Writes heads.png (the cluster heads:
+the decoder at z = 0 with one-hot y, above test images of each cluster, as Fig. 9),
+loss_rec.png, loss.png, codes.npz, samples.npz and results.json.
 """
 import numpy as np
 import matplotlib.pyplot as plt
@@ -18,7 +19,7 @@ import chainer
 from expkit import Experiment, make_parser, run_main, plots
 
 from evaluation.metrics import assign_cluster_labels, cluster_accuracy, hungarian_accuracy
-from aae.net import Decoder, Discriminator, Encoder
+from aae.net import categorical_aae
 from aae.priors import sample_prior
 from aae.optim import add_lr_drops, make_optimizers
 from aae.options import add_aae_options, resolve_aae_options
@@ -35,7 +36,7 @@ def main(argv=None):
                              '30 writes to results/aae_clustering_30')
     parser.add_argument('--z-dim', type=int, default=5,
                         help='style code size (default %(default)s)')
-    add_aae_options(parser)
+    add_aae_options(parser, dis_noise=0.3)   # seed: GaussianNoise(0.3) before D_z and D_y
     args = parser.parse_args(argv)
     if args.clusters != 16 and '--out' not in args.argv:
         args.out = 'results/aae_clustering_%d' % args.clusters
@@ -52,11 +53,8 @@ def main(argv=None):
         x_train, y_train, x_test, y_test = x_train[:1000], y_train[:1000], x_test[:500], \
             y_test[:500]
 
-    enc = Encoder(args.z_dim, x_train.shape[1], args.n_hidden, n_y=k)
-    dec = Decoder(args.z_dim, x_train.shape[1], args.n_hidden, n_cond=k)
-    dis_z = Discriminator(args.z_dim, args.n_hidden, output=args.dis_output,
-                          noise_std=args.dis_noise)
-    dis_y = Discriminator(k, args.n_hidden, output=args.dis_output)
+    enc, dec, dis_z, dis_y = categorical_aae(k, args.z_dim, x_train.shape[1], args.n_hidden,
+                                             args.dis_output, args.dis_noise)
     for link in (enc, dec, dis_z, dis_y):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec, dis_z, args.optimizer, extra_dis={'dis_y': dis_y})

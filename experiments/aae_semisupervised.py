@@ -4,7 +4,8 @@ Table 2 (MNIST: 1.90 +- 0.10 % error with 100 labels, 1.60 +- 0.08 % with 1000, 
 0.02 % with all).
 
 The encoder gives a categorical code y = softmax (10 classes) and a style code z; one
-discriminator matches y to Cat(10) (one-hot samples), another matches z to N(0, I); the
+discriminator matches y to Cat(10) (one-hot samples), another matches z to N(0, I) (both
+with N(0, 0.3^2) input noise, as the seed code's discriminators); the
 decoder reconstructs x from [y, z]. Per minibatch: reconstruction, regularization (both
 discriminators, then the encoder), and the semi-supervised classification phase (cross-
 entropy of q(y|x) on a labelled minibatch). Writes error.png (test error per epoch),
@@ -18,7 +19,7 @@ from expkit import Experiment, make_parser, run_main, plots
 
 from datasets.semisup import split_labeled
 from evaluation.metrics import classification_error
-from aae.net import Decoder, Discriminator, Encoder, one_hot
+from aae.net import categorical_aae, one_hot
 from aae.priors import sample_prior
 from aae.optim import add_lr_drops, make_optimizers
 from aae.options import add_aae_options, resolve_aae_options
@@ -49,7 +50,10 @@ def main(argv=None):
                              'balanced over the digits')
     parser.add_argument('--z-dim', type=int, default=10,
                         help='style code size (default %(default)s)')
-    add_aae_options(parser)
+    parser.add_argument('--labeled-reconstruction', action='store_true',
+                        help="seed code, not the paper: also reconstruct the labelled "
+                             "minibatch from [one-hot label, z] in the reconstruction phase")
+    add_aae_options(parser, dis_noise=0.3)   # seed: GaussianNoise(0.3) before D_z and D_y
     args = parser.parse_args(argv)
     lr_drops = resolve_aae_options(args)
     exp = Experiment('aae_semisupervised', args, paper={
@@ -65,11 +69,8 @@ def main(argv=None):
     n_labeled = len(x_train) if args.labels == 'all' else int(args.labels)
     labeled_idx, _ = split_labeled(y_train, n_labeled, seed=args.seed)
 
-    enc = Encoder(args.z_dim, x_train.shape[1], args.n_hidden, n_y=N_CLASSES)
-    dec = Decoder(args.z_dim, x_train.shape[1], args.n_hidden, n_cond=N_CLASSES)
-    dis_z = Discriminator(args.z_dim, args.n_hidden, output=args.dis_output,
-                          noise_std=args.dis_noise)
-    dis_y = Discriminator(N_CLASSES, args.n_hidden, output=args.dis_output)
+    enc, dec, dis_z, dis_y = categorical_aae(N_CLASSES, args.z_dim, x_train.shape[1],
+                                             args.n_hidden, args.dis_output, args.dis_noise)
     for link in (enc, dec, dis_z, dis_y):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec, dis_z, args.optimizer, extra_dis={'dis_y': dis_y},
@@ -81,7 +82,8 @@ def main(argv=None):
             chainer.datasets.TupleDataset(x_train[labeled_idx], y_train[labeled_idx]),
             min(args.batchsize, n_labeled)),
     }
-    updater = CategoricalAAEUpdater(iters, optimizers, prior, device=exp.device)
+    updater = CategoricalAAEUpdater(iters, optimizers, prior, device=exp.device,
+                                    labeled_reconstruction=args.labeled_reconstruction)
     losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen', 'main/loss_sup']
     trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis_z': dis_z,
                                            'dis_y': dis_y},

@@ -93,6 +93,7 @@ def test_one_hot_with_unlabelled_slot():
     (lambda: Discriminator(2, n_hidden=H, output='sigmoid', weight_std=0.5), 0),
 ])
 def test_network_gradients(build, n_cond):
+    np.random.seed(0)          # weights and check_backward's direction: no flaky ReLU kink
     link = _f64(build)
     rng = np.random.RandomState(0)
     n_in = N_IN if isinstance(link, Encoder) else 2
@@ -371,3 +372,79 @@ def test_percentile_grid_and_encode_decode_helpers():
     mse, sse = reconstruction_errors(enc, dec, x)
     np.testing.assert_allclose(mse * N_IN, sse, rtol=1e-5)
     np.testing.assert_allclose(mse, ((decode(dec, z) - x) ** 2).mean(), rtol=1e-5)
+
+
+# ------------------------------------------------------- categorical AAE (Sec. 5/6) fidelity
+def test_categorical_aae_puts_seed_noise_before_both_discriminators():
+    """Seed code: GaussianNoise(0.3) first in discriminator_z AND discriminator_y.
+
+    Regression: D_y had no input noise, separated softmax outputs from exact one-hots and
+    won for good, and the 16-cluster code collapsed to 2 clusters.
+    """
+    from aae.net import categorical_aae
+    enc, dec, dis_z, dis_y = categorical_aae(4, 2, N_IN, H)
+    assert dis_z.noise_std == 0.3 and dis_y.noise_std == 0.3
+    y = np.eye(4, dtype='f')
+    with chainer.using_config('train', True):
+        assert not np.allclose(dis_y(y).array, dis_y(y).array)       # noisy in training
+    with chainer.using_config('train', False):
+        np.testing.assert_array_equal(dis_y(y).array, dis_y(y).array)  # clean at test time
+    x = np.random.RandomState(0).rand(3, N_IN).astype('f')
+    y_logits, z = enc(x)
+    assert y_logits.shape == (3, 4) and z.shape == (3, 2)
+    assert dec(z, F.softmax(y_logits)).shape == (3, N_IN)
+
+
+def test_categorical_head_starts_near_uniform():
+    """N(0, 0.01^2) weights: softmax q(y|x) starts close to uniform over the clusters."""
+    from aae.net import categorical_aae
+    enc = categorical_aae(16, 5, 784, 100)[0]
+    x = np.random.RandomState(0).rand(10, 784).astype('f')
+    q = F.softmax(enc(x)[0]).array
+    np.testing.assert_allclose(q, 1 / 16, atol=0.01)
+
+
+def test_categorical_reconstruction_backprops_through_y():
+    """Phase 1 feeds softmax(y_logits), not a detached copy, to the decoder (Fig. 8)."""
+    up, (enc, dec, dis, dis_y), x, _ = _categorical(labeled=False)
+    y_logits, z = enc(x[:5])
+    loss = L.reconstruction_loss(dec(z, F.softmax(y_logits)), x[:5])
+    enc.cleargrads()
+    loss.backward()
+    # gradient reaches the rows of the last layer that produce the y logits
+    assert np.abs(enc.body.l3.W.grad[:3]).sum() > 0
+
+
+def test_categorical_prior_and_generator_targets():
+    """D_y's real inputs are uniform one-hot draws; the generator targets REAL for y and z."""
+    y = sample_categorical(6000, 3)
+    assert set(np.unique(y)) == {0.0, 1.0} and (y.sum(1) == 1).all()
+    np.testing.assert_allclose(y.mean(0), 1 / 3, atol=0.03)
+    up, (enc, dec, dis, dis_y), x, _ = _categorical(labeled=False)
+    with chainer.using_config('train', False):        # no D input noise: deterministic
+        y_logits, z = enc(x[:5])
+        expected = (L.generator_loss(dis_y(F.softmax(y_logits))) + L.generator_loss(dis(z)))
+        got = up.update_generator(x[:5])
+    np.testing.assert_allclose(got.array, expected.array, rtol=1e-5)
+
+
+def test_labeled_reconstruction_option_uses_true_one_hot():
+    """Seed option: phase 1 adds ||x_l - dec(z_l, one_hot(t_l))||^2 to the unlabelled cost."""
+    up, (enc, dec, dis, dis_y), x, t = _categorical()
+    with chainer.using_config('train', False):
+        y_logits, z = enc(x[:5])
+        base = L.reconstruction_loss(dec(z, F.softmax(y_logits)), x[:5])
+        z_l = enc(x[5:10])[1]
+        extra = L.reconstruction_loss(dec(z_l, one_hot(t[5:10], 3)), x[5:10])
+        got = up.update_reconstruction(x[:5], x[5:10], t[5:10])
+    np.testing.assert_allclose(got.array, base.array + extra.array, rtol=1e-5)
+    with pytest.raises(ValueError):
+        _categorical_no_labels_with_rec()
+
+
+def _categorical_no_labels_with_rec():
+    enc = Encoder(2, N_IN, H, n_y=3)
+    opts = make_optimizers(enc, Decoder(2, N_IN, H, n_cond=3), Discriminator(2, H), 'sgd',
+                           extra_dis={'dis_y': Discriminator(3, H)})
+    its = {'main': iterators.SerialIterator(np.zeros((4, N_IN), 'f'), 2)}
+    return CategoricalAAEUpdater(its, opts, _gaussian_prior(2), labeled_reconstruction=True)

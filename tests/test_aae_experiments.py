@@ -69,6 +69,7 @@ def test_aae_semisupervised_quick(tmp_path):
     m = res['measured']
     assert m['n_labeled'] == 100 and 0 <= m['test_error_percent'] <= 100
     assert '1.90' in res['paper']['values']['test_error_percent_100_labels']
+    assert res['config']['dis_noise'] == 0.3          # seed: noise before D_z and D_y
     assert os.path.exists(os.path.join(out, 'styles.png'))
 
 
@@ -77,6 +78,7 @@ def test_aae_clustering_quick(tmp_path):
     m = res['measured']
     assert len(m['cluster_labels']) == 16 and sum(m['test_cluster_sizes']) == m['n_test_images']
     assert 0 <= m['test_hungarian_accuracy'] <= 1
+    assert res['config']['dis_noise'] == 0.3          # seed: noise before D_z and D_y
     assert np.load(os.path.join(out, 'samples.npz'))['x'].shape == (16, 784)
 
 
