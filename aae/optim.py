@@ -113,3 +113,17 @@ class LRDrops(chainer.training.Extension):
 def add_lr_drops(trainer, optimizers, epochs=LR_DROP_EPOCHS, factor=0.1):
     """Divide every SGD learning rate by 10 at each epoch in ``epochs`` (paper schedule)."""
     trainer.extend(LRDrops(optimizers.values(), epochs, factor), name='lr_drops')
+
+
+AAE_LOSSES = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
+
+
+def run_trainer(exp, updater, optimizers, models, lr_drops, batchsize):
+    """Train an ``AAEUpdater`` through ``exp``: its loss columns and plots, the paper's
+    learning-rate drops (:func:`add_lr_drops`), then run; returns the trainer."""
+    trainer = exp.trainer(updater, models=models,
+                          report=AAE_LOSSES + ['main/d_real', 'main/d_fake'],
+                          plots={'loss_rec.png': AAE_LOSSES[:1], 'loss.png': AAE_LOSSES[1:]})
+    add_lr_drops(trainer, optimizers, lr_drops)
+    exp.run(trainer, images_per_iteration=batchsize)
+    return trainer

@@ -16,7 +16,7 @@ from expkit import Experiment, make_parser, run_main, plots
 from evaluation.metrics import mmd
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import PRIORS, sample_prior
-from aae.optim import add_lr_drops, make_optimizers
+from aae.optim import make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import AAEUpdater
 from aae.evaluate import (box_grid, decode, encode, gaussian_percentile_grid,
@@ -56,12 +56,8 @@ def main(argv=None):
     prior = lambda n, labels: sample_prior(args.prior, n, args.z_dim)[0]  # NOQA: E731
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
     updater = AAEUpdater(it, optimizers, prior, device=exp.device)
-    losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
-    trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis': dis},
-                          report=losses + ['main/d_real', 'main/d_fake'],
-                          plots={'loss_rec.png': losses[:1], 'loss.png': losses[1:]})
-    add_lr_drops(trainer, optimizers, lr_drops)
-    exp.run(trainer, images_per_iteration=args.batchsize)
+    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis': dis}, lr_drops,
+                args.batchsize)
 
     # --- Fig. 2a/2c: codes of the held-out images, beside samples of the prior
     z = encode(enc, x_test, exp.device)

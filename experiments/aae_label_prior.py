@@ -21,7 +21,7 @@ from expkit import Experiment, UsageError, make_parser, run_main, plots
 from datasets.semisup import split_labeled
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import component_of, sample_prior
-from aae.optim import add_lr_drops, make_optimizers
+from aae.optim import make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import AAEUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
@@ -77,12 +77,8 @@ def main(argv=None):
         chainer.datasets.TupleDataset(x_train, labels), args.batchsize)
     updater = AAEUpdater(it, optimizers, prior, device=exp.device, n_classes=N_CLASSES,
                          label_prior=True)
-    losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
-    trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis': dis},
-                          report=losses + ['main/d_real', 'main/d_fake'],
-                          plots={'loss_rec.png': losses[:1], 'loss.png': losses[1:]})
-    add_lr_drops(trainer, optimizers, lr_drops)
-    exp.run(trainer, images_per_iteration=args.batchsize)
+    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis': dis}, lr_drops,
+                args.batchsize)
 
     # --- Fig. 4: test codes by digit, beside the prior by component
     z = encode(enc, x_test, exp.device)

@@ -18,7 +18,7 @@ from datasets.mnist import stratified_split
 from evaluation.parzen import parzen_evaluate
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import sample_prior
-from aae.optim import add_lr_drops, make_optimizers
+from aae.optim import make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import AAEUpdater
 from aae.evaluate import decode, reconstruction_errors
@@ -66,12 +66,8 @@ def main(argv=None):
         return sample_prior('gaussian', n, args.z_dim, std=args.prior_std)[0]
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
     updater = AAEUpdater(it, optimizers, prior, device=exp.device)
-    losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
-    trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis': dis},
-                          report=losses + ['main/d_real', 'main/d_fake'],
-                          plots={'loss_rec.png': losses[:1], 'loss.png': losses[1:]})
-    add_lr_drops(trainer, optimizers, lr_drops)
-    exp.run(trainer, images_per_iteration=args.batchsize)
+    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis': dis}, lr_drops,
+                args.batchsize)
 
     samples = decode(dec, prior(args.n_samples, None), device=exp.device)
     res = parzen_evaluate(samples, x_valid, x_test)

@@ -16,7 +16,7 @@ from expkit import Experiment, make_parser, run_main, plots
 from evaluation.metrics import mmd
 from aae.net import Decoder, Discriminator, Encoder, one_hot
 from aae.priors import sample_prior
-from aae.optim import add_lr_drops, make_optimizers
+from aae.optim import make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import AAEUpdater
 from aae.evaluate import decode, encode
@@ -53,12 +53,8 @@ def main(argv=None):
         chainer.datasets.TupleDataset(x_train, y_train), args.batchsize)
     updater = AAEUpdater(it, optimizers, prior, device=exp.device, n_classes=N_CLASSES,
                          decoder_labels=True)
-    losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
-    trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis': dis},
-                          report=losses + ['main/d_real', 'main/d_fake'],
-                          plots={'loss_rec.png': losses[:1], 'loss.png': losses[1:]})
-    add_lr_drops(trainer, optimizers, lr_drops)
-    exp.run(trainer, images_per_iteration=args.batchsize)
+    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis': dis}, lr_drops,
+                args.batchsize)
 
     z = encode(enc, x_test, exp.device)
     # Fig. 7: row r = style of test image r (first column), columns = y = 0..9
