@@ -45,9 +45,23 @@ def p_real(logits):
     return F.sigmoid(logits)[:, 0]
 
 
-def reconstruction_loss(x_rec, x):
-    """Euclidean cost sum_i (x_i - x_rec_i)^2 per example, averaged over the batch."""
-    return F.sum(F.squared_difference(x_rec, x)) / x.shape[0]
+REC_REDUCTIONS = ('sum', 'mean')
+
+
+def reconstruction_loss(x_rec, x, reduce='sum'):
+    """Euclidean cost of the reconstruction, averaged over the batch.
+
+    ``reduce='sum'``: sum_i (x_i - x_rec_i)^2 per example (the paper's "Euclidean cost");
+    ``reduce='mean'``: the same divided by the number of pixels, i.e. the seed code's
+    ``F.mean_squared_error``.  The scale matters when one optimiser (the seed's Adam) serves
+    the encoder in both the reconstruction and the generator phase.
+    """
+    sse = F.sum(F.squared_difference(x_rec, x)) / x.shape[0]
+    if reduce == 'sum':
+        return sse
+    if reduce == 'mean':
+        return sse / (x.size // x.shape[0])
+    raise ValueError('reduce must be sum or mean, got %r' % (reduce,))
 
 
 def discriminator_loss(d_real, d_fake):
@@ -58,6 +72,20 @@ def discriminator_loss(d_real, d_fake):
 def generator_loss(d_fake):
     """-log D(G(x)): the encoder tries to have its codes taken for prior samples."""
     return _cross_entropy(d_fake, REAL)
+
+
+def cluster_head_loss(heads, threshold):
+    """Sec. 7: sum over pairs i < j of max(0, eta - ||w_i - w_j||), ``heads`` (m, n).
+
+    "if the Euclidean distance [of two cluster heads] is larger than a threshold eta, the
+    cost function is zero, and if it is smaller than eta, the cost function linearly
+    penalizes the distance" (the seed code minimises -sum min(d, eta), the same gradient).
+    """
+    m = heads.shape[0]
+    i, j = [a for a in get_array_module(heads).triu_indices(m, 1)]
+    diff = heads[i] - heads[j]
+    dist = F.sqrt(F.sum(diff * diff, axis=1) + 1e-12)
+    return F.sum(F.relu(threshold - dist))
 
 
 def supervised_loss(y_logits, labels):

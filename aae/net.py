@@ -119,6 +119,38 @@ class Discriminator(chainer.Chain):
         return self.body(z)
 
 
+class ClusterHeadDecoder(chainer.Chain):
+    """Decoder of the dimensionality-reduction AAE (Sec. 7, Fig. 10): p(x | W y + z).
+
+    The m-way categorical code y picks (a soft mixture of) the m learned *cluster heads*, the
+    columns of ``heads.W`` (n x m); the n-D style code z is added to it, and the n-D sum is
+    the final representation that the decoder reconstructs x from.  Heads start at N(0, 1)
+    (seed code, ``run/unsupervised/dim_reduction/model.py``); the decoder body is
+    :class:`Decoder`'s.  ``forward(z, y)`` keeps :class:`Decoder`'s call signature, so the
+    categorical updater drives it unchanged.
+    """
+
+    def __init__(self, n_z, n_heads, n_out=784, n_hidden=1000, weight_std=WEIGHT_STD):
+        super().__init__()
+        self.n_z, self.n_cond = n_z, n_heads
+        with self.init_scope():
+            self.heads = L.Linear(n_heads, n_z, nobias=True, initialW=initializers.Normal(1.0))
+            self.body = Decoder(n_z, n_out, n_hidden, weight_std=weight_std)
+
+    def representation(self, z, y):
+        """The n-D representation W y + z (Fig. 10)."""
+        return self.heads(y) + z
+
+    def head_positions(self):
+        """The m cluster heads as an (m, n) array, in the representation space."""
+        return self.heads.W.array.T
+
+    def forward(self, z, cond=None):
+        if cond is None:
+            raise ValueError('this decoder needs its categorical input y')
+        return self.body(self.representation(z, cond))
+
+
 def one_hot_with_unlabelled(labels, n_classes, dtype='f'):
     """One-hot vectors with ``n_classes + 1`` slots; label ``n_classes`` = "unlabelled".
 
@@ -158,3 +190,12 @@ def categorical_aae(n_y, n_z, n_in=784, n_hidden=1000, dis_output='softmax', dis
     dis_z = Discriminator(n_z, n_hidden, output=dis_output, noise_std=dis_noise)
     dis_y = Discriminator(n_y, n_hidden, output=dis_output, noise_std=dis_noise)
     return enc, dec, dis_z, dis_y
+
+
+def dim_reduction_aae(n_heads, n_z=2, n_in=784, n_hidden=1000, dis_output='softmax',
+                      dis_noise=0.3):
+    """``enc, dec, dis_z, dis_y`` of the dimensionality-reduction AAE (Sec. 7, Fig. 10):
+    :func:`categorical_aae` whose decoder is a :class:`ClusterHeadDecoder`."""
+    enc, _, dis_z, dis_y = categorical_aae(n_heads, n_z, n_in, n_hidden, dis_output,
+                                           dis_noise)
+    return enc, ClusterHeadDecoder(n_z, n_heads, n_in, n_hidden), dis_z, dis_y

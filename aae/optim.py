@@ -13,9 +13,13 @@ arXiv:1511.05644v2, Appendix (MNIST experiment setup):
   (:data:`LR_DROP_EPOCHS`, :func:`add_lr_drops`).
 
 ``'adam'``: the seed article's author's setting (musyoku/adversarial-autoencoder,
-``train.py``: ``--optimizer adam --learning-rate 0.0001 --momentum 0.5``), i.e.
-Adam(alpha=1e-4, beta1=0.5) for every network, no schedule. As in that code the encoder then
-uses one optimiser for both phases (:func:`make_optimizers` leaves out ``'gen'``).
+``run/*/train.py``: ``--optimizer adam --learning-rate 0.0001 --momentum 0.5 --grad-clip
+5``), i.e. Adam(alpha=1e-4, beta1=0.5) with gradient-norm clipping at 5 for every network,
+no schedule. As in that code the encoder then uses one optimiser for both phases
+(:func:`make_optimizers` leaves out ``'gen'``), and the scripts reduce the reconstruction
+cost by its mean over pixels (``F.mean_squared_error`` there, ``--rec-loss mean``) unless
+told otherwise: with one Adam for both encoder phases a 784x larger reconstruction
+gradient would swamp the generator phase's in Adam's second-moment estimate.
 
 The encoder is updated in two phases with *different* SGD settings, so it gets two
 optimisers, each with its own momentum buffers. Chainer keeps a parameter's update rule on
@@ -28,6 +32,7 @@ import chainer
 SGD_RECONSTRUCTION = dict(lr=0.01, momentum=0.9)
 SGD_REGULARIZATION = dict(lr=0.1, momentum=0.1)
 ADAM_SEED = dict(alpha=1e-4, beta1=0.5)
+ADAM_SEED_GRAD_CLIP = 5.0
 LR_DROP_EPOCHS = (50, 1000)
 
 #: which SGD setting each phase's optimiser uses
@@ -55,19 +60,23 @@ def make_optimizer(link, phase, kind='sgd'):
     if kind == 'sgd':
         opt = chainer.optimizers.MomentumSGD(**PHASE_SETTINGS[phase])
     elif kind == 'adam':
-        opt = chainer.optimizers.Adam(**ADAM_SEED)
+        opt = bind(chainer.optimizers.Adam(**ADAM_SEED), link)
+        opt.add_hook(chainer.optimizer_hooks.GradientClipping(ADAM_SEED_GRAD_CLIP))
+        return opt
     else:
         raise ValueError('optimizer kind must be sgd or adam, got %r' % (kind,))
     return bind(opt, link)
 
 
-def make_optimizers(enc, dec, dis, kind='sgd', extra_dis=None, supervised=False):
+def make_optimizers(enc, dec, dis, kind='sgd', extra_dis=None, supervised=False,
+                    heads=None):
     """The optimiser dict the updaters expect.
 
     ``enc``/``dec``: reconstruction phase; ``dis`` (and ``extra_dis``: a dict name -> link,
     e.g. the y discriminator): regularization phase; ``gen``: the encoder in the
     regularization phase (SGD only; Adam shares ``enc`` like the seed code); ``sup``: the
-    encoder in the semi-supervised classification phase.
+    encoder in the semi-supervised classification phase; ``heads`` (Sec. 7): the cluster
+    heads, with the reconstruction setting (our assumption: the paper says only "SGD").
     """
     opts = {'enc': make_optimizer(enc, 'rec', kind), 'dec': make_optimizer(dec, 'rec', kind),
             'dis': make_optimizer(dis, 'reg', kind)}
@@ -79,6 +88,8 @@ def make_optimizers(enc, dec, dis, kind='sgd', extra_dis=None, supervised=False)
             opts['sup'] = make_optimizer(enc, 'sup', kind)
     elif supervised:
         opts['sup'] = opts['enc']
+    if heads is not None:
+        opts['heads'] = make_optimizer(heads, 'rec', kind)
     return opts
 
 

@@ -3,11 +3,14 @@ from aae.optim import LR_DROP_EPOCHS
 
 
 def add_aae_options(parser, n_hidden_quick=64, dis_noise=0.0):
-    """--optimizer, --dis-output, --dis-noise, --n-hidden, --lr-drop (see aae.optim/net)."""
+    """--optimizer, --rec-loss, --dis-output, --dis-noise, --n-hidden, --lr-drop (aae.optim/net)."""
     add = parser.add_argument
     add('--optimizer', choices=['sgd', 'adam'], default='sgd',
         help="sgd: the paper's SGD+momentum settings (default); adam: the seed author's "
-             'Adam(1e-4, beta1=0.5)')
+             'Adam(1e-4, beta1=0.5) with gradient clipping 5')
+    add('--rec-loss', choices=['sum', 'mean'], default=None,
+        help='reconstruction cost per image: sum of squared errors over pixels (paper\'s '
+             '"Euclidean cost"; default with sgd) or their mean (seed code; default with adam)')
     add('--dis-output', choices=['softmax', 'sigmoid'], default='softmax',
         help='discriminator output: two-unit softmax (default, seed) or one sigmoid unit')
     add('--dis-noise', type=float, default=dis_noise, metavar='STD',
@@ -23,6 +26,8 @@ def add_aae_options(parser, n_hidden_quick=64, dis_noise=0.0):
 def resolve_aae_options(args):
     """Fill ``args.n_hidden`` and return the lr-drop epochs as a tuple of ints."""
     from expkit import UsageError
+    if args.rec_loss is None:
+        args.rec_loss = 'mean' if args.optimizer == 'adam' else 'sum'
     if args.n_hidden is None:
         args.n_hidden = args.n_hidden_quick if args.quick else 1000
     if args.n_hidden < 1:

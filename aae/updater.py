@@ -76,14 +76,17 @@ class AAEUpdater(_PhaseUpdater):
             unlabelled), and the prior sample for an example with label k comes from
             component k (``prior(n, labels)`` handles label K itself).
         decoder_labels: Fig. 6/7 (supervised AAE): the decoder gets the one-hot label.
+        rec_loss: ``'sum'`` (paper) or ``'mean'`` (seed) reduction of the reconstruction
+            cost over pixels, see :func:`aae.loss.reconstruction_loss`.
     """
 
     def __init__(self, iterator, optimizers, prior, converter=convert.concat_examples,
-                 device=None, n_classes=0, label_prior=False, decoder_labels=False):
+                 device=None, n_classes=0, label_prior=False, decoder_labels=False,
+                 rec_loss='sum'):
         if (label_prior or decoder_labels) and not n_classes:
             raise ValueError('label_prior / decoder_labels need n_classes')
         super().__init__(iterator, optimizers, converter=converter, device=device)
-        self.prior, self.n_classes = prior, n_classes
+        self.prior, self.n_classes, self.rec_loss = prior, n_classes, rec_loss
         self.label_prior, self.decoder_labels = label_prior, decoder_labels
 
     def _batch(self):
@@ -108,7 +111,7 @@ class AAEUpdater(_PhaseUpdater):
         """Phase 1: min_{enc,dec} ||x - dec(enc(x))||^2; updates 'enc' and 'dec'."""
         enc, dec, _ = self._links()
         y_dec, _ = self._conditions(labels)
-        loss_rec = aae_loss.reconstruction_loss(dec(enc(x), y_dec), x)
+        loss_rec = aae_loss.reconstruction_loss(dec(enc(x), y_dec), x, self.rec_loss)
         self._step(['enc', 'dec'], loss_rec, [enc, dec])
         return loss_rec
 
@@ -162,15 +165,18 @@ class CategoricalAAEUpdater(_PhaseUpdater):
     ``labeled_reconstruction=True`` (seed code only, not the paper: Sec. 5 reconstructs
     "an unlabeled mini-batch"): phase 1 also reconstructs the labelled minibatch from
     [one-hot true label, z], as musyoku/adversarial-autoencoder's
-    ``run/semi-supervised/classification/train.py`` does.
+    ``run/semi-supervised/classification/train.py`` does.  ``rec_loss``: as in
+    :class:`AAEUpdater`.
     """
 
     def __init__(self, iterators, optimizers, prior, converter=convert.concat_examples,
-                 device=None, labeled_reconstruction=False):
+                 device=None, labeled_reconstruction=False, rec_loss='sum'):
         super().__init__(iterators, optimizers, converter=converter, device=device)
+        self.reconstruction_optimizers = ['enc', 'dec']
         if labeled_reconstruction and 'labeled' not in self._iterators:
             raise ValueError('labeled_reconstruction needs a "labeled" iterator')
         self.prior, self.labeled_reconstruction = prior, labeled_reconstruction
+        self.rec_loss = rec_loss
 
     def _images(self, name):
         batch = self.converter(self.get_iterator(name).next(), self.input_device)
@@ -188,11 +194,12 @@ class CategoricalAAEUpdater(_PhaseUpdater):
         """
         enc, dec, _, _ = self._links()
         y_logits, z = enc(x)
-        loss_rec = aae_loss.reconstruction_loss(dec(z, F.softmax(y_logits)), x)
+        loss_rec = aae_loss.reconstruction_loss(dec(z, F.softmax(y_logits)), x, self.rec_loss)
         if x_l is not None:
             _, z_l = enc(x_l)
-            loss_rec += aae_loss.reconstruction_loss(dec(z_l, one_hot(t_l, enc.n_y)), x_l)
-        self._step(['enc', 'dec'], loss_rec, [enc, dec])
+            loss_rec += aae_loss.reconstruction_loss(dec(z_l, one_hot(t_l, enc.n_y)), x_l,
+                                                     self.rec_loss)
+        self._step(self.reconstruction_optimizers, loss_rec, [enc, dec])
         return loss_rec
 
     def update_discriminators(self, x):
@@ -248,3 +255,41 @@ class CategoricalAAEUpdater(_PhaseUpdater):
                 x_l, t_l = self._images('labeled')[:2]
             report['main/loss_sup'], report['main/acc_sup'] = self.update_supervised(x_l, t_l)
         chainer.report(report)
+
+
+class DimReductionUpdater(CategoricalAAEUpdater):
+    """Dimensionality reduction with cluster heads (Sec. 7, Fig. 10; Fig. 11).
+
+    :class:`CategoricalAAEUpdater` whose decoder ``decoder`` is a
+    :class:`aae.net.ClusterHeadDecoder`.  As in the seed code
+    (``run/unsupervised/dim_reduction/train.py``) the heads W have their own optimiser
+    ``'heads'`` (``'dec'`` is bound to ``decoder.body`` only), which steps in the
+    reconstruction phase and in a fourth phase that minimises
+    :func:`aae.loss.cluster_head_loss`, pushing apart any two heads closer than ``threshold``
+    (eta).  With a ``'labeled'`` iterator this is the semi-supervised variant.
+    """
+
+    def __init__(self, iterators, optimizers, prior, decoder, threshold, **kwargs):
+        super().__init__(iterators, optimizers, prior, **kwargs)
+        if getattr(decoder, 'heads', None) is None or \
+                optimizers['heads'].target is not decoder.heads or \
+                optimizers['dec'].target is not decoder.body:
+            raise ValueError("optimizers 'heads' and 'dec' must be bound to decoder.heads "
+                             "and decoder.body")
+        self.decoder, self.threshold = decoder, threshold
+        self.reconstruction_optimizers = ['enc', 'dec', 'heads']
+
+    def _links(self):
+        enc, _, dis_z, dis_y = super()._links()
+        return enc, self.decoder, dis_z, dis_y
+
+    def update_heads(self):
+        """Phase 4: min_W sum_{i<j} max(0, eta - ||w_i - w_j||); updates 'heads' only."""
+        heads = self.decoder.heads
+        loss = aae_loss.cluster_head_loss(F.transpose(heads.W), self.threshold)
+        self._step(['heads'], loss, [heads])
+        return loss
+
+    def update_core(self):
+        super().update_core()
+        chainer.report({'main/loss_heads': self.update_heads()})

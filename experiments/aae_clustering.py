@@ -60,7 +60,8 @@ def main(argv=None):
     optimizers = make_optimizers(enc, dec, dis_z, args.optimizer, extra_dis={'dis_y': dis_y})
     prior = lambda n, labels: sample_prior('gaussian', n, args.z_dim)[0]  # NOQA: E731
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
-    updater = CategoricalAAEUpdater({'main': it}, optimizers, prior, device=exp.device)
+    updater = CategoricalAAEUpdater({'main': it}, optimizers, prior, device=exp.device,
+                                    rec_loss=args.rec_loss)
     losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
     trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis_z': dis_z,
                                            'dis_y': dis_y},

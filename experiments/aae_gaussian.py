@@ -55,7 +55,7 @@ def main(argv=None):
     optimizers = make_optimizers(enc, dec, dis, args.optimizer)
     prior = lambda n, labels: sample_prior(args.prior, n, args.z_dim)[0]  # NOQA: E731
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
-    updater = AAEUpdater(it, optimizers, prior, device=exp.device)
+    updater = AAEUpdater(it, optimizers, prior, device=exp.device, rec_loss=args.rec_loss)
     run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis': dis}, lr_drops,
                 args.batchsize)
 

@@ -65,7 +65,7 @@ def main(argv=None):
     def prior(n, labels):
         return sample_prior('gaussian', n, args.z_dim, std=args.prior_std)[0]
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
-    updater = AAEUpdater(it, optimizers, prior, device=exp.device)
+    updater = AAEUpdater(it, optimizers, prior, device=exp.device, rec_loss=args.rec_loss)
     run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis': dis}, lr_drops,
                 args.batchsize)
 

@@ -83,7 +83,8 @@ def main(argv=None):
             min(args.batchsize, n_labeled)),
     }
     updater = CategoricalAAEUpdater(iters, optimizers, prior, device=exp.device,
-                                    labeled_reconstruction=args.labeled_reconstruction)
+                                    labeled_reconstruction=args.labeled_reconstruction,
+                                    rec_loss=args.rec_loss)
     losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen', 'main/loss_sup']
     trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis_z': dis_z,
                                            'dis_y': dis_y},

@@ -52,7 +52,7 @@ def main(argv=None):
     it = chainer.iterators.SerialIterator(
         chainer.datasets.TupleDataset(x_train, y_train), args.batchsize)
     updater = AAEUpdater(it, optimizers, prior, device=exp.device, n_classes=N_CLASSES,
-                         decoder_labels=True)
+                         decoder_labels=True, rec_loss=args.rec_loss)
     run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis': dis}, lr_drops,
                 args.batchsize)
 

@@ -8,10 +8,12 @@ from chainer import gradient_check, iterators, training
 from chainer.serializers import DictionarySerializer, NpzDeserializer
 
 from aae import loss as L
-from aae.net import Decoder, Discriminator, Encoder, one_hot, one_hot_with_unlabelled
+from aae.net import (ClusterHeadDecoder, Decoder, Discriminator, Encoder, dim_reduction_aae,
+                     one_hot, one_hot_with_unlabelled)
 from aae.optim import (ADAM_SEED, SGD_RECONSTRUCTION, SGD_REGULARIZATION, activate,
                        add_lr_drops, make_optimizers)
-from aae.updater import AAEUpdater, CategoricalAAEUpdater, sample_categorical
+from aae.updater import (AAEUpdater, CategoricalAAEUpdater, DimReductionUpdater,
+                         sample_categorical)
 
 N_IN, H = 12, 8     # tiny stand-ins for 784 pixels and 1000 hidden units
 
@@ -139,6 +141,10 @@ def test_loss_values_at_chance_and_reconstruction_closed_form():
     x = np.array([[0., 1., 0.5], [1., 1., 1.]])
     r = np.array([[0., 0., 0.5], [0., 1., 1.]])
     np.testing.assert_allclose(float(L.reconstruction_loss(r, x).array), (1 + 1) / 2)
+    # the seed's F.mean_squared_error: also divided by the 3 pixels
+    np.testing.assert_allclose(float(L.reconstruction_loss(r, x, 'mean').array), 1 / 3)
+    with pytest.raises(ValueError):
+        L.reconstruction_loss(r, x, 'max')
 
 
 @pytest.mark.parametrize('fn, shape', [
@@ -183,6 +189,14 @@ def test_optimizer_settings_and_separate_encoder_rules():
     adam = make_optimizers(enc, dec, dis, 'adam')
     assert 'gen' not in adam and adam['enc'].alpha == ADAM_SEED['alpha']
     assert adam['dis'].beta1 == 0.5
+    # the seed's --grad-clip 5 on every optimiser: a gradient of norm 100 is scaled to 5
+    for opt in adam.values():
+        for p in opt.target.params():
+            p.grad = np.full_like(p.array, 100.0 / np.sqrt(
+                sum(q.size for q in opt.target.params())))
+        opt.update()
+        norm = np.sqrt(sum(float((q.grad ** 2).sum()) for q in opt.target.params()))
+        assert norm == pytest.approx(5.0, rel=1e-4)
     with pytest.raises(ValueError):
         make_optimizers(enc, dec, dis, 'rmsprop')
 
@@ -228,6 +242,26 @@ def test_each_phase_moves_only_its_own_parameters(kind):
         up.update_generator(x[:5])
         changed = _changed(before, [enc, dec, dis])
         assert changed and all(k[0] == '0' for k in changed)           # enc only
+
+
+def test_updater_reconstruction_reduction_and_option_defaults():
+    up, enc, dec, _, x, _, _ = _aae('sgd')
+    with chainer.no_backprop_mode():
+        sse = float(L.reconstruction_loss(dec(enc(x[:5])), x[:5]).array)
+    assert float(up.update_reconstruction(x[:5]).array) == pytest.approx(sse, rel=1e-5)
+    up, enc, dec, _, x, _, _ = _aae('sgd')
+    up.rec_loss = 'mean'
+    assert float(up.update_reconstruction(x[:5]).array) == pytest.approx(sse / N_IN, rel=1e-5)
+    import argparse
+    from aae.options import add_aae_options, resolve_aae_options
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--quick', action='store_true')
+    add_aae_options(parser)
+    for argv, want in (([], 'sum'), (['--optimizer', 'adam'], 'mean'),
+                       (['--optimizer', 'adam', '--rec-loss', 'sum'], 'sum')):
+        args = parser.parse_args(argv)
+        resolve_aae_options(args)
+        assert args.rec_loss == want
 
 
 def test_generator_phase_keeps_reconstruction_momentum():
@@ -448,3 +482,69 @@ def _categorical_no_labels_with_rec():
                            extra_dis={'dis_y': Discriminator(3, H)})
     its = {'main': iterators.SerialIterator(np.zeros((4, N_IN), 'f'), 2)}
     return CategoricalAAEUpdater(its, opts, _gaussian_prior(2), labeled_reconstruction=True)
+
+
+# ---------------------------------------------------------------- Sec. 7: cluster heads
+def test_cluster_head_decoder_adds_the_head_of_y_to_z():
+    dec = ClusterHeadDecoder(2, 4, N_IN, H)
+    w = dec.head_positions()
+    assert w.shape == (4, 2) and 0.3 < w.std() < 3          # heads start at N(0, 1)
+    z = np.random.RandomState(0).normal(size=(4, 2)).astype('f')
+    r = dec.representation(z, np.eye(4, dtype='f')).array
+    np.testing.assert_allclose(r, w + z, rtol=1e-6)          # one-hot y picks head i
+    with chainer.using_config('train', False):
+        np.testing.assert_allclose(dec(z, np.eye(4, dtype='f')).array, dec.body(r).array)
+    with pytest.raises(ValueError):
+        dec(z)
+    enc, dec, dis_z, dis_y = dim_reduction_aae(5, 2, N_IN, H)
+    y_logits, z = enc(np.zeros((3, N_IN), 'f'))
+    assert y_logits.shape == (3, 5) and z.shape == (3, 2)
+    assert dec(z, F.softmax(y_logits)).shape == (3, N_IN) and dis_y.noise_std == 0.3
+
+
+def test_cluster_head_loss_closed_form_and_gradient():
+    # heads at 0, 1 and 5 on a line, eta = 2: only the pair (0, 1) is penalised, 2 - 1 = 1
+    heads = np.array([[0., 0.], [1., 0.], [5., 0.]])
+    assert float(L.cluster_head_loss(heads, 2.0).array) == pytest.approx(1.0)
+    assert float(L.cluster_head_loss(heads, 0.5).array) == 0.0
+    rng = np.random.RandomState(5)
+    gradient_check.check_backward(lambda w: L.cluster_head_loss(w, 3.0),
+                                  rng.normal(size=(4, 2)), np.array(1.0), dtype=np.float64)
+
+
+def _dim_reduction(kind='sgd'):
+    rng = np.random.RandomState(0)
+    x = rng.rand(20, N_IN).astype('f')
+    enc, dec, dis, dis_y = dim_reduction_aae(4, 2, N_IN, H)
+    for link in (enc, dec.body):           # N(0, 0.01^2) weights give the heads a float32-
+        for p in link.params():            # invisible first step in so tiny a net
+            p.array[...] *= 100
+    opts = make_optimizers(enc, dec.body, dis, kind, extra_dis={'dis_y': dis_y},
+                           heads=dec.heads)
+    up = DimReductionUpdater({'main': iterators.SerialIterator(x, 5)}, opts,
+                             _gaussian_prior(2), dec, threshold=100.0)
+    return up, (enc, dec.body, dec.heads, dis, dis_y), x
+
+
+@pytest.mark.parametrize('kind', ['sgd', 'adam'])
+def test_dim_reduction_phases_move_only_their_parameters(kind):
+    up, links, x = _dim_reduction(kind)
+    owner = lambda changed: {int(k[0]) for k in changed}
+    before = _params(*links)
+    up.update_reconstruction(x[:5])
+    assert owner(_changed(before, links)) == {0, 1, 2}     # enc, decoder body, heads
+    before = _params(*links)
+    up.update_discriminators(x[:5])
+    assert owner(_changed(before, links)) == {3, 4}
+    before = _params(*links)
+    up.update_generator(x[:5])
+    assert owner(_changed(before, links)) == {0}
+    before = _params(*links)
+    d_before = L.cluster_head_loss(links[2].W.array.T, 100.0).array
+    up.update_heads()
+    assert owner(_changed(before, links)) == {2}           # heads only, pushed apart
+    assert float(L.cluster_head_loss(links[2].W.array.T, 100.0).array) < float(d_before)
+    up.update_core()
+    with pytest.raises(ValueError):
+        DimReductionUpdater({'main': iterators.SerialIterator(x, 5)},
+                            up.get_all_optimizers(), up.prior, links[1], 1.0)
