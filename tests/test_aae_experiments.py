@@ -82,6 +82,23 @@ def test_aae_clustering_quick(tmp_path):
     assert np.load(os.path.join(out, 'samples.npz'))['x'].shape == (16, 784)
 
 
+@pytest.mark.parametrize('labels', ['100', '0'])
+def test_aae_dim_reduction_quick(tmp_path, labels):
+    res, out = _run(tmp_path, 'aae_dim_reduction', '--labels', labels, '--optimizer', 'adam')
+    m, m_heads = res['measured'], 10 if labels != '0' else 20
+    assert 0 <= m['test_error_percent'] <= 100 and m['min_head_distance'] > 0
+    assert res['config']['clusters'] == m_heads and res['config']['rec_loss'] == 'mean'
+    codes = np.load(os.path.join(out, 'codes.npz'))
+    assert codes['heads'].shape == (m_heads, 2)
+    np.testing.assert_allclose(codes['representation'],           # Fig. 10: W y + z
+                               codes['q_y'] @ codes['heads'] + codes['z'], rtol=1e-5)
+    for name in ('codes.png', 'heads.png', 'loss.png'):
+        assert os.path.getsize(os.path.join(out, name)) > 1000
+    with pytest.raises(UsageError):
+        load_script('experiments/aae_dim_reduction.py').main(
+            ['--quick', '--clusters', '7', '--out', str(tmp_path / 'x')])
+
+
 def test_aae_parzen_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_parzen')
     m = res['measured']

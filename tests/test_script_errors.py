@@ -14,7 +14,7 @@ from expkit.testing import load_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MNIST_SCRIPTS = ['aae_gaussian', 'aae_label_prior', 'aae_semisupervised', 'aae_clustering',
-                 'aae_parzen', 'aae_style', 'vae_mnist', 'cvae_completion',
+                 'aae_parzen', 'aae_style', 'aae_dim_reduction', 'vae_mnist', 'cvae_completion',
                  'm2_semisupervised', 'm1m2_semisupervised', 'gan_mlp', 'gan_goodfellow',
                  'dcgan_mnist', 'glo_mnist']
 ALL_SCRIPTS = MNIST_SCRIPTS + ['gan_toy', 'gan_optimal_discriminator']

@@ -1,0 +1,155 @@
+"""Dimensionality reduction of MNIST to 2-D with an adversarial autoencoder and cluster heads.
+Paper: Makhzani et al., "Adversarial Autoencoders" (arXiv:1511.05644), Sec. 7, Fig. 10-11.
+
+Fig. 10: the encoder gives an m-way categorical code y (softmax; matched to Cat(m) by D_y)
+and a 2-D style code z (matched to N(0, I) by D_z; both discriminators get the seed's
+N(0, 0.3^2) input noise). The 2-D representation is W y + z, where the columns of W are m
+learned *cluster heads*; the decoder reconstructs x from it. A fourth phase pushes apart
+every two heads closer than eta (--head-threshold; Sec. 7: the cost is zero above eta and
+linear in the distance below it). With --labels N (semi-supervised, m = 10) the encoder's y
+also gets the cross-entropy phase of Sec. 5 on N labelled images; --labels 0 is the
+unsupervised variant (m = --clusters, 20 by default as in the seed code).
+Writes codes.png (Fig. 11: the 2-D representations of the test images by digit, with the
+heads), heads.png (the decoder at each head), loss_rec.png, loss.png, codes.npz,
+samples.npz and results.json (test error: argmax q(y|x) for the semi-supervised model, the
+Sec. 6 cluster rule for the unsupervised one; the Hungarian accuracy).
+"""
+import numpy as np
+import matplotlib.pyplot as plt
+
+import chainer
+from expkit import Experiment, UsageError, make_parser, run_main, plots
+
+from datasets.semisup import split_labeled
+from evaluation.metrics import (assign_cluster_labels, classification_error, cluster_accuracy,
+                                hungarian_accuracy)
+from aae.net import dim_reduction_aae
+from aae.priors import sample_prior
+from aae.optim import add_lr_drops, make_optimizers
+from aae.options import add_aae_options, resolve_aae_options
+from aae.updater import DimReductionUpdater
+from aae.evaluate import decode, encode, reconstruction_errors
+
+N_CLASSES = 10
+N_Z = 2                       # Fig. 11: 2-D representations
+
+
+def main(argv=None):
+    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_dim_reduction')
+    parser.add_argument('--labels', type=int, default=1000, metavar='N',
+                        help='labelled training images, balanced (default %(default)s); 0: '
+                             'unsupervised, writes to results/aae_dim_reduction_unsupervised '
+                             'without --out')
+    parser.add_argument('--clusters', type=int, default=None, metavar='M',
+                        help='number of cluster heads (semi-supervised: 10; unsupervised '
+                             'default 20, the seed code)')
+    parser.add_argument('--head-threshold', type=float, default=2.0, metavar='ETA',
+                        help='heads closer than ETA are pushed apart (default %(default)s, '
+                             'the seed code; the paper gives no value)')
+    add_aae_options(parser, dis_noise=0.3)
+    args = parser.parse_args(argv)
+    semi = args.labels > 0
+    if args.labels < 0:
+        raise UsageError('--labels must be >= 0, got %d' % args.labels)
+    if args.clusters is None:
+        args.clusters = N_CLASSES if semi else 20
+    if semi and args.clusters != N_CLASSES:
+        raise UsageError('the semi-supervised model has one head per digit: use --clusters '
+                         '10 or --labels 0')
+    if args.clusters < 2:
+        raise UsageError('--clusters must be at least 2, got %d' % args.clusters)
+    if args.head_threshold <= 0:
+        raise UsageError('--head-threshold must be positive, got %g' % args.head_threshold)
+    if not semi and '--out' not in args.argv:
+        args.out = 'results/aae_dim_reduction_unsupervised'
+    lr_drops = resolve_aae_options(args)
+    m = args.clusters
+    exp = Experiment('aae_dim_reduction', args, paper={
+        'source': 'Makhzani et al. 2015, arXiv:1511.05644, Sec. 7, Fig. 11 (2-D MNIST '
+                  'representations; the error rates in its caption could not be checked '
+                  'on this offline machine and are not quoted)',
+        'values': {}})
+    data = exp.load_data()
+    x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
+    if args.quick:
+        args.epoch = 1
+        x_train, y_train, x_test, y_test = x_train[:1000], y_train[:1000], x_test[:500], \
+            y_test[:500]
+        args.labels = min(args.labels, 100)
+    if args.labels > len(x_train):
+        raise UsageError('--labels %d exceeds the %d training images' % (args.labels,
+                                                                         len(x_train)))
+
+    enc, dec, dis_z, dis_y = dim_reduction_aae(m, N_Z, x_train.shape[1], args.n_hidden,
+                                               args.dis_output, args.dis_noise)
+    for link in (enc, dec, dis_z, dis_y):
+        link.to_device(exp.device)
+    optimizers = make_optimizers(enc, dec.body, dis_z, args.optimizer,
+                                 extra_dis={'dis_y': dis_y}, supervised=semi, heads=dec.heads)
+    prior = lambda n, labels: sample_prior('gaussian', n, N_Z)[0]  # NOQA: E731
+    iters = {'main': chainer.iterators.SerialIterator(x_train, args.batchsize)}
+    if semi:
+        labeled_idx, _ = split_labeled(y_train, args.labels, seed=args.seed)
+        iters['labeled'] = chainer.iterators.SerialIterator(
+            chainer.datasets.TupleDataset(x_train[labeled_idx], y_train[labeled_idx]),
+            min(args.batchsize, args.labels))
+    updater = DimReductionUpdater(iters, optimizers, prior, dec, args.head_threshold,
+                                  device=exp.device, rec_loss=args.rec_loss)
+    losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen', 'main/loss_heads'] + \
+        (['main/loss_sup'] if semi else [])
+    trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis_z': dis_z,
+                                           'dis_y': dis_y},
+                          report=losses + ['main/d_fake', 'main/d_fake_y'],
+                          plots={'loss_rec.png': losses[:1], 'loss.png': losses[1:]})
+    add_lr_drops(trainer, optimizers, lr_drops)
+    exp.run(trainer, images_per_iteration=args.batchsize)
+
+    q_test, z_test = encode(enc, x_test, exp.device)
+    heads = chainer.backend.CpuDevice().send(dec.head_positions())
+    rep = q_test @ heads + z_test                        # Fig. 10: W y + z
+    clusters = q_test.argmax(1)
+    if semi:
+        error = classification_error(clusters, y_test)
+    else:
+        q_train, _ = encode(enc, x_train, exp.device)   # Sec. 6 rule, as aae_clustering.py
+        mapping = assign_cluster_labels(q_train.argmax(1), y_train, scores=q_train)
+        error = 1 - cluster_accuracy(clusters, y_test, mapping=mapping)
+
+    # --- Fig. 11: representations of the test images by digit, heads as black crosses
+    fig, ax = plt.subplots(figsize=(6.5, 6.2))
+    plots.scatter_codes(ax, rep, y_test, s=1.5)
+    ax.scatter(heads[:, 0], heads[:, 1], marker='x', s=60, color='k', label='heads')
+    ax.set_title('2-D AAE representation W y + z of %d test images\n%s, %d heads; error '
+                 '%.2f %%' % (len(rep), '%d labels' % args.labels if semi else 'unsupervised',
+                              m, 100 * error), fontsize=9)
+    ax.set_xlabel('r1')
+    ax.set_ylabel('r2')
+    exp.savefig(fig, 'codes.png')
+
+    head_images = decode(dec, np.zeros((m, N_Z), np.float32), np.eye(m, dtype=np.float32),
+                         exp.device)
+    fig, _ = plots.image_grid(head_images, min(m, 10), data.image_shape,
+                              title='decoder at each cluster head (z = 0, y = e_i)')
+    exp.savefig(fig, 'heads.png')
+    exp.save_npz('codes.npz', representation=rep, z=z_test, q_y=q_test, heads=heads,
+                 labels=y_test)
+    exp.save_npz('samples.npz', x=head_images, head=np.arange(m))
+
+    mse, _ = reconstruction_errors(enc, dec, x_test, exp.device)
+    dist = np.sqrt(((heads[:, None] - heads[None]) ** 2).sum(-1))[np.triu_indices(m, 1)]
+    sizes = np.bincount(clusters, minlength=m)
+    exp.finish(measured={
+        'test_error_percent': 100 * error,
+        'test_hungarian_accuracy': hungarian_accuracy(clusters, y_test),
+        'test_reconstruction_mse_per_pixel': mse,
+        'min_head_distance': float(dist.min()),
+        'n_empty_test_clusters': int((sizes == 0).sum()),
+        'n_labeled': int(args.labels), 'n_train_images': len(x_train),
+        'n_test_images': len(x_test),
+    }, config={'clusters': m, 'z_dim': N_Z, 'lr_drop_epochs': list(lr_drops),
+               'error_rule': 'semi-supervised: argmax q(y|x) vs label; unsupervised: Sec. 6 '
+                             'rule (cluster i <- label of argmax_n q(y_i|x_n))'})
+
+
+if __name__ == '__main__':
+    run_main(main)
