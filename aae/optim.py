@@ -129,12 +129,18 @@ def add_lr_drops(trainer, optimizers, epochs=LR_DROP_EPOCHS, factor=0.1):
 AAE_LOSSES = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
 
 
-def run_trainer(exp, updater, optimizers, models, lr_drops, batchsize):
-    """Train an ``AAEUpdater`` through ``exp``: its loss columns and plots, the paper's
-    learning-rate drops (:func:`add_lr_drops`), then run; returns the trainer."""
-    trainer = exp.trainer(updater, models=models,
-                          report=AAE_LOSSES + ['main/d_real', 'main/d_fake'],
-                          plots={'loss_rec.png': AAE_LOSSES[:1], 'loss.png': AAE_LOSSES[1:]})
+def run_trainer(exp, updater, optimizers, models, lr_drops, batchsize, extra_losses=(),
+                report=('main/d_real', 'main/d_fake'), plots=None, extensions=()):
+    """Train an AAE updater through ``exp``: the loss columns (the three phases of Sec. 2 plus
+    ``extra_losses``, e.g. the supervised phase of Sec. 5) and their plots, the columns in
+    ``report``, extra ``plots`` and ``extensions``, the paper's learning-rate drops
+    (:func:`add_lr_drops`), then run; returns the trainer."""
+    losses = AAE_LOSSES + list(extra_losses)
+    all_plots = {'loss_rec.png': losses[:1], 'loss.png': losses[1:]}
+    all_plots.update(plots or {})
+    trainer = exp.trainer(updater, models=models, report=losses + list(report), plots=all_plots)
+    for extension in extensions:
+        trainer.extend(extension)
     add_lr_drops(trainer, optimizers, lr_drops)
     exp.run(trainer, images_per_iteration=batchsize)
     return trainer

@@ -21,7 +21,7 @@ from expkit import Experiment, make_parser, run_main, plots
 from evaluation.metrics import assign_cluster_labels, cluster_accuracy, hungarian_accuracy
 from aae.net import categorical_aae
 from aae.priors import sample_prior
-from aae.optim import add_lr_drops, make_optimizers
+from aae.optim import make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import CategoricalAAEUpdater
 from aae.evaluate import decode, encode
@@ -47,11 +47,7 @@ def main(argv=None):
                   'full 50k/10k MNIST)',
         'values': {'test_error_percent_%d_clusters' % c: v for c, v in PAPER_ERROR.items()}})
     data = exp.load_data()
-    x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
-    if args.quick:
-        args.epoch = 1
-        x_train, y_train, x_test, y_test = x_train[:1000], y_train[:1000], x_test[:500], \
-            y_test[:500]
+    x_train, y_train, x_test, y_test = exp.train_test()
 
     enc, dec, dis_z, dis_y = categorical_aae(k, args.z_dim, x_train.shape[1], args.n_hidden,
                                              args.dis_output, args.dis_noise)
@@ -62,13 +58,8 @@ def main(argv=None):
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
     updater = CategoricalAAEUpdater({'main': it}, optimizers, prior, device=exp.device,
                                     rec_loss=args.rec_loss)
-    losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
-    trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis_z': dis_z,
-                                           'dis_y': dis_y},
-                          report=losses + ['main/d_fake', 'main/d_fake_y'],
-                          plots={'loss_rec.png': losses[:1], 'loss.png': losses[1:]})
-    add_lr_drops(trainer, optimizers, lr_drops)
-    exp.run(trainer, images_per_iteration=args.batchsize)
+    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y},
+                lr_drops, args.batchsize, report=['main/d_fake', 'main/d_fake_y'])
 
     # Sec. 6 rule: cluster i <- label of argmax_n q(y_i | x_n) over the training images
     q_train, _ = encode(enc, x_train, exp.device)

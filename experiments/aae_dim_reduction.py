@@ -25,7 +25,7 @@ from evaluation.metrics import (assign_cluster_labels, classification_error, clu
                                 hungarian_accuracy)
 from aae.net import dim_reduction_aae
 from aae.priors import sample_prior
-from aae.optim import add_lr_drops, make_optimizers
+from aae.optim import make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import DimReductionUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
@@ -70,11 +70,8 @@ def main(argv=None):
                   'on this offline machine and are not quoted)',
         'values': {}})
     data = exp.load_data()
-    x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
+    x_train, y_train, x_test, y_test = exp.train_test()
     if args.quick:
-        args.epoch = 1
-        x_train, y_train, x_test, y_test = x_train[:1000], y_train[:1000], x_test[:500], \
-            y_test[:500]
         args.labels = min(args.labels, 100)
     if args.labels > len(x_train):
         raise UsageError('--labels %d exceeds the %d training images' % (args.labels,
@@ -95,14 +92,10 @@ def main(argv=None):
             min(args.batchsize, args.labels))
     updater = DimReductionUpdater(iters, optimizers, prior, dec, args.head_threshold,
                                   device=exp.device, rec_loss=args.rec_loss)
-    losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen', 'main/loss_heads'] + \
-        (['main/loss_sup'] if semi else [])
-    trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis_z': dis_z,
-                                           'dis_y': dis_y},
-                          report=losses + ['main/d_fake', 'main/d_fake_y'],
-                          plots={'loss_rec.png': losses[:1], 'loss.png': losses[1:]})
-    add_lr_drops(trainer, optimizers, lr_drops)
-    exp.run(trainer, images_per_iteration=args.batchsize)
+    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y},
+                lr_drops, args.batchsize,
+                extra_losses=['main/loss_heads'] + (['main/loss_sup'] if semi else []),
+                report=['main/d_fake', 'main/d_fake_y'])
 
     q_test, z_test = encode(enc, x_test, exp.device)
     heads = chainer.backend.CpuDevice().send(dec.head_positions())

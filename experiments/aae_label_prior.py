@@ -50,12 +50,7 @@ def main(argv=None):
                   'no number is reported for this figure)',
         'values': {}})
     data = exp.load_data()
-    x_train, y_train = data.x_train, data.y_train
-    x_test, y_test = data.x_test, data.y_test
-    if args.quick:
-        args.epoch = 1
-        x_train, y_train, x_test, y_test = x_train[:1000], y_train[:1000], x_test[:500], \
-            y_test[:500]
+    x_train, y_train, x_test, y_test = exp.train_test()
 
     # labelled images keep their digit, the others get label K = "unlabelled" (Fig. 3)
     n_labeled = int(round(args.labeled_fraction * len(x_train)))

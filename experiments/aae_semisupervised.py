@@ -21,7 +21,7 @@ from datasets.semisup import split_labeled
 from evaluation.metrics import classification_error
 from aae.net import categorical_aae, one_hot
 from aae.priors import sample_prior
-from aae.optim import add_lr_drops, make_optimizers
+from aae.optim import make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import CategoricalAAEUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
@@ -61,11 +61,7 @@ def main(argv=None):
                   'full 50k/10k MNIST)',
         'values': {'test_error_percent_%s_labels' % k: v for k, v in PAPER_ERROR.items()}})
     data = exp.load_data()
-    x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
-    if args.quick:
-        args.epoch = 1
-        x_train, y_train, x_test, y_test = x_train[:1000], y_train[:1000], x_test[:500], \
-            y_test[:500]
+    x_train, y_train, x_test, y_test = exp.train_test()
     n_labeled = len(x_train) if args.labels == 'all' else int(args.labels)
     labeled_idx, _ = split_labeled(y_train, n_labeled, seed=args.seed)
 
@@ -85,15 +81,10 @@ def main(argv=None):
     updater = CategoricalAAEUpdater(iters, optimizers, prior, device=exp.device,
                                     labeled_reconstruction=args.labeled_reconstruction,
                                     rec_loss=args.rec_loss)
-    losses = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen', 'main/loss_sup']
-    trainer = exp.trainer(updater, models={'enc': enc, 'dec': dec, 'dis_z': dis_z,
-                                           'dis_y': dis_y},
-                          report=losses + ['main/acc_sup', 'test/error'],
-                          plots={'loss_rec.png': losses[:1], 'loss.png': losses[1:],
-                                 'error.png': ['test/error']})
-    trainer.extend(TestError(enc, x_test[:2000], y_test[:2000], exp.device))
-    add_lr_drops(trainer, optimizers, lr_drops)
-    exp.run(trainer, images_per_iteration=args.batchsize)
+    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y},
+                lr_drops, args.batchsize, extra_losses=['main/loss_sup'],
+                report=['main/acc_sup', 'test/error'], plots={'error.png': ['test/error']},
+                extensions=[TestError(enc, x_test[:2000], y_test[:2000], exp.device)])
 
     q_y, z = encode(enc, x_test, exp.device)
     error = classification_error(q_y.argmax(1), y_test)

@@ -35,11 +35,7 @@ def main(argv=None):
                   'number is reported for this figure)',
         'values': {}})
     data = exp.load_data()
-    x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
-    if args.quick:
-        args.epoch = 1
-        x_train, y_train, x_test, y_test = x_train[:1000], y_train[:1000], x_test[:500], \
-            y_test[:500]
+    x_train, y_train, x_test, y_test = exp.train_test()
 
     enc = Encoder(args.z_dim, x_train.shape[1], args.n_hidden)
     dec = Decoder(args.z_dim, x_train.shape[1], args.n_hidden, n_cond=N_CLASSES)

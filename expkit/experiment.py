@@ -167,6 +167,17 @@ class Experiment:
                                   **kwargs)
         return self.data
 
+    def train_test(self, n_quick_train=1000, n_quick_test=500):
+        """``(x_train, y_train, x_test, y_test)`` of the loaded data; with ``--quick``, the
+        first ``n_quick_train`` / ``n_quick_test`` images and a single epoch."""
+        d = self.data
+        if not self.quick:
+            return d.x_train, d.y_train, d.x_test, d.y_test
+        self.args.epoch = 1
+        head = lambda a, n: None if a is None else a[:n]  # NOQA: E731
+        return (head(d.x_train, n_quick_train), head(d.y_train, n_quick_train),
+                head(d.x_test, n_quick_test), head(d.y_test, n_quick_test))
+
     # -- training ------------------------------------------------------------------------
     def trainer(self, updater, models=None, report=(), plots=None, stop=None,
                 log_trigger=None, snapshot_trigger=None):

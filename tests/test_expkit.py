@@ -11,9 +11,9 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
-import expkit
 from expkit import Experiment, UsageError, make_parser, plots
 from expkit.experiment import atomic_write
+from datasets import Dataset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -96,6 +96,19 @@ def test_gpu_without_cupy_is_a_usage_error(tmp_path):
 def test_gpu_minus_one_means_cpu(tmp_path):
     args = make_parser('x', epoch=1, batchsize=1, out=str(tmp_path)).parse_args(['--gpu', '-1'])
     assert Experiment('x', args).xp is np
+
+
+@pytest.mark.parametrize('quick', [False, True])
+def test_train_test_truncates_only_in_quick_mode(tmp_path, quick):
+    argv = ['--quick'] if quick else []
+    args = make_parser('x', epoch=7, batchsize=1, out=str(tmp_path)).parse_args(argv)
+    exp = Experiment('x', args)
+    exp.data = Dataset(np.zeros((30, 4)), np.arange(30), np.zeros((20, 4)), np.arange(20), (2, 2),
+                       {'name': 'toy'})
+    x_train, y_train, x_test, y_test = exp.train_test(n_quick_train=10, n_quick_test=5)
+    assert (len(x_train), len(y_train), len(x_test), len(y_test)) == \
+        ((10, 10, 5, 5) if quick else (30, 30, 20, 20))
+    assert args.epoch == (1 if quick else 7)
 
 
 def test_missing_resume_file_is_a_usage_error(tmp_path):
