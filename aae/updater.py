@@ -167,16 +167,23 @@ class CategoricalAAEUpdater(_PhaseUpdater):
     [one-hot true label, z], as musyoku/adversarial-autoencoder's
     ``run/semi-supervised/classification/train.py`` does.  ``rec_loss``: as in
     :class:`AAEUpdater`.
+
+    ``supervised_only=True`` is the ablation baseline (not in the paper): phases 1 and 2 are
+    skipped, so the same encoder is trained by phase 3 alone, with the same optimiser,
+    labelled minibatches and number of updates; what it loses against the full model is
+    what the unlabelled images and the adversarial regulariser contribute.
     """
 
     def __init__(self, iterators, optimizers, prior, converter=convert.concat_examples,
-                 device=None, labeled_reconstruction=False, rec_loss='sum'):
+                 device=None, labeled_reconstruction=False, rec_loss='sum',
+                 supervised_only=False):
         super().__init__(iterators, optimizers, converter=converter, device=device)
         self.reconstruction_optimizers = ['enc', 'dec']
-        if labeled_reconstruction and 'labeled' not in self._iterators:
-            raise ValueError('labeled_reconstruction needs a "labeled" iterator')
+        if (labeled_reconstruction or supervised_only) and 'labeled' not in self._iterators:
+            raise ValueError('labeled_reconstruction and supervised_only need a "labeled" '
+                             'iterator')
         self.prior, self.labeled_reconstruction = prior, labeled_reconstruction
-        self.rec_loss = rec_loss
+        self.rec_loss, self.supervised_only = rec_loss, supervised_only
 
     def _images(self, name):
         batch = self.converter(self.get_iterator(name).next(), self.input_device)
@@ -238,6 +245,11 @@ class CategoricalAAEUpdater(_PhaseUpdater):
 
     def update_core(self):
         x = self._images('main')[0]
+        if self.supervised_only:                          # ablation baseline: phase 3 only
+            x_l, t_l = self._images('labeled')[:2]
+            loss_sup, acc_sup = self.update_supervised(x_l, t_l)
+            chainer.report({'main/loss_sup': loss_sup, 'main/acc_sup': acc_sup})
+            return
         if self.labeled_reconstruction:                   # seed: labelled batch in phase 1
             x_l, t_l = self._images('labeled')[:2]
             loss_rec = self.update_reconstruction(x, x_l, t_l)                    # 1.

@@ -11,17 +11,21 @@ discriminators, then the encoder), and the semi-supervised classification phase 
 entropy of q(y|x) on a labelled minibatch). Writes error.png (test error per epoch),
 loss_rec.png, loss.png, styles.png (decoder: rows = a z, columns = y), samples.npz and
 results.json (test error of argmax q(y|x)).
+
+--supervised-only is the ablation baseline (not in the paper): the same encoder, optimiser,
+labelled minibatches and number of updates, with the reconstruction and regularization
+phases switched off (writes error.png, loss.png, codes.npz and results.json).
 """
 import numpy as np
 
 import chainer
-from expkit import Experiment, make_parser, run_main, plots
+from expkit import Experiment, UsageError, make_parser, run_main, plots
 
 from datasets.semisup import split_labeled
 from evaluation.metrics import classification_error
 from aae.net import categorical_aae, one_hot
 from aae.priors import sample_prior
-from aae.optim import make_optimizers, run_trainer
+from aae.optim import add_lr_drops, make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import CategoricalAAEUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
@@ -53,8 +57,13 @@ def main(argv=None):
     parser.add_argument('--labeled-reconstruction', action='store_true',
                         help="seed code, not the paper: also reconstruct the labelled "
                              "minibatch from [one-hot label, z] in the reconstruction phase")
+    parser.add_argument('--supervised-only', action='store_true',
+                        help='baseline: train the classifier on the labelled images alone '
+                             '(no reconstruction, no adversarial phases)')
     add_aae_options(parser, dis_noise=0.3)   # seed: GaussianNoise(0.3) before D_z and D_y
     args = parser.parse_args(argv)
+    if args.supervised_only and args.labeled_reconstruction:
+        raise UsageError('--supervised-only trains no decoder: drop --labeled-reconstruction')
     lr_drops = resolve_aae_options(args)
     exp = Experiment('aae_semisupervised', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Table 2 (MNIST, test error %, '
@@ -80,14 +89,36 @@ def main(argv=None):
     }
     updater = CategoricalAAEUpdater(iters, optimizers, prior, device=exp.device,
                                     labeled_reconstruction=args.labeled_reconstruction,
-                                    rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y},
-                lr_drops, args.batchsize, extra_losses=['main/loss_sup'],
-                report=['main/acc_sup', 'test/error'], plots={'error.png': ['test/error']},
-                extensions=[TestError(enc, x_test[:2000], y_test[:2000], exp.device)])
+                                    rec_loss=args.rec_loss, supervised_only=args.supervised_only)
+    test_error = TestError(enc, x_test[:2000], y_test[:2000], exp.device)
+    if args.supervised_only:
+        trainer = exp.trainer(updater, models={'enc': enc},
+                              report=['main/loss_sup', 'main/acc_sup', 'test/error'],
+                              plots={'loss.png': ['main/loss_sup'], 'error.png': ['test/error']})
+        trainer.extend(test_error)
+        add_lr_drops(trainer, optimizers, lr_drops)
+        exp.run(trainer, images_per_iteration=args.batchsize)
+    else:
+        run_trainer(exp, updater, optimizers,
+                    {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}, lr_drops,
+                    args.batchsize, extra_losses=['main/loss_sup'],
+                    report=['main/acc_sup', 'test/error'], plots={'error.png': ['test/error']},
+                    extensions=[test_error])
 
     q_y, z = encode(enc, x_test, exp.device)
     error = classification_error(q_y.argmax(1), y_test)
+    config = {'labels': args.labels, 'lr_drop_epochs': list(lr_drops),
+              'supervised_only': args.supervised_only,
+              'protocol': '%d labelled (balanced, seed %d) of %d training images; %s' % (
+                  n_labeled, args.seed, len(x_train),
+                  'the labelled images alone (baseline)' if args.supervised_only else
+                  'every training image is also used unlabelled')}
+    measured = {'test_error_percent': 100 * error, 'n_labeled': int(n_labeled),
+                'n_train_images': len(x_train), 'n_test_images': len(x_test)}
+    if args.supervised_only:                 # no decoder was trained: no styles, no MSE
+        exp.save_npz('codes.npz', z=z, q_y=q_y, labels=y_test)
+        exp.finish(measured=measured, config=config)
+        return
 
     # styles: row r = one z ~ N(0, I), column c = one-hot y = c (content)
     n_rows = 10
@@ -100,15 +131,8 @@ def main(argv=None):
     exp.save_npz('samples.npz', x=styles, y=y_cols.argmax(1))
     exp.save_npz('codes.npz', z=z, q_y=q_y, labels=y_test)
     mse, sse = reconstruction_errors(enc, dec, x_test, exp.device)
-    exp.finish(measured={
-        'test_error_percent': 100 * error,
-        'n_labeled': int(n_labeled), 'n_train_images': len(x_train),
-        'n_test_images': len(x_test),
-        'test_reconstruction_mse_per_pixel': mse,
-    }, config={'labels': args.labels, 'lr_drop_epochs': list(lr_drops),
-               'protocol': '%d labelled (balanced, seed %d) of %d training images; every '
-                           'training image is also used unlabelled' % (
-                               n_labeled, args.seed, len(x_train))})
+    measured['test_reconstruction_mse_per_pixel'] = mse
+    exp.finish(measured=measured, config=config)
 
 
 if __name__ == '__main__':

@@ -370,6 +370,28 @@ def test_categorical_phases_move_only_their_parameters():
     assert owner(_changed(before, links)) == {0}
 
 
+def test_supervised_only_baseline_trains_the_encoder_alone():
+    """Ablation baseline: one update = the supervised phase only; decoder and Ds stay put."""
+    up, links, x, t = _categorical()
+    up.supervised_only = True
+    before = _params(*links)
+    with chainer.using_config('train', False):
+        expected = L.supervised_loss(links[0](x[:5])[0], t[:5])
+    seen = {}
+    with chainer.Reporter().scope(seen):
+        up.update()
+    assert {int(k[0]) for k in _changed(before, links)} == {0}
+    assert set(seen) == {'main/loss_sup', 'main/acc_sup'}
+    np.testing.assert_allclose(float(seen['main/loss_sup'].array), float(expected.array),
+                               rtol=1e-5)
+    with pytest.raises(ValueError):
+        enc = Encoder(2, N_IN, H, n_y=3)
+        opts = make_optimizers(enc, Decoder(2, N_IN, H, n_cond=3), Discriminator(2, H), 'sgd',
+                               extra_dis={'dis_y': Discriminator(3, H)})
+        its = {'main': iterators.SerialIterator(x, 5)}
+        CategoricalAAEUpdater(its, opts, _gaussian_prior(2), supervised_only=True)
+
+
 def test_categorical_updater_reports_supervised_loss_only_with_labels(tmp_path):
     for labeled in (True, False):
         up, _, _, _ = _categorical(labeled)

@@ -73,6 +73,21 @@ def test_aae_semisupervised_quick(tmp_path):
     assert os.path.exists(os.path.join(out, 'styles.png'))
 
 
+def test_aae_semisupervised_supervised_only_baseline_quick(tmp_path):
+    res, out = _run(tmp_path, 'aae_semisupervised', '--supervised-only')
+    m = res['measured']
+    assert res['config']['supervised_only'] is True and 0 <= m['test_error_percent'] <= 100
+    assert 'test_reconstruction_mse_per_pixel' not in m        # no decoder was trained
+    assert os.path.exists(os.path.join(out, 'error.png'))
+    assert not os.path.exists(os.path.join(out, 'styles.png'))
+    assert os.path.exists(os.path.join(out, 'model_enc.npz'))
+    with pytest.raises(UsageError):
+        load_script('experiments/aae_semisupervised.py').main(
+            ['--quick', '--supervised-only', '--labeled-reconstruction',
+             '--out', str(tmp_path / 'x')])
+    assert not os.path.exists(str(tmp_path / 'x'))
+
+
 def test_aae_clustering_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_clustering', '--clusters', '16')
     m = res['measured']
