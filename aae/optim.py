@@ -129,16 +129,19 @@ def add_lr_drops(trainer, optimizers, epochs=LR_DROP_EPOCHS, factor=0.1):
 AAE_LOSSES = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
 
 
-def run_trainer(exp, updater, optimizers, models, lr_drops, batchsize, extra_losses=(),
+def run_trainer(exp, updater, optimizers, models, lr_drops, batchsize, losses=AAE_LOSSES,
                 report=('main/d_real', 'main/d_fake'), plots=None, extensions=()):
-    """Train an AAE updater through ``exp``: the loss columns (the three phases of Sec. 2 plus
-    ``extra_losses``, e.g. the supervised phase of Sec. 5) and their plots, the columns in
-    ``report``, extra ``plots`` and ``extensions``, the paper's learning-rate drops
-    (:func:`add_lr_drops`), then run; returns the trainer."""
-    losses = AAE_LOSSES + list(extra_losses)
-    all_plots = {'loss_rec.png': losses[:1], 'loss.png': losses[1:]}
+    """Train an AAE updater through ``exp``: the ``losses`` columns (by default the three
+    phases of Sec. 2; scripts add e.g. the supervised phase of Sec. 5), plotted in
+    loss_rec.png (the reconstruction cost, on its own scale) and loss.png (the others), the
+    columns in ``report``, extra ``plots`` and ``extensions``, the paper's learning-rate
+    drops (:func:`add_lr_drops`), then run; returns the trainer."""
+    losses = list(losses)
+    all_plots = {'loss_rec.png': [k for k in losses if k == 'main/loss_rec'],
+                 'loss.png': [k for k in losses if k != 'main/loss_rec']}
     all_plots.update(plots or {})
-    trainer = exp.trainer(updater, models=models, report=losses + list(report), plots=all_plots)
+    trainer = exp.trainer(updater, models=models, report=losses + list(report),
+                          plots={name: keys for name, keys in all_plots.items() if keys})
     for extension in extensions:
         trainer.extend(extension)
     add_lr_drops(trainer, optimizers, lr_drops)

@@ -244,12 +244,13 @@ class CategoricalAAEUpdater(_PhaseUpdater):
         return loss_sup, F.accuracy(y_logits, t_l)
 
     def update_core(self):
-        x = self._images('main')[0]
-        if self.supervised_only:                          # ablation baseline: phase 3 only
+        if self.supervised_only:      # ablation baseline: phase 3 only; 'main' counts epochs
+            self.get_iterator('main').next()
             x_l, t_l = self._images('labeled')[:2]
             loss_sup, acc_sup = self.update_supervised(x_l, t_l)
             chainer.report({'main/loss_sup': loss_sup, 'main/acc_sup': acc_sup})
             return
+        x = self._images('main')[0]
         if self.labeled_reconstruction:                   # seed: labelled batch in phase 1
             x_l, t_l = self._images('labeled')[:2]
             loss_rec = self.update_reconstruction(x, x_l, t_l)                    # 1.

@@ -25,7 +25,7 @@ from evaluation.metrics import (assign_cluster_labels, classification_error, clu
                                 hungarian_accuracy)
 from aae.net import dim_reduction_aae
 from aae.priors import sample_prior
-from aae.optim import make_optimizers, run_trainer
+from aae.optim import AAE_LOSSES, make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import DimReductionUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
@@ -94,7 +94,7 @@ def main(argv=None):
                                   device=exp.device, rec_loss=args.rec_loss)
     run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y},
                 lr_drops, args.batchsize,
-                extra_losses=['main/loss_heads'] + (['main/loss_sup'] if semi else []),
+                losses=AAE_LOSSES + ['main/loss_heads'] + (['main/loss_sup'] if semi else []),
                 report=['main/d_fake', 'main/d_fake_y'])
 
     q_test, z_test = encode(enc, x_test, exp.device)

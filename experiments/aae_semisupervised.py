@@ -25,7 +25,7 @@ from datasets.semisup import split_labeled
 from evaluation.metrics import classification_error
 from aae.net import categorical_aae, one_hot
 from aae.priors import sample_prior
-from aae.optim import add_lr_drops, make_optimizers, run_trainer
+from aae.optim import AAE_LOSSES, make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import CategoricalAAEUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
@@ -90,20 +90,14 @@ def main(argv=None):
     updater = CategoricalAAEUpdater(iters, optimizers, prior, device=exp.device,
                                     labeled_reconstruction=args.labeled_reconstruction,
                                     rec_loss=args.rec_loss, supervised_only=args.supervised_only)
-    test_error = TestError(enc, x_test[:2000], y_test[:2000], exp.device)
-    if args.supervised_only:
-        trainer = exp.trainer(updater, models={'enc': enc},
-                              report=['main/loss_sup', 'main/acc_sup', 'test/error'],
-                              plots={'loss.png': ['main/loss_sup'], 'error.png': ['test/error']})
-        trainer.extend(test_error)
-        add_lr_drops(trainer, optimizers, lr_drops)
-        exp.run(trainer, images_per_iteration=args.batchsize)
+    if args.supervised_only:                 # the baseline trains (and saves) the encoder only
+        models, losses = {'enc': enc}, ['main/loss_sup']
     else:
-        run_trainer(exp, updater, optimizers,
-                    {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}, lr_drops,
-                    args.batchsize, extra_losses=['main/loss_sup'],
-                    report=['main/acc_sup', 'test/error'], plots={'error.png': ['test/error']},
-                    extensions=[test_error])
+        models = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
+        losses = AAE_LOSSES + ['main/loss_sup']
+    run_trainer(exp, updater, optimizers, models, lr_drops, args.batchsize, losses=losses,
+                report=['main/acc_sup', 'test/error'], plots={'error.png': ['test/error']},
+                extensions=[TestError(enc, x_test[:2000], y_test[:2000], exp.device)])
 
     q_y, z = encode(enc, x_test, exp.device)
     error = classification_error(q_y.argmax(1), y_test)
