@@ -3,39 +3,22 @@ the grid over the Gaussian prior's percentiles of Fig. 2e (arXiv:1511.05644)."""
 import numpy as np
 from scipy.special import ndtri     # inverse CDF of N(0, 1)
 
-import chainer
+import chainer.functions as F
 
-
-def _batches(n, batchsize):
-    for start in range(0, n, batchsize):
-        yield slice(start, min(n, start + batchsize))
+from evaluation.inference import predict
 
 
 def encode(enc, x, device=None, batchsize=1000):
     """Codes of ``x`` (NumPy) in test mode: z, or (q(y|x), z) for a categorical encoder."""
-    device = device or chainer.get_device('@numpy')
-    ys, zs = [], []
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        for s in _batches(len(x), batchsize):
-            out = enc(device.send(x[s]))
-            if isinstance(out, tuple):
-                ys.append(chainer.backend.CpuDevice().send(chainer.functions.softmax(
-                    out[0]).array))
-                out = out[1]
-            zs.append(chainer.backend.CpuDevice().send(out.array))
-    z = np.concatenate(zs)
-    return (np.concatenate(ys), z) if ys else z
+    def codes(xb):
+        out = enc(xb)
+        return (F.softmax(out[0]), out[1]) if isinstance(out, tuple) else out
+    return predict(codes, x, device=device, batchsize=batchsize)
 
 
 def decode(dec, z, cond=None, device=None, batchsize=1000):
     """Decoder means p(x|z) (or p(x|y,z)) for NumPy codes, in test mode, as NumPy."""
-    device = device or chainer.get_device('@numpy')
-    out = []
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        for s in _batches(len(z), batchsize):
-            c = None if cond is None else device.send(cond[s])
-            out.append(chainer.backend.CpuDevice().send(dec(device.send(z[s]), c).array))
-    return np.concatenate(out)
+    return predict(dec, z, cond, device=device, batchsize=batchsize)
 
 
 def reconstruction_errors(enc, dec, x, device=None, cond=None):

@@ -3,6 +3,8 @@ import numpy
 
 import chainer
 
+from evaluation.inference import predict
+
 
 def snapshot_iterations(total, fractions=(0.0, 10 / 150., 50 / 150., 1.0)):
     """The seed article's grid iterations (0, 10k, 50k, 150k of 150k) scaled to ``total``."""
@@ -26,9 +28,8 @@ class SampleRecorder(chainer.training.Extension):
         self.frames = {}   # iteration -> (n, ...) float32 array
 
     def record(self, iteration):
-        with chainer.using_config('train', False), chainer.no_backprop_mode():
-            x = self.gen(self.gen.xp.asarray(self.z_fixed)).array
-        self.frames[int(iteration)] = chainer.backend.CpuDevice().send(x).reshape(
+        x = predict(self.gen, self.gen.xp.asarray(self.z_fixed), batchsize=len(self.z_fixed))
+        self.frames[int(iteration)] = x.reshape(
             len(self.z_fixed), -1).astype(numpy.float32)
 
     def initialize(self, trainer):

@@ -14,7 +14,8 @@ import numpy
 import chainer
 import chainer.functions as F
 import chainer.links as L
-from chainer.backend import get_array_module
+
+from evaluation.inference import predict
 
 
 # --------------------------------------------------------------------------------------
@@ -218,20 +219,10 @@ class ToyDiscriminator(chainer.Chain):
 
 def discriminator_probability(dis, x, batchsize=10000):
     """D(x) = sigmoid(a(x)) as a NumPy array, in test mode, without a graph."""
-    xp = get_array_module(x)
-    out = []
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        for i in range(0, len(x), batchsize):
-            out.append(F.sigmoid(dis(x[i:i + batchsize])).array)
-    return chainer.backend.CpuDevice().send(xp.concatenate(out)).ravel()
+    return predict(lambda xb: F.sigmoid(dis(xb)), x, batchsize=batchsize).ravel()
 
 
 def generate(gen, n, batchsize=1000):
     """n samples of G in test mode (BN running statistics), as a NumPy (n, ...) array."""
-    out = []
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        for i in range(0, n, batchsize):
-            m = min(batchsize, n - i)
-            out.append(chainer.backend.CpuDevice().send(gen(gen.xp.asarray(
-                gen.make_hidden(m))).array))
-    return numpy.concatenate(out)
+    return predict(lambda idx: gen(gen.xp.asarray(gen.make_hidden(len(idx)))),
+                   numpy.arange(n), batchsize=batchsize)

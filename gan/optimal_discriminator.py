@@ -14,6 +14,7 @@ import numpy
 
 import chainer
 
+from evaluation.inference import predict
 from gan.loss import discriminator_loss
 from gan.net import ToyDiscriminator
 
@@ -66,9 +67,8 @@ def support_grid(pair, n=4001, n_sd=8.0):
 
 
 def logits_on(dis, x):
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        a = dis(dis.xp.asarray(numpy.asarray(x, numpy.float32).reshape(-1, 1))).array
-    return chainer.backend.CpuDevice().send(a).ravel().astype(numpy.float64)
+    x = dis.xp.asarray(numpy.asarray(x, numpy.float32).reshape(-1, 1))
+    return predict(dis, x, batchsize=len(x)).ravel().astype(numpy.float64)
 
 
 def value_by_quadrature(pair, x, logit):

@@ -17,20 +17,20 @@ import numpy
 
 import chainer
 from chainer import backend
+import chainer.functions as F
 
+from evaluation.inference import predict
 from glo.net import LatentCodes, ProjectCodes, project
 
 
 def decode(generator, z, batchsize=500):
-    """g_theta(z) for codes ``z`` (N, d), in test mode, as a flat (N, C*H*W) array."""
-    xp = generator.xp
-    z = xp.asarray(z, dtype=xp.float32)
-    out = []
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        for start in range(0, len(z), batchsize):
-            x = generator(z[start:start + batchsize]).array
-            out.append(x.reshape(len(x), -1))
-    return xp.concatenate(out) if out else xp.zeros((0, 0), xp.float32)
+    """g_theta(z) for codes ``z`` (N, d), in test mode, as a flat (N, C*H*W) array on the
+    generator's device."""
+    if len(z) == 0:
+        return generator.xp.zeros((0, 0), generator.xp.float32)
+    z = generator.xp.asarray(z, dtype=generator.xp.float32)
+    return predict(lambda zb: F.reshape(generator(zb), (len(zb), -1)), z,
+                   batchsize=batchsize, to_host=False)
 
 
 def fit_gaussian(z):

@@ -15,6 +15,7 @@ import numpy as np
 import chainer
 from chainer.backend import get_array_module
 
+from evaluation.inference import predict
 from vae.loss import gaussian_kl, bernoulli_log_likelihood
 
 LOG_2PI = math.log(2 * math.pi)
@@ -51,30 +52,22 @@ def iw_log_likelihood(vae, x, n_samples=5000, batch_size=100, max_elements=2 ** 
     temporaries) are alive at once: samples are drawn in chunks of
     ``max_elements // (batch * D)`` and folded into a running log-sum-exp.
     """
-    x = _to_device(vae, x)
     xp = vae.xp
-    out = []
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        for start in range(0, len(x), batch_size):
-            xb = x[start:start + batch_size]
-            chunk = max(1, min(n_samples, max_elements // (len(xb) * xb.shape[1])))
-            total = xp.full(len(xb), -np.inf, dtype=np.float64)
-            for done in range(0, n_samples, chunk):
-                log_w = log_importance_weights(vae, xb, min(chunk, n_samples - done))
-                total = xp.logaddexp(total, _logsumexp(log_w.astype(np.float64), axis=0))
-            out.append(total - math.log(n_samples))
-    return chainer.backend.CpuDevice().send(xp.concatenate(out))
+
+    def log_p(xb):
+        chunk = max(1, min(n_samples, max_elements // (len(xb) * xb.shape[1])))
+        total = xp.full(len(xb), -np.inf, dtype=np.float64)
+        for done in range(0, n_samples, chunk):
+            log_w = log_importance_weights(vae, xb, min(chunk, n_samples - done))
+            total = xp.logaddexp(total, _logsumexp(log_w.astype(np.float64), axis=0))
+        return total - math.log(n_samples)
+    return predict(log_p, _to_device(vae, x), device=vae.device, batchsize=batch_size)
 
 
 def elbo(vae, x, batch_size=500):
     """Per-example ELBO log p(x|z) - KL (one z sample, KL in closed form; K&W Eq. 10)."""
-    x = _to_device(vae, x)
-    out = []
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        for start in range(0, len(x), batch_size):
-            xb = x[start:start + batch_size]
-            mu, ln_var = vae.encode(xb)
-            z = chainer.functions.gaussian(mu, ln_var)
-            bound = bernoulli_log_likelihood(xb, vae.decode(z)) - gaussian_kl(mu, ln_var)
-            out.append(chainer.backend.CpuDevice().send(bound.array))
-    return np.concatenate(out)
+    def bound(xb):
+        mu, ln_var = vae.encode(xb)
+        z = chainer.functions.gaussian(mu, ln_var)
+        return bernoulli_log_likelihood(xb, vae.decode(z)) - gaussian_kl(mu, ln_var)
+    return predict(bound, _to_device(vae, x), device=vae.device, batchsize=batch_size)

@@ -12,18 +12,13 @@ import numpy as np
 import chainer
 from chainer.dataset import concat_examples
 
+from evaluation.inference import predict
+
 
 def encode_dataset(vae, x, batch_size=1000):
     """Posterior mean and log-variance of M1's q(z|x) for every row of x (NumPy)."""
-    means, ln_vars = [], []
-    to_cpu = chainer.backend.CpuDevice().send
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        for start in range(0, len(x), batch_size):
-            xb = vae.device.send(np.asarray(x[start:start + batch_size], np.float32))
-            mu, ln_var = vae.encode(xb)
-            means.append(to_cpu(mu.array))
-            ln_vars.append(to_cpu(ln_var.array))
-    return np.concatenate(means), np.concatenate(ln_vars)
+    return predict(vae.encode, np.asarray(x, np.float32), device=vae.device,
+                   batchsize=batch_size)
 
 
 def active_dimensions(mean, threshold=0.1):
