@@ -45,9 +45,6 @@ class _PhaseUpdater(chainer.training.updaters.StandardUpdater):
             activate(opt)
             opt.update()
 
-    def _send(self, array):
-        return self.input_device.send(array) if self.input_device is not None else array
-
     def serialize(self, serializer):
         for name, iterator in self._iterators.items():
             iterator.serialize(serializer['iterator:' + name])
@@ -69,8 +66,10 @@ class AAEUpdater(_PhaseUpdater):
         optimizers: dict with ``'enc'`` and ``'dec'`` (reconstruction phase), ``'dis'``
             (discriminator) and optionally ``'gen'`` (encoder as generator; defaults to
             ``'enc'``), see :func:`aae.optim.make_optimizers`.
-        prior: ``prior(n, labels)`` -> float32 NumPy array (n, n_z) of samples of p(z);
-            ``labels`` is None unless ``n_classes`` is set.
+        models: dict of the networks, ``'enc'``, ``'dec'`` and ``'dis'``.
+        prior: ``prior(n, labels, xp)`` -> float32 array (n, n_z) of samples of p(z) made
+            with the array module ``xp`` of the training device (:class:`aae.priors.Prior`);
+            ``labels`` (on that device) is None unless ``label_prior`` is set.
         n_classes: K for label-aware variants; then the batch must carry labels.
         label_prior: Fig. 3/4: D also sees a one-hot of the label with K+1 slots (label K =
             unlabelled), and the prior sample for an example with label k comes from
@@ -80,12 +79,13 @@ class AAEUpdater(_PhaseUpdater):
             cost over pixels, see :func:`aae.loss.reconstruction_loss`.
     """
 
-    def __init__(self, iterator, optimizers, prior, converter=convert.concat_examples,
-                 device=None, n_classes=0, label_prior=False, decoder_labels=False,
-                 rec_loss='sum'):
+    def __init__(self, iterator, optimizers, models, prior,
+                 converter=convert.concat_examples, device=None, n_classes=0,
+                 label_prior=False, decoder_labels=False, rec_loss='sum'):
         if (label_prior or decoder_labels) and not n_classes:
             raise ValueError('label_prior / decoder_labels need n_classes')
         super().__init__(iterator, optimizers, converter=converter, device=device)
+        self.enc, self.dec, self.dis = models['enc'], models['dec'], models['dis']
         self.prior, self.n_classes, self.rec_loss = prior, n_classes, rec_loss
         self.label_prior, self.decoder_labels = label_prior, decoder_labels
 
@@ -98,8 +98,7 @@ class AAEUpdater(_PhaseUpdater):
         return (batch[0] if isinstance(batch, tuple) else batch), None
 
     def _links(self):
-        opts = self.get_all_optimizers()
-        return opts['enc'].target, opts['dec'].target, opts['dis'].target
+        return self.enc, self.dec, self.dis
 
     def _conditions(self, labels):
         y_dec = one_hot(labels, self.n_classes) if self.decoder_labels else None
@@ -119,8 +118,8 @@ class AAEUpdater(_PhaseUpdater):
         """Phase 2a: max_D log D(z') + log(1 - D(enc(x))), z' ~ p(z); updates 'dis'."""
         enc, _, dis = self._links()
         _, y_dis = self._conditions(labels)
-        labels_cpu = None if labels is None else chainer.backend.CpuDevice().send(labels)
-        z_prior = self._send(self.prior(x.shape[0], labels_cpu if self.label_prior else None))
+        z_prior = self.prior(x.shape[0], labels if self.label_prior else None,
+                             get_array_module(x))
         with chainer.no_backprop_mode():
             z_code = enc(x).array                      # the codes are D's "fake" inputs
         d_real, d_fake = dis(z_prior, y_dis), dis(z_code, y_dis)
@@ -162,6 +161,9 @@ class CategoricalAAEUpdater(_PhaseUpdater):
 
     Without ``'labeled'`` this is the unsupervised clustering model of Sec. 6.
 
+    ``models``: the networks ``'enc'``, ``'dec'``, ``'dis_z'`` and ``'dis_y'``; ``prior``: as
+    in :class:`AAEUpdater` (called with ``labels=None``).
+
     ``labeled_reconstruction=True`` (seed code only, not the paper: Sec. 5 reconstructs
     "an unlabeled mini-batch"): phase 1 also reconstructs the labelled minibatch from
     [one-hot true label, z], as musyoku/adversarial-autoencoder's
@@ -174,10 +176,12 @@ class CategoricalAAEUpdater(_PhaseUpdater):
     what the unlabelled images and the adversarial regulariser contribute.
     """
 
-    def __init__(self, iterators, optimizers, prior, converter=convert.concat_examples,
-                 device=None, labeled_reconstruction=False, rec_loss='sum',
-                 supervised_only=False):
+    def __init__(self, iterators, optimizers, models, prior,
+                 converter=convert.concat_examples, device=None,
+                 labeled_reconstruction=False, rec_loss='sum', supervised_only=False):
         super().__init__(iterators, optimizers, converter=converter, device=device)
+        self.enc, self.dec = models['enc'], models['dec']
+        self.dis_z, self.dis_y = models['dis_z'], models['dis_y']
         self.reconstruction_optimizers = ['enc', 'dec']
         if (labeled_reconstruction or supervised_only) and 'labeled' not in self._iterators:
             raise ValueError('labeled_reconstruction and supervised_only need a "labeled" '
@@ -190,9 +194,7 @@ class CategoricalAAEUpdater(_PhaseUpdater):
         return batch if isinstance(batch, tuple) else (batch,)
 
     def _links(self):
-        opts = self.get_all_optimizers()
-        return opts['enc'].target, opts['dec'].target, opts['dis'].target, \
-            opts['dis_y'].target
+        return self.enc, self.dec, self.dis_z, self.dis_y
 
     def update_reconstruction(self, x, x_l=None, t_l=None):
         """Phase 1: x -> (y, z) -> x_rec; updates 'enc' and 'dec'.
@@ -213,8 +215,9 @@ class CategoricalAAEUpdater(_PhaseUpdater):
         """Phase 2a: D_y: Cat(y) vs q(y|x); D_z: p(z) vs q(z|x); updates 'dis', 'dis_y'."""
         enc, _, dis_z, dis_y = self._links()
         n = x.shape[0]
-        y_prior = sample_categorical(n, enc.n_y, get_array_module(x))
-        z_prior = self._send(self.prior(n, None))
+        xp = get_array_module(x)
+        y_prior = sample_categorical(n, enc.n_y, xp)
+        z_prior = self.prior(n, None, xp)
         with chainer.no_backprop_mode():
             y_logits, z = enc(x)
             y_code, z_code = F.softmax(y_logits).array, z.array
@@ -273,7 +276,7 @@ class CategoricalAAEUpdater(_PhaseUpdater):
 class DimReductionUpdater(CategoricalAAEUpdater):
     """Dimensionality reduction with cluster heads (Sec. 7, Fig. 10; Fig. 11).
 
-    :class:`CategoricalAAEUpdater` whose decoder ``decoder`` is a
+    :class:`CategoricalAAEUpdater` whose decoder ``models['dec']`` is a
     :class:`aae.net.ClusterHeadDecoder`.  As in the seed code
     (``run/unsupervised/dim_reduction/train.py``) the heads W have their own optimiser
     ``'heads'`` (``'dec'`` is bound to ``decoder.body`` only), which steps in the
@@ -282,23 +285,20 @@ class DimReductionUpdater(CategoricalAAEUpdater):
     (eta).  With a ``'labeled'`` iterator this is the semi-supervised variant.
     """
 
-    def __init__(self, iterators, optimizers, prior, decoder, threshold, **kwargs):
-        super().__init__(iterators, optimizers, prior, **kwargs)
+    def __init__(self, iterators, optimizers, models, prior, threshold, **kwargs):
+        super().__init__(iterators, optimizers, models, prior, **kwargs)
+        decoder = models['dec']
         if getattr(decoder, 'heads', None) is None or \
                 optimizers['heads'].target is not decoder.heads or \
                 optimizers['dec'].target is not decoder.body:
             raise ValueError("optimizers 'heads' and 'dec' must be bound to decoder.heads "
                              "and decoder.body")
-        self.decoder, self.threshold = decoder, threshold
+        self.threshold = threshold
         self.reconstruction_optimizers = ['enc', 'dec', 'heads']
-
-    def _links(self):
-        enc, _, dis_z, dis_y = super()._links()
-        return enc, self.decoder, dis_z, dis_y
 
     def update_heads(self):
         """Phase 4: min_W sum_{i<j} max(0, eta - ||w_i - w_j||); updates 'heads' only."""
-        heads = self.decoder.heads
+        heads = self.dec.heads
         loss = aae_loss.cluster_head_loss(F.transpose(heads.W), self.threshold)
         self._step(['heads'], loss, [heads])
         return loss

@@ -20,7 +20,7 @@ supervised sampler), so that the returned labels describe the whole code.
 """
 import numpy as np
 
-from datasets._random import as_rng, integers, uniform01
+from datasets._random import array_module, as_rng, integers, uniform01
 
 
 def _components(n, n_classes, labels, rng):
@@ -29,20 +29,20 @@ def _components(n, n_classes, labels, rng):
         raise ValueError('n_classes must be >= 1, got {}'.format(n_classes))
     if labels is None:
         return integers(rng, n_classes, n)
-    labels = np.asarray(labels)
+    labels = array_module(rng).asarray(labels)
     if labels.shape != (n,):
         raise ValueError('labels must have shape ({},), got {}'.format(n, labels.shape))
     if labels.size and (labels.min() < 0 or labels.max() > n_classes):
         raise ValueError('labels must lie in 0..{} ({} = unlabelled), got {}..{}'.format(
             n_classes, n_classes, labels.min(), labels.max()))
-    k = labels.astype(np.int64)
+    k = labels.astype(np.int64)          # a copy
     unlabelled = k == n_classes
     k[unlabelled] = integers(rng, n_classes, int(unlabelled.sum()))
     return k
 
 
 def sample_gaussian(n, dim, std=1.0, rng=None):
-    """z ~ N(0, std² I): float32 ``(n, dim)``."""
+    """z ~ N(0, std² I): float32 ``(n, dim)`` (on the GPU for a CuPy ``rng``)."""
     rng = as_rng(rng)
     return (std * rng.normal(size=(n, dim))).astype(np.float32)
 
@@ -57,12 +57,13 @@ def sample_gaussian_mixture(n, n_classes=10, labels=None, dim=2, radius=1.4, rad
         raise ValueError('dim must be even (the mixture is 2-D per pair of dims), got {}'
                          .format(dim))
     rng = as_rng(rng)
+    xp = array_module(rng)
     k = _components(n, n_classes, labels, rng)
     angle = (2.0 * np.pi * k / n_classes)[:, None]                 # component k at 2πk/K
     along = radial_std * rng.normal(size=(n, dim // 2))            # along the radius
     across = tangential_std * rng.normal(size=(n, dim // 2))       # across it
-    cos, sin = np.cos(angle), np.sin(angle)
-    z = np.empty((n, dim), dtype=np.float64)
+    cos, sin = xp.cos(angle), xp.sin(angle)
+    z = xp.empty((n, dim), dtype=np.float64)
     z[:, 0::2] = along * cos - across * sin + radius * cos         # rotate, then shift by 1.4
     z[:, 1::2] = along * sin + across * cos + radius * sin
     return z.astype(np.float32), k
@@ -78,11 +79,12 @@ def sample_swiss_roll(n, n_classes=10, labels=None, rng=None, dim=2, max_radius=
     if dim % 2:
         raise ValueError('dim must be even, got {}'.format(dim))
     rng = as_rng(rng)
+    xp = array_module(rng)
     k = _components(n, n_classes, labels, rng)
     u = (uniform01(rng, (n, dim // 2)) + k[:, None]) / n_classes   # u = (U(0,1) + k) / K
-    r = max_radius * np.sqrt(u)                                    # radius 3√u
-    theta = max_angle * np.sqrt(u)                                 # angle 4π√u
-    z = np.empty((n, dim), dtype=np.float64)
-    z[:, 0::2] = r * np.cos(theta)
-    z[:, 1::2] = r * np.sin(theta)
+    r = max_radius * xp.sqrt(u)                                    # radius 3√u
+    theta = max_angle * xp.sqrt(u)                                 # angle 4π√u
+    z = xp.empty((n, dim), dtype=np.float64)
+    z[:, 0::2] = r * xp.cos(theta)
+    z[:, 1::2] = r * xp.sin(theta)
     return z.astype(np.float32), k

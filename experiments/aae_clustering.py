@@ -20,7 +20,7 @@ from expkit import Experiment, make_parser, run_main, plots
 
 from evaluation.metrics import assign_cluster_labels, cluster_accuracy, hungarian_accuracy
 from aae.net import categorical_aae
-from aae.priors import sample_prior
+from aae.priors import Prior
 from aae.optim import make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import CategoricalAAEUpdater
@@ -54,11 +54,11 @@ def main(argv=None):
     for link in (enc, dec, dis_z, dis_y):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec, dis_z, args.optimizer, extra_dis={'dis_y': dis_y})
-    prior = lambda n, labels: sample_prior('gaussian', n, args.z_dim)[0]  # NOQA: E731
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
-    updater = CategoricalAAEUpdater({'main': it}, optimizers, prior, device=exp.device,
-                                    rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y},
+    nets = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
+    updater = CategoricalAAEUpdater({'main': it}, optimizers, nets, Prior('gaussian', args.z_dim),
+                                    device=exp.device, rec_loss=args.rec_loss)
+    run_trainer(exp, updater, optimizers, nets,
                 lr_drops, args.batchsize, report=['main/d_fake', 'main/d_fake_y'])
 
     # Sec. 6 rule: cluster i <- label of argmax_n q(y_i | x_n) over the training images

@@ -24,7 +24,7 @@ from datasets.semisup import split_labeled
 from evaluation.metrics import (assign_cluster_labels, classification_error, cluster_accuracy,
                                 hungarian_accuracy)
 from aae.net import dim_reduction_aae
-from aae.priors import sample_prior
+from aae.priors import Prior
 from aae.optim import AAE_LOSSES, make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import DimReductionUpdater
@@ -83,16 +83,16 @@ def main(argv=None):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec.body, dis_z, args.optimizer,
                                  extra_dis={'dis_y': dis_y}, supervised=semi, heads=dec.heads)
-    prior = lambda n, labels: sample_prior('gaussian', n, N_Z)[0]  # NOQA: E731
     iters = {'main': chainer.iterators.SerialIterator(x_train, args.batchsize)}
     if semi:
         labeled_idx, _ = split_labeled(y_train, args.labels, seed=args.seed)
         iters['labeled'] = chainer.iterators.SerialIterator(
             chainer.datasets.TupleDataset(x_train[labeled_idx], y_train[labeled_idx]),
             min(args.batchsize, args.labels))
-    updater = DimReductionUpdater(iters, optimizers, prior, dec, args.head_threshold,
-                                  device=exp.device, rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y},
+    nets = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
+    updater = DimReductionUpdater(iters, optimizers, nets, Prior('gaussian', N_Z),
+                                  args.head_threshold, device=exp.device, rec_loss=args.rec_loss)
+    run_trainer(exp, updater, optimizers, nets,
                 lr_drops, args.batchsize,
                 losses=AAE_LOSSES + ['main/loss_heads'] + (['main/loss_sup'] if semi else []),
                 report=['main/d_fake', 'main/d_fake_y'])

@@ -15,7 +15,7 @@ from expkit import Experiment, make_parser, run_main, plots
 
 from evaluation.metrics import mmd
 from aae.net import Decoder, Discriminator, Encoder
-from aae.priors import PRIORS, sample_prior
+from aae.priors import PRIORS, Prior, sample_prior
 from aae.optim import make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import AAEUpdater
@@ -50,11 +50,11 @@ def main(argv=None):
     for link in (enc, dec, dis):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec, dis, args.optimizer)
-    prior = lambda n, labels: sample_prior(args.prior, n, args.z_dim)[0]  # NOQA: E731
+    nets = {'enc': enc, 'dec': dec, 'dis': dis}
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
-    updater = AAEUpdater(it, optimizers, prior, device=exp.device, rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis': dis}, lr_drops,
-                args.batchsize)
+    updater = AAEUpdater(it, optimizers, nets, Prior(args.prior, args.z_dim),
+                         device=exp.device, rec_loss=args.rec_loss)
+    run_trainer(exp, updater, optimizers, nets, lr_drops, args.batchsize)
 
     # --- Fig. 2a/2c: codes of the held-out images, beside samples of the prior
     z = encode(enc, x_test, exp.device)

@@ -20,7 +20,7 @@ from expkit import Experiment, UsageError, make_parser, run_main, plots
 
 from datasets.semisup import split_labeled
 from aae.net import Decoder, Discriminator, Encoder
-from aae.priors import component_of, sample_prior
+from aae.priors import Prior, component_of, sample_prior
 from aae.optim import make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import AAEUpdater
@@ -66,14 +66,14 @@ def main(argv=None):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec, dis, args.optimizer)
 
-    def prior(n, labels):          # component = label; label K -> a random component
-        return sample_prior(args.prior, n, 2, labels=labels, n_classes=N_CLASSES)[0]
     it = chainer.iterators.SerialIterator(
         chainer.datasets.TupleDataset(x_train, labels), args.batchsize)
-    updater = AAEUpdater(it, optimizers, prior, device=exp.device, n_classes=N_CLASSES,
-                         label_prior=True, rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis': dis}, lr_drops,
-                args.batchsize)
+    nets = {'enc': enc, 'dec': dec, 'dis': dis}
+    # component = label; label K (unlabelled) -> a random component
+    updater = AAEUpdater(it, optimizers, nets, Prior(args.prior, 2, n_classes=N_CLASSES),
+                         device=exp.device, n_classes=N_CLASSES, label_prior=True,
+                         rec_loss=args.rec_loss)
+    run_trainer(exp, updater, optimizers, nets, lr_drops, args.batchsize)
 
     # --- Fig. 4: test codes by digit, beside the prior by component
     z = encode(enc, x_test, exp.device)

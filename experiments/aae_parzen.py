@@ -17,7 +17,7 @@ from expkit import Experiment, make_parser, run_main, plots
 from datasets.mnist import stratified_split
 from evaluation.parzen import parzen_evaluate
 from aae.net import Decoder, Discriminator, Encoder
-from aae.priors import sample_prior
+from aae.priors import Prior
 from aae.optim import make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import AAEUpdater
@@ -62,14 +62,14 @@ def main(argv=None):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec, dis, args.optimizer)
 
-    def prior(n, labels):
-        return sample_prior('gaussian', n, args.z_dim, std=args.prior_std)[0]
+    nets = {'enc': enc, 'dec': dec, 'dis': dis}
+    prior = Prior('gaussian', args.z_dim, std=args.prior_std)
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
-    updater = AAEUpdater(it, optimizers, prior, device=exp.device, rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis': dis}, lr_drops,
-                args.batchsize)
+    updater = AAEUpdater(it, optimizers, nets, prior, device=exp.device,
+                         rec_loss=args.rec_loss)
+    run_trainer(exp, updater, optimizers, nets, lr_drops, args.batchsize)
 
-    samples = decode(dec, prior(args.n_samples, None), device=exp.device)
+    samples = decode(dec, prior(args.n_samples), device=exp.device)
     res = parzen_evaluate(samples, x_valid, x_test)
     fig, _ = plots.image_grid(samples[:100], 10, data.image_shape,
                               title='AAE samples dec(z), z ~ N(0, %g^2 I), %d-D' % (

@@ -24,7 +24,7 @@ from expkit import Experiment, UsageError, make_parser, run_main, plots
 from datasets.semisup import split_labeled
 from evaluation.metrics import classification_error
 from aae.net import categorical_aae, one_hot
-from aae.priors import sample_prior
+from aae.priors import Prior, sample_prior
 from aae.optim import AAE_LOSSES, make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import CategoricalAAEUpdater
@@ -80,21 +80,21 @@ def main(argv=None):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec, dis_z, args.optimizer, extra_dis={'dis_y': dis_y},
                                  supervised=True)
-    prior = lambda n, labels: sample_prior('gaussian', n, args.z_dim)[0]  # NOQA: E731
     iters = {
         'main': chainer.iterators.SerialIterator(x_train, args.batchsize),   # all images
         'labeled': chainer.iterators.SerialIterator(
             chainer.datasets.TupleDataset(x_train[labeled_idx], y_train[labeled_idx]),
             min(args.batchsize, n_labeled)),
     }
-    updater = CategoricalAAEUpdater(iters, optimizers, prior, device=exp.device,
+    nets = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
+    updater = CategoricalAAEUpdater(iters, optimizers, nets, Prior('gaussian', args.z_dim),
+                                    device=exp.device,
                                     labeled_reconstruction=args.labeled_reconstruction,
                                     rec_loss=args.rec_loss, supervised_only=args.supervised_only)
     if args.supervised_only:                 # the baseline trains (and saves) the encoder only
         models, losses = {'enc': enc}, ['main/loss_sup']
     else:
-        models = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
-        losses = AAE_LOSSES + ['main/loss_sup']
+        models, losses = nets, AAE_LOSSES + ['main/loss_sup']
     run_trainer(exp, updater, optimizers, models, lr_drops, args.batchsize, losses=losses,
                 report=['main/acc_sup', 'test/error'], plots={'error.png': ['test/error']},
                 extensions=[TestError(enc, x_test[:2000], y_test[:2000], exp.device)])

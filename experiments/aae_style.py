@@ -15,7 +15,7 @@ from expkit import Experiment, make_parser, run_main, plots
 
 from evaluation.metrics import mmd
 from aae.net import Decoder, Discriminator, Encoder, one_hot
-from aae.priors import sample_prior
+from aae.priors import Prior, sample_prior
 from aae.optim import make_optimizers, run_trainer
 from aae.options import add_aae_options, resolve_aae_options
 from aae.updater import AAEUpdater
@@ -44,13 +44,13 @@ def main(argv=None):
     for link in (enc, dec, dis):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec, dis, args.optimizer)
-    prior = lambda n, labels: sample_prior('gaussian', n, args.z_dim)[0]  # NOQA: E731
     it = chainer.iterators.SerialIterator(
         chainer.datasets.TupleDataset(x_train, y_train), args.batchsize)
-    updater = AAEUpdater(it, optimizers, prior, device=exp.device, n_classes=N_CLASSES,
-                         decoder_labels=True, rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, {'enc': enc, 'dec': dec, 'dis': dis}, lr_drops,
-                args.batchsize)
+    nets = {'enc': enc, 'dec': dec, 'dis': dis}
+    updater = AAEUpdater(it, optimizers, nets, Prior('gaussian', args.z_dim),
+                         device=exp.device, n_classes=N_CLASSES, decoder_labels=True,
+                         rec_loss=args.rec_loss)
+    run_trainer(exp, updater, optimizers, nets, lr_drops, args.batchsize)
 
     z = encode(enc, x_test, exp.device)
     # Fig. 7: row r = style of test image r (first column), columns = y = 0..9

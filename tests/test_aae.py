@@ -35,7 +35,7 @@ def _changed(before, links):
 
 def _gaussian_prior(n_z):
     rng = np.random.RandomState(3)
-    return lambda n, labels: rng.normal(size=(n, n_z)).astype('f')
+    return lambda n, labels, xp: rng.normal(size=(n, n_z)).astype('f')
 
 
 # ---------------------------------------------------------------- networks
@@ -215,10 +215,11 @@ def _aae(kind='sgd', label_prior=False, decoder_labels=False, n_classes=0, outpu
     opts = make_optimizers(enc, dec, dis, kind)
     seen = []
 
-    def prior(n, labels):
+    def prior(n, labels, xp):
         seen.append(labels)
-        return np.random.normal(size=(n, 2)).astype('f')
-    up = AAEUpdater(iterators.SerialIterator(data, 5), opts, prior, n_classes=n_classes,
+        return xp.random.normal(size=(n, 2)).astype('f')
+    up = AAEUpdater(iterators.SerialIterator(data, 5), opts,
+                    {'enc': enc, 'dec': dec, 'dis': dis}, prior, n_classes=n_classes,
                     label_prior=label_prior, decoder_labels=decoder_labels)
     return up, enc, dec, dis, x, labels, seen
 
@@ -281,7 +282,7 @@ def test_discriminator_phase_learns_prior_from_codes():
     np.random.seed(0)
     up, enc, dec, dis, x, _, _ = _aae('adam', output='sigmoid')
     up.get_optimizer('dis').alpha = 1e-2      # tiny net, few steps: a larger step
-    up.prior = lambda n, labels: np.random.normal(5.0, 0.1, (n, 2)).astype('f')
+    up.prior = lambda n, labels, xp: np.random.normal(5.0, 0.1, (n, 2)).astype('f')
     first = float(up.update_discriminator(x[:10])[0].array)
     for _ in range(150):
         loss, d_real, d_fake = up.update_discriminator(x[:10])
@@ -297,8 +298,8 @@ def test_label_prior_passes_labels_and_conditions_discriminator():
     assert 3 in seen[-1]                                    # the "unlabelled" slot is used
     assert _changed(before, [dis])
     with pytest.raises(ValueError):
-        AAEUpdater(iterators.SerialIterator(x, 5), up.get_all_optimizers(), up.prior,
-                   label_prior=True)
+        AAEUpdater(iterators.SerialIterator(x, 5), up.get_all_optimizers(),
+                   {'enc': enc, 'dec': dec, 'dis': dis}, up.prior, label_prior=True)
 
 
 def test_supervised_decoder_and_trainer_reports(tmp_path):
@@ -349,7 +350,8 @@ def _categorical(labeled=True):
     its = {'main': iterators.SerialIterator(x, 5)}
     if labeled:
         its['labeled'] = iterators.SerialIterator(chainer.datasets.TupleDataset(x, t), 5)
-    up = CategoricalAAEUpdater(its, opts, _gaussian_prior(2))
+    up = CategoricalAAEUpdater(its, opts, {'enc': enc, 'dec': dec, 'dis_z': dis,
+                                           'dis_y': dis_y}, _gaussian_prior(2))
     return up, (enc, dec, dis, dis_y), x, t
 
 
@@ -385,11 +387,11 @@ def test_supervised_only_baseline_trains_the_encoder_alone():
     np.testing.assert_allclose(float(seen['main/loss_sup'].array), float(expected.array),
                                rtol=1e-5)
     with pytest.raises(ValueError):
-        enc = Encoder(2, N_IN, H, n_y=3)
-        opts = make_optimizers(enc, Decoder(2, N_IN, H, n_cond=3), Discriminator(2, H), 'sgd',
-                               extra_dis={'dis_y': Discriminator(3, H)})
+        nets = _categorical_nets()
+        opts = make_optimizers(nets['enc'], nets['dec'], nets['dis_z'], 'sgd',
+                               extra_dis={'dis_y': nets['dis_y']})
         its = {'main': iterators.SerialIterator(x, 5)}
-        CategoricalAAEUpdater(its, opts, _gaussian_prior(2), supervised_only=True)
+        CategoricalAAEUpdater(its, opts, nets, _gaussian_prior(2), supervised_only=True)
 
 
 def test_categorical_updater_reports_supervised_loss_only_with_labels(tmp_path):
@@ -498,12 +500,18 @@ def test_labeled_reconstruction_option_uses_true_one_hot():
         _categorical_no_labels_with_rec()
 
 
+def _categorical_nets():
+    return {'enc': Encoder(2, N_IN, H, n_y=3), 'dec': Decoder(2, N_IN, H, n_cond=3),
+            'dis_z': Discriminator(2, H), 'dis_y': Discriminator(3, H)}
+
+
 def _categorical_no_labels_with_rec():
-    enc = Encoder(2, N_IN, H, n_y=3)
-    opts = make_optimizers(enc, Decoder(2, N_IN, H, n_cond=3), Discriminator(2, H), 'sgd',
-                           extra_dis={'dis_y': Discriminator(3, H)})
+    nets = _categorical_nets()
+    opts = make_optimizers(nets['enc'], nets['dec'], nets['dis_z'], 'sgd',
+                           extra_dis={'dis_y': nets['dis_y']})
     its = {'main': iterators.SerialIterator(np.zeros((4, N_IN), 'f'), 2)}
-    return CategoricalAAEUpdater(its, opts, _gaussian_prior(2), labeled_reconstruction=True)
+    return CategoricalAAEUpdater(its, opts, nets, _gaussian_prior(2),
+                                 labeled_reconstruction=True)
 
 
 # ---------------------------------------------------------------- Sec. 7: cluster heads
@@ -544,7 +552,8 @@ def _dim_reduction(kind='sgd'):
     opts = make_optimizers(enc, dec.body, dis, kind, extra_dis={'dis_y': dis_y},
                            heads=dec.heads)
     up = DimReductionUpdater({'main': iterators.SerialIterator(x, 5)}, opts,
-                             _gaussian_prior(2), dec, threshold=100.0)
+                             {'enc': enc, 'dec': dec, 'dis_z': dis, 'dis_y': dis_y},
+                             _gaussian_prior(2), threshold=100.0)
     return up, (enc, dec.body, dec.heads, dis, dis_y), x
 
 
@@ -568,5 +577,28 @@ def test_dim_reduction_phases_move_only_their_parameters(kind):
     assert float(L.cluster_head_loss(links[2].W.array.T, 100.0).array) < float(d_before)
     up.update_core()
     with pytest.raises(ValueError):
-        DimReductionUpdater({'main': iterators.SerialIterator(x, 5)},
-                            up.get_all_optimizers(), up.prior, links[1], 1.0)
+        DimReductionUpdater({'main': iterators.SerialIterator(x, 5)}, up.get_all_optimizers(),
+                            {'enc': links[0], 'dec': links[1], 'dis_z': links[3],
+                             'dis_y': links[4]}, up.prior, 1.0)
+
+
+# ---------------------------------------------------------------- the prior object
+def test_prior_object_samples_by_label_on_the_callers_array_module():
+    from aae.priors import Prior, component_of
+    labels = np.arange(2000) % 10
+    z = Prior('mixture', 2, n_classes=10)(2000, labels, np)
+    assert z.dtype == np.float32 and z.shape == (2000, 2)
+    assert (component_of('mixture', z) == labels).mean() > 0.9
+    g = Prior('gaussian', 4, std=5.0)(5000)
+    assert g.shape == (5000, 4) and 4.7 < g.std() < 5.3
+    with pytest.raises(ValueError, match='unknown prior'):
+        Prior('uniform')
+
+
+@pytest.mark.gpu
+def test_prior_object_samples_on_the_gpu():
+    cupy = pytest.importorskip('cupy')
+    from aae.priors import Prior
+    for name in ('gaussian', 'mixture', 'swissroll'):
+        z = Prior(name, 2)(100, cupy.arange(100) % 11 if name != 'gaussian' else None, cupy)
+        assert isinstance(z, cupy.ndarray) and z.dtype == np.float32 and z.shape == (100, 2)
