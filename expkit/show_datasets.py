@@ -1,6 +1,7 @@
-"""Draw what the datasets module provides, to check it by eye:
+"""Draw what the datasets module provides, to check it by eye (it lives in expkit, beside the
+other plotting, so that datasets/ imports nothing of the project above it):
 
-    python -m datasets.show docs/figures/datasets_samplers.png [--data-dir DIR]
+    python -m expkit.show_datasets docs/figures/datasets_samplers.png [--data-dir DIR]
 
 Top row: the AAE priors (Gaussian, 10-component mixture, swiss roll; colour = label) and the
 GAN toy data (8-Gaussian ring, 25-Gaussian grid, 2-D swiss roll).  Bottom row: 50 MNIST
