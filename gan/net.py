@@ -1,6 +1,6 @@
 """Generators and discriminators (chainer Chains) for the GAN reproductions.
 
-* ``MLPGenerator`` / ``MLPDiscriminator``: the seed article's Keras MLP GAN (issue 5 §1).
+* ``MLPGenerator`` / ``MLPDiscriminator``: the seed article's Keras MLP GAN (its ``gan.ipynb``).
 * ``GoodfellowGenerator`` / ``GoodfellowDiscriminator``: Goodfellow et al. 2014, exactly as
   ``goodfeli/adversarial`` ``mnist.yaml`` (each number cites the yaml).
 * ``ToyGenerator`` / ``ToyDiscriminator``: small MLPs for 1-D and 2-D toy densities.
@@ -23,7 +23,7 @@ from evaluation.inference import predict
 # --------------------------------------------------------------------------------------
 class MLPGenerator(chainer.Chain):
     """G: 100 -> 256 -> 512 -> 1024 -> 784, Dense + BatchNormalization + LeakyReLU(0.2),
-    sigmoid output; noise z ~ U(0, 1)^100 (seed article, as quoted in issue 5 §1).
+    sigmoid output; noise z ~ U(0, 1)^100 (the seed article).
 
     Keras defaults are kept where the article relies on them: Dense weights Glorot-uniform,
     zero bias; BatchNormalization momentum 0.99 (chainer ``decay``), epsilon 1e-3.
@@ -105,7 +105,7 @@ class GoodfellowGenerator(chainer.Chain):
     ``Sigmoid dim: 784, irange: .05, init_bias: init_sigmoid_bias_from_marginals``.
     ``irange: r`` is pylearn2's U(-r, r) weight init; biases start at 0.
 
-    Noise: issue 5 (and the paper's Parzen experiments) use uniform noise on
+    Noise: the paper's Parzen experiments use uniform noise on
     [-sqrt(3), sqrt(3)] (unit variance), ``adversarial.Generator.get_noise('uniform')``; the
     repository's later default is ``'gaussian'`` N(0, 1), available as ``noise='gaussian'``.
     """
