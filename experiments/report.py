@@ -48,17 +48,19 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from expkit.errors import UsageError  # noqa: E402
+from expkit.experiment import atomic_write  # noqa: E402
 
-RUNS = os.path.join('docs', 'results', 'runs')
-ROWS = os.path.join('docs', 'results', 'readme_rows.json')
+RUNS = 'docs/results/runs'
+ROWS = 'docs/results/readme_rows.json'
 START, END = '<!-- results-table:start -->', '<!-- results-table:end -->'
 MAX_POINTS = 500
 
 
-def atomic_write_text(path, text):
-    from expkit.experiment import atomic_write
+def write(path, data):
+    """Atomically write ``data`` (str or bytes), creating the folder."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    atomic_write(path, lambda f: f.write(text.encode()))
+    data = data.encode() if isinstance(data, str) else data
+    atomic_write(path, lambda f: f.write(data))
 
 
 # -- record ------------------------------------------------------------------------------
@@ -138,15 +140,15 @@ def record(run_dir, name, root=ROOT, force=False):
     if force and os.path.isdir(figure_dir):
         shutil.rmtree(figure_dir)
     rec['figures'] = []
-    for png in sorted(glob.glob(os.path.join(run_dir, '*.png'))):
-        target = os.path.join(figure_dir, os.path.basename(png))
-        with open(png, 'rb') as f:
-            data = f.read()
-        os.makedirs(figure_dir, exist_ok=True)
-        from expkit.experiment import atomic_write
-        atomic_write(target, lambda out: out.write(data))
-        rec['figures'].append(os.path.relpath(target, root).replace(os.sep, '/'))
-    atomic_write_text(path, dumps(rec))
+    try:
+        for png in sorted(glob.glob(os.path.join(run_dir, '*.png'))):
+            with open(png, 'rb') as f:
+                write(os.path.join(figure_dir, os.path.basename(png)), f.read())
+            rec['figures'].append('%s/%s/%s' % (RUNS, name, os.path.basename(png)))
+        write(path, dumps(rec))
+    except BaseException:
+        shutil.rmtree(figure_dir, ignore_errors=True)  # nothing half-written
+        raise
     return path
 
 
@@ -221,7 +223,8 @@ def protocol(rec):
             if data.get(key):
                 parts.append('%s %s' % (format(data[key], ','), label))
         text = '%s: %s' % (data.get('name'), ' / '.join(parts))
-    return text + (' (legacy)' if rec.get('legacy') else '')
+    return text + (' (legacy)' if rec.get('legacy') else '') + (
+        ' (partial run)' if rec.get('partial') else '')
 
 
 def readme_table(records, rows):
@@ -238,9 +241,13 @@ def readme_table(records, rows):
         data = sorted({protocol(records[n]) for n in names})
         links = ', '.join('[%s](%s/%s.json)' % (n.split('/')[-1].split('__')[-1], RUNS, n)
                           for n in names)
-        lines.append('| %s | %s | %s | %s; %s |' % (
-            row['experiment'], fill(row['measured'], records, aliases), row['paper'],
-            ', '.join(data), links))
+        try:
+            measured = fill(row['measured'], records, aliases)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UsageError('%s: readme row %r: %s is not in its record; fix the placeholder'
+                             % (ROWS, row['experiment'], exc))
+        lines.append('| %s | %s | %s | %s; %s |' % (row['experiment'], measured, row['paper'],
+                                                    ', '.join(data), links))
     return '\n'.join(lines)
 
 
@@ -289,7 +296,7 @@ def problems(readme_text, records, rows):
         if replace_block(readme_text, readme_table(records, rows)) != readme_text:
             found.append('the README table differs from the run records; run '
                          'python experiments/report.py')
-    except (UsageError, KeyError) as exc:
+    except UsageError as exc:
         found.append(str(exc))
     block = readme_text.split(START, 1)[-1].split(END, 1)[0]
     for line in block.strip().splitlines()[2:]:
@@ -314,6 +321,9 @@ def section(name, rec):
     if rec.get('legacy'):
         lines += ['Legacy: %s.' % rec['legacy'], '']
     lines += ['Command: `%s`' % rec.get('command', '?'), '']
+    if rec.get('partial'):
+        lines += ['**Partial run**: stopped at iteration %s of %s planned.' % (
+            rec.get('stopped_at_iteration'), rec.get('planned_iterations')), '']
     data = rec.get('dataset') or {}
     if data:
         lines += ['Data: %s (n_train %s, n_test %s). %s' % (
@@ -374,8 +384,8 @@ def report(root=ROOT):
     readme = os.path.join(root, 'README.md')
     with open(readme) as f:
         text = replace_block(f.read(), readme_table(records, rows))
-    atomic_write_text(os.path.join(root, 'REPRODUCTION.md'), reproduction(records))
-    atomic_write_text(readme, text)
+    write(os.path.join(root, 'REPRODUCTION.md'), reproduction(records))
+    write(readme, text)
     print('wrote REPRODUCTION.md (%d records) and the README table (%d rows)'
           % (len(records), len(rows)))
 

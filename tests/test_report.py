@@ -209,8 +209,20 @@ def test_record_then_report_puts_the_run_in_readme_and_reproduction(tmp_path):
     assert '| error_percent | 12.35 |' in text and '1.0 ± 0.1  *(paper)*' in text
     assert 'Curves `log` (620 entries logged, 500 kept); last: epoch 61, iteration 620' in text
     assert '[loss.png](docs/results/runs/tiny_full/loss.png)' in text
-    assert 'threads 2' in text
+    assert 'threads 2' in text and 'Partial' not in text
 
+    rec = json.loads((root / 'docs/results/runs/tiny_full.json').read_text())
+    rec.update(partial=True, stopped_at_iteration=40, planned_iterations=100)
+    (root / 'docs/results/runs/tiny_full.json').write_text(json.dumps(rec))
+    report.report(str(root))
+    assert '**Partial run**: stopped at iteration 40 of 100 planned.' in (
+        root / 'REPRODUCTION.md').read_text()
+    assert '10,000 test (partial run); [tiny_full]' in (root / 'README.md').read_text()
+
+    rows[0]['measured'] = '{a.no_such_key:.2f}'
+    (root / report.ROWS).write_text(json.dumps(rows))
+    with pytest.raises(UsageError, match='no_such_key'):
+        report.report(str(root))
     rows[0]['records'] = {'a': 'missing_run'}
     (root / report.ROWS).write_text(json.dumps(rows))
     with pytest.raises(UsageError, match='missing_run'):
