@@ -23,11 +23,12 @@ have the 4 significant digits printed then, and long lists keep only the values 
 ``python experiments/report.py`` (``make report``) rewrites ``REPRODUCTION.md`` (one section
 per record) and the README table between ``<!-- results-table:start -->`` and
 ``<!-- results-table:end -->``. The table's rows are declared once, in
-``docs/results/readme_rows.json``: each row names its records (``{"a": "legacy/vae_mnist__default"}``)
-and a ``measured`` template whose numbers are placeholders ``{a.path.to.key:format}`` into a
-record's ``measured`` values (``{a.$.seconds:.0f}`` reads the record's top level); the literal
-text of a template holds no numbers outside `code`. Paper numbers live in the row's ``paper``
-text, labelled *(paper)*. To publish a new run:
+``docs/results/readme_rows.json``: each row names its records, e.g.
+``{"a": "legacy/vae_mnist__default"}``, and its ``measured`` template takes every number
+from them through placeholders ``{a.path.to.key:format}`` into a record's ``measured``
+values (``{a.$.seconds:.0f}`` reads the record's top level); the template's own text holds
+no numbers outside `code`. Paper numbers live in the row's ``paper`` text, labelled
+*(paper)*. To publish a new run:
 
     python experiments/vae_mnist.py --data-dir DIR --out results/vae_mnist_full
     python experiments/report.py record results/vae_mnist_full --name vae_mnist_full
@@ -82,7 +83,7 @@ def curves_of(log):
 
 
 def _json_safe(value):
-    """NaN and infinities (which ``results.json`` may hold) become null: records are strict JSON."""
+    """NaN and infinities (``results.json`` may hold them) become null: strict JSON."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):

@@ -71,7 +71,8 @@ def test_hand_edited_readme_number_is_caught(records, rows):
     assert report.problems(readme.replace('**62.7 %**', '**62.68 %**'), records, rows)
     # a hand-added row whose number no record holds
     extra = report.END
-    row = '| new | **12.3 %** error | *(paper)* | [x](docs/results/runs/legacy/vae_mnist__default.json) |'
+    row = ('| new | **12.3 %** error | *(paper)* | '
+           '[x](docs/results/runs/legacy/vae_mnist__default.json) |')
     found = report.problems(readme.replace(extra, row + '\n' + extra), records, rows)
     assert any("'12.3 %'" in p for p in found)
 
