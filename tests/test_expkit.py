@@ -178,21 +178,3 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, argv, needle):
     if argv == ['--gpu', '0']:
         assert 'cupy-cuda12x' in lines[0]
     assert not (tmp_path / 'out').exists()  # nothing half-written
-
-
-def test_report_puts_paper_beside_measured(tmp_path):
-    from expkit.testing import load_script
-    report = load_script('experiments/report.py')
-    run = tmp_path / 'results' / 'aae_parzen'
-    run.mkdir(parents=True)
-    (run / 'results.json').write_text(json.dumps({
-        'experiment': 'aae_parzen', 'command': 'python experiments/aae_parzen.py',
-        'paper': {'source': 'Makhzani et al. 2015, Table 1', 'values': {'parzen_ll': '340 ± 2'}},
-        'measured': {'parzen_ll': 301.5}, 'dataset': {'name': 'mnist-5k+t10k', 'n_train': 5000,
-                                                      'n_test': 10000}}))
-    out = tmp_path / 'REPRODUCTION.md'
-    assert report.main(['--results', str(tmp_path / 'results'), '--out', str(out)]) == 0
-    text = out.read_text()
-    assert '340 ± 2  *(paper)*' in text and '| parzen_ll | 301.5 |' in text
-    assert 'python experiments/aae_parzen.py' in text and 'mnist-5k+t10k' in text
-    assert report.main(['--results', str(tmp_path / 'none'), '--out', str(out)]) == 2

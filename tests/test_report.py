@@ -1,0 +1,238 @@
+"""Run records: the README table and REPRODUCTION.md are generated from docs/results/runs/,
+every number in the table traces to a record, and ``report.py record`` makes a record."""
+import json
+import os
+import re
+
+import pytest
+
+from expkit import UsageError, run_main
+from expkit.testing import load_script
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+report = load_script('experiments/report.py')
+
+
+def _read(*path):
+    with open(os.path.join(ROOT, *path), encoding='utf-8') as f:
+        return f.read()
+
+
+@pytest.fixture(scope='module')
+def records():
+    return report.load_records(ROOT)
+
+
+@pytest.fixture(scope='module')
+def rows():
+    return json.loads(_read(report.ROWS))
+
+
+def test_readme_table_is_the_records_table(records, rows):
+    readme = _read('README.md')
+    block = readme.split(report.START)[1].split(report.END)[0].strip()
+    assert block == report.readme_table(records, rows)
+    assert report.problems(readme, records, rows) == []
+
+
+def test_every_measured_number_traces_to_a_record_it_links(records, rows):
+    readme = _read('README.md')
+    block = readme.split(report.START)[1].split(report.END)[0]
+    lines = block.strip().splitlines()[2:]
+    assert len(lines) == len(rows) >= 20
+    n_numbers = 0
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip('|').split(' | ')]
+        names = re.findall(r'runs/(.+?)\.json\)', cells[3])
+        assert names and all(n in records for n in names), line
+        values = [v for n in names for v in report._leaves(records[n])]
+        for token in report.NUMBER.findall(re.sub(r'`[^`]*`', '', cells[1])):
+            assert report.traces(token, values), (cells[0], token)
+            n_numbers += 1
+    assert n_numbers > 60
+
+
+def test_row_templates_take_numbers_only_from_records(rows):
+    for row in rows:
+        literal = re.sub(r'`[^`]*`', '', report.PLACEHOLDER.sub('', row['measured']))
+        assert not report.NUMBER.findall(literal), row['experiment']
+        assert report.PLACEHOLDER.search(row['measured']), row['experiment']
+        assert re.search(r'\*\((paper|seed|issue)\b|see \[', row['paper']), row['experiment']
+
+
+def test_hand_edited_readme_number_is_caught(records, rows):
+    readme = _read('README.md')
+    assert '**62.7 %**' in readme
+    edited = readme.replace('**62.7 %**', '**61.7 %**')
+    found = report.problems(edited, records, rows)
+    assert any('differs from the run records' in p for p in found)
+    assert any("'61.7 %'" in p for p in found)
+    # a number that happens to round a recorded value still fails the exact comparison
+    assert report.problems(readme.replace('**62.7 %**', '**62.68 %**'), records, rows)
+    # a hand-added row whose number no record holds
+    extra = report.END
+    row = ('| new | **12.3 %** error | *(paper)* | '
+           '[x](docs/results/runs/legacy/vae_mnist__default.json) |')
+    found = report.problems(readme.replace(extra, row + '\n' + extra), records, rows)
+    assert any("'12.3 %'" in p for p in found)
+
+
+def test_traces_rounds_like_the_printed_digits():
+    assert report.traces('−98.0', [-98.04]) and not report.traces('−98.1', [-98.04])
+    assert report.traces('51.2 %', [0.512]) and report.traces('20.59 %', [20.59])
+    assert report.traces('4e-5', [4.337e-05]) and not report.traces('5e-5', [4.337e-05])
+    assert report.traces('1,563', [1563]) and not report.traces('1,564', [1563])
+    assert report.traces('0.04425', [0.04425]) and not report.traces('0.0444', [0.04425])
+
+
+def test_reproduction_md_is_generated_from_the_records(records):
+    assert _read('REPRODUCTION.md') == report.reproduction(records)
+
+
+def test_legacy_records_keep_only_what_was_printed(records):
+    legacy = {n: r for n, r in records.items() if n.startswith('legacy/')}
+    assert len(legacy) == 42
+    for name, rec in legacy.items():
+        assert rec['legacy'].startswith('reconstructed from REPRODUCTION.md'), name
+        assert name.split('/')[1].startswith(rec['experiment'] + '__')
+        assert 'curves' not in rec
+        for value in rec['measured'].values():
+            if isinstance(value, dict) and value.get('truncated'):
+                assert len(value['shown']) < value['length']
+    gauss = records['legacy/aae_gaussian__default']['measured']
+    assert gauss['test_reconstruction_mse_per_pixel'] == 0.04425
+    assert records['legacy/aae_clustering__default']['measured']['cluster_labels'] == {
+        'shown': [7, 1, 7], 'length': 16, 'truncated': True}
+
+
+def test_figures_of_records_and_notes_exist(records):
+    for name, rec in records.items():
+        for path in rec.get('figures', []):
+            assert os.path.isfile(os.path.join(ROOT, path)), (name, path)
+    for doc in ['README.md', 'REPRODUCTION.md'] + [
+            os.path.join('docs', 'results', f) for f in os.listdir(
+                os.path.join(ROOT, 'docs', 'results')) if f.endswith('.md')]:
+        folder = os.path.dirname(os.path.join(ROOT, doc))
+        for link in re.findall(r'\]\(([^)#]+\.(?:png|json))\)', _read(doc)):
+            assert os.path.isfile(os.path.join(folder, link)), (doc, link)
+
+
+def _fake_run(run, n_log=620):
+    run.mkdir()
+    (run / 'results.json').write_text(json.dumps({
+        'experiment': 'tiny', 'command': 'python experiments/tiny.py --epoch 2',
+        'paper': {'source': 'Someone 2014, Table 1', 'values': {'error': '1.0 ± 0.1'}},
+        'measured': {'error_percent': 12.3456, 'bad': float('nan')},
+        'dataset': {'name': 'mnist', 'n_train': 50000, 'n_valid': 10000, 'n_test': 10000,
+                    'md5': {'train-images-idx3-ubyte': '6bbc9ace898e44ae57da46a324031adb'}},
+        'device': '@numpy', 'threads': 2, 'seconds': 12.5,
+        'train_images_per_second': 800.0, 'versions': {'chainer': '7.8.1'}}))
+    log = [{'epoch': i // 10, 'iteration': i + 1, 'main/loss': 1.0 / (i + 1) + 1e-9,
+            'elapsed_time': 0.1234567 * i} for i in range(n_log)]
+    log[min(5, n_log - 1)]["validation/main/loss"] = 0.5
+    log[-1]['main/loss'] = float('nan')
+    (run / 'log').write_text(json.dumps(log))
+    (run / 'log_m1').write_text(json.dumps([{'epoch': 1, 'iteration': 3, 'm1/loss': 2.0}]))
+    (run / 'log_notes.txt').write_text('not json')
+    (run / 'loss.png').write_bytes(b'\x89PNG fake')
+
+
+def _tmp_repo(tmp_path):
+    root = tmp_path / 'repo'
+    (root / 'docs' / 'results').mkdir(parents=True)
+    (root / 'README.md').write_text('# x\n\n%s\nold table\n%s\n\ntail\n' % (report.START,
+                                                                            report.END))
+    return root
+
+
+def test_record_makes_a_strict_compact_record_with_curves_and_figures(tmp_path):
+    _fake_run(tmp_path / 'run')
+    root = _tmp_repo(tmp_path)
+    path = report.record(str(tmp_path / 'run'), 'tiny_full', root=str(root))
+    assert path == str(root / 'docs/results/runs/tiny_full.json')
+    text = open(path).read()
+    rec = json.loads(text, parse_constant=lambda c: pytest.fail('non-JSON constant ' + c))
+    assert rec['measured'] == {'error_percent': 12.3456, 'bad': None}
+    assert rec['dataset']['md5'] and rec['threads'] == 2
+    curves = rec['curves']['log']
+    assert set(curves) == {'epoch', 'iteration', 'main/loss', 'elapsed_time',
+                           'validation/main/loss'}
+    assert rec['curves_points'] == {'log': [620, 500], 'log_m1': [1, 1]}
+    assert len(curves['iteration']) == 500 == len(curves['validation/main/loss'])
+    assert curves['iteration'][0] == 1 and curves['iteration'][-1] == 620
+    assert curves['iteration'] == sorted(set(curves['iteration']))
+    assert curves['main/loss'][0] == 1.0 and curves['main/loss'][-1] is None
+    assert curves['elapsed_time'][1] == float('%.5g' % (0.1234567 * 1))
+    assert rec['curves']['log_m1'] == {'epoch': [1], 'iteration': [3], 'm1/loss': [2.0]}
+    assert 'log_notes.txt' not in rec['curves']
+    assert rec['figures'] == ['docs/results/runs/tiny_full/loss.png']
+    assert (root / rec['figures'][0]).read_bytes() == b'\x89PNG fake'
+    assert 'git_commit' in rec and rec['git_commit_from'] == 'record time'
+    assert len(text.splitlines()) < 100  # arrays sit on one line each
+
+    with pytest.raises(UsageError, match='--force'):
+        report.record(str(tmp_path / 'run'), 'tiny_full', root=str(root))
+    with pytest.raises(UsageError, match='--name'):
+        report.record(str(tmp_path / 'run'), '../escape', root=str(root))
+    with pytest.raises(UsageError, match='results.json'):
+        report.record(str(tmp_path / 'nothing'), 'other', root=str(root))
+    assert not (root / 'docs/results/runs/other.json').exists()
+
+
+def test_record_keeps_the_runs_own_git_commit(tmp_path):
+    _fake_run(tmp_path / 'run', n_log=3)
+    data = json.loads((tmp_path / 'run' / 'results.json').read_text())
+    data['git_commit'] = 'abc123'
+    (tmp_path / 'run' / 'results.json').write_text(json.dumps(data))
+    root = _tmp_repo(tmp_path)
+    rec = json.load(open(report.record(str(tmp_path / 'run'), 'tiny', root=str(root))))
+    assert rec['git_commit'] == 'abc123' and 'git_commit_from' not in rec
+    assert rec['curves_points'] == {'log': [3, 3], 'log_m1': [1, 1]}
+
+
+def test_record_then_report_puts_the_run_in_readme_and_reproduction(tmp_path):
+    _fake_run(tmp_path / 'run')
+    root = _tmp_repo(tmp_path)
+    report.record(str(tmp_path / 'run'), 'tiny_full', root=str(root))
+    rows = [{'experiment': 'Tiny: `tiny.py`', 'records': {'a': 'tiny_full'},
+             'measured': '**{a.error_percent:.2f} %** error', 'paper': '1.0 ± 0.1 *(paper)*'}]
+    (root / report.ROWS).write_text(json.dumps(rows))
+    report.report(str(root))
+    readme = (root / 'README.md').read_text()
+    assert ('| Tiny: `tiny.py` | **12.35 %** error | 1.0 ± 0.1 *(paper)* | mnist: 50,000 '
+            'train / 10,000 validation / 10,000 test; [tiny_full](docs/results/runs/'
+            'tiny_full.json) |') in readme
+    assert 'old table' not in readme and readme.endswith('\n\ntail\n')
+    records = report.load_records(str(root))
+    assert report.problems(readme, records, rows) == []
+    text = (root / 'REPRODUCTION.md').read_text()
+    assert 'Record: [docs/results/runs/tiny_full.json](docs/results/runs/tiny_full.json)' in text
+    assert '| error_percent | 12.35 |' in text and '1.0 ± 0.1  *(paper)*' in text
+    assert 'Curves `log` (620 entries logged, 500 kept); last: epoch 61, iteration 620' in text
+    assert '[loss.png](docs/results/runs/tiny_full/loss.png)' in text
+    assert 'threads 2' in text and 'Partial' not in text
+
+    rec = json.loads((root / 'docs/results/runs/tiny_full.json').read_text())
+    rec.update(partial=True, stopped_at_iteration=40, planned_iterations=100)
+    (root / 'docs/results/runs/tiny_full.json').write_text(json.dumps(rec))
+    report.report(str(root))
+    assert '**Partial run**: stopped at iteration 40 of 100 planned.' in (
+        root / 'REPRODUCTION.md').read_text()
+    assert '10,000 test (partial run); [tiny_full]' in (root / 'README.md').read_text()
+
+    rows[0]['measured'] = '{a.no_such_key:.2f}'
+    (root / report.ROWS).write_text(json.dumps(rows))
+    with pytest.raises(UsageError, match='no_such_key'):
+        report.report(str(root))
+    rows[0]['records'] = {'a': 'missing_run'}
+    (root / report.ROWS).write_text(json.dumps(rows))
+    with pytest.raises(UsageError, match='missing_run'):
+        report.report(str(root))
+
+
+def test_bad_record_command_is_one_line_and_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(report.main, ['record', str(tmp_path / 'none'), '--name', 'x'])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and 'results.json' in err[0]
