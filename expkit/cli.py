@@ -4,6 +4,7 @@ Usage contract (issue #2, section 3)::
 
     python experiments/NAME.py [--device SPEC | --gpu N] [--epoch E] [--batchsize B]
         [--seed S] [--out DIR] [--dataset NAME] [--data-dir DIR] [--resume SNAPSHOT] [--quick]
+        [--threads N] [--time-limit MINUTES]
 """
 import argparse
 import inspect
@@ -63,6 +64,12 @@ def make_parser(description, *, epoch, batchsize, out, dataset='mnist',
     add('--snapshot-interval', type=int, default=snapshot_interval or max(1, epoch // 4),
         metavar='EPOCHS', help='snapshot every this many epochs (default %(default)s)')
     add('--quick', action='store_true', help='tiny run (seconds) for smoke tests')
+    add('--threads', type=int, default=None, metavar='N',
+        help='CPU threads for BLAS/OpenMP (default: every core this process may use)')
+    add('--time-limit', type=float, default=None, metavar='MINUTES',
+        help='stop training cleanly before this many minutes from the start (a snapshot is '
+             'written, evaluation and figures follow, results.json gets "partial": true and '
+             'the resume_command); the evaluation after training is extra')
     return parser
 
 

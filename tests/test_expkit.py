@@ -196,3 +196,76 @@ def test_report_puts_paper_beside_measured(tmp_path):
     assert '340 ± 2  *(paper)*' in text and '| parzen_ll | 301.5 |' in text
     assert 'python experiments/aae_parzen.py' in text and 'mnist-5k+t10k' in text
     assert report.main(['--results', str(tmp_path / 'none'), '--out', str(out)]) == 2
+
+
+# ---------------------------------------------------------------- threads, time limit
+def test_threads_default_every_core_and_recorded(tmp_path):
+    import threadpoolctl
+    from expkit.experiment import available_cores
+    _, _, results = _train(tmp_path / 'one', ['--threads', '1'])
+    assert results['threads'] == 1
+    assert all(p['num_threads'] == 1 for p in threadpoolctl.threadpool_info())
+    _, _, results = _train(tmp_path / 'all')
+    assert results['threads'] == available_cores() >= 1
+    assert all(p['num_threads'] == available_cores() for p in threadpoolctl.threadpool_info()
+               if p['user_api'] == 'blas')
+    log = json.loads((tmp_path / 'all' / 'log').read_text())
+    assert all(entry['images_per_sec'] > 0 for entry in log)   # the PrintReport column
+    assert results['partial'] is False and results['resume_command'] is None
+    assert results['planned_iterations'] == results['stopped_at_iteration'] == 10
+    args = make_parser('x', epoch=1, batchsize=1, out=str(tmp_path)).parse_args(
+        ['--threads', '0'])
+    with pytest.raises(UsageError, match='--threads must be >= 1'):
+        Experiment('x', args)
+
+
+def test_time_limit_stops_cleanly_then_resume_continues_the_log(tmp_path, monkeypatch, capsys):
+    import shlex
+    from expkit import experiment
+    ticks = iter(range(10 ** 6))
+    monkeypatch.setattr(experiment, 'clock', lambda: float(next(ticks)))   # 1 s per reading
+    out = tmp_path / 'run'
+    # deadline 18 s after the start: the stop trigger reads the clock once per iteration,
+    # a snapshot twice; the margin is 2 x the longest iteration + the snapshot time
+    trainer, model, results = _train(out, ['--time-limit', '0.3', '--threads', '1'])
+    stopped = trainer.updater.iteration
+    assert 5 <= stopped < 10                                    # after epoch 1, before the end
+    assert results['partial'] is True and results['stopped_at_iteration'] == stopped
+    assert results['planned_iterations'] == 10
+    assert results['time_limit_minutes'] == 0.3 and results['eval_seconds'] >= 0
+    snapshot = out / ('snapshot_iter_%d.npz' % stopped)
+    assert snapshot.exists() and (out / 'model_reg.npz').exists()
+    command = results['resume_command']
+    assert command.endswith('--out %s --resume %s' % (out, snapshot))
+    assert command in capsys.readouterr().out                   # printed for the user
+    assert [e['epoch'] for e in json.loads((out / 'log').read_text())] == [1]
+
+    # resume with the printed command (real clock now): it finishes, the log continues
+    monkeypatch.setattr(experiment, 'clock', experiment.time.monotonic)
+    argv = shlex.split(command)[2:]
+    assert argv[argv.index('--time-limit') + 1] == '0.3' and argv.count('--out') == 1
+    trainer2, _, results2 = _train(out, [a for a in argv if a != '--quick'])
+    assert trainer2.updater.iteration == 10 and results2['partial'] is False
+    assert results2['train_iterations'] == 10 - stopped
+    log = json.loads((out / 'log').read_text())
+    assert [e['epoch'] for e in log] == [1, 2] and log[-1]['iteration'] == 10
+    final = np.load(out / 'snapshot_iter_10.npz')
+    plotted = json.loads(str(final['extensions/PlotReport/_plot_loss.png']))
+    assert [x for x, _ in plotted['main/loss']] == [1, 2]       # loss.png keeps epoch 1
+
+
+def test_stop_at_leaves_room_for_the_snapshot(monkeypatch):
+    from expkit import experiment
+    now = [0.0]
+    monkeypatch.setattr(experiment, 'clock', lambda: now[0])
+
+    class Up:
+        iteration, epoch_detail = 0, 0.0
+    trainer = type('T', (), {'updater': Up()})()
+    stop = experiment.StopAt(100, 'iteration', deadline=60.0, snapshot_seconds=lambda: 5.0)
+    for t in (0.0, 10.0, 20.0, 30.0):                           # 10 s per iteration
+        now[0] = t
+        assert not stop(trainer)
+    now[0] = 35.5                                               # 35.5 + 2 * 10 + 5 >= 60
+    assert stop(trainer) and stop.timed_out
+    assert not experiment.StopAt(100, 'iteration')(trainer)
