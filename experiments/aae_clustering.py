@@ -103,7 +103,7 @@ def main(argv=None):
         'test_cluster_sizes': sizes.tolist(),
         'n_empty_test_clusters': int((sizes == 0).sum()),
         'n_train_images': len(x_train), 'n_test_images': len(x_test),
-    }, config={'clusters': k, 'lr_drop_epochs': list(lr_drops),
+    }, config={'clusters': k,
                'rule': "cluster i takes the label of the training image maximising q(y_i|x) "
                        "(paper Sec. 6); test image -> its cluster argmax q(y|x)"})
 

@@ -139,7 +139,7 @@ def main(argv=None):
         'n_empty_test_clusters': int((sizes == 0).sum()),
         'n_labeled': int(args.labels), 'n_train_images': len(x_train),
         'n_test_images': len(x_test),
-    }, config={'clusters': m, 'z_dim': N_Z, 'lr_drop_epochs': list(lr_drops),
+    }, config={'clusters': m, 'z_dim': N_Z,
                'error_rule': 'semi-supervised: argmax q(y|x) vs label; unsupervised: Sec. 6 '
                              'rule (cluster i <- label of argmax_n q(y_i|x_n))'})
 

@@ -90,8 +90,7 @@ def main(argv=None):
         'n_samples': res['n_samples'], 'n_test_images': res['n_test'],
         'n_valid_images': len(x_valid), 'n_train_images': len(x_train),
         'test_reconstruction_mse_per_pixel': mse,
-    }, config={'z_dim': args.z_dim, 'prior_std': args.prior_std,
-               'lr_drop_epochs': list(lr_drops)})
+    }, config={'z_dim': args.z_dim, 'prior_std': args.prior_std})
 
 
 if __name__ == '__main__':

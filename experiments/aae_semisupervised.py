@@ -101,7 +101,7 @@ def main(argv=None):
 
     q_y, z = encode(enc, x_test, exp.device)
     error = classification_error(q_y.argmax(1), y_test)
-    config = {'labels': args.labels, 'lr_drop_epochs': list(lr_drops),
+    config = {'labels': args.labels,
               'supervised_only': args.supervised_only,
               'protocol': '%d labelled (balanced, seed %d) of %d training images; %s' % (
                   n_labeled, args.seed, len(x_train),

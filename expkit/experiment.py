@@ -180,6 +180,7 @@ class Experiment:
         self._train_end = None
         self._stop = None
         self._selectors = []
+        self._recorded = {}
         if args.resume is not None and not os.path.isfile(args.resume):
             raise UsageError('--resume %s: no such snapshot file; pass a snapshot_*.npz '
                              'written by an earlier run' % args.resume)
@@ -292,9 +293,10 @@ class Experiment:
         return trainer
 
     def _images_per_sec(self, stats):
-        """LogReport postprocess: images per second of training over the log interval."""
+        """LogReport postprocess: images per second of training over the log interval
+        (``elapsed_time`` is the training time since iteration 0, resumed runs included)."""
         log = self._log_report.log
-        last = log[-1] if log else {'iteration': self._first_iteration, 'elapsed_time': 0.0}
+        last = log[-1] if log else {'iteration': 0, 'elapsed_time': 0.0}
         seconds = stats['elapsed_time'] - last['elapsed_time']
         if self._images_per_iteration and seconds > 0:
             stats['images_per_sec'] = round(
@@ -312,7 +314,7 @@ class Experiment:
                                  'snapshot written by the same script and options'
                                  % (self.args.resume, ' '.join(str(exc).split())[:200]))
         self._images_per_iteration = images_per_iteration
-        start_iteration = self._first_iteration = trainer.updater.iteration
+        start_iteration = trainer.updater.iteration
         t0 = clock()
         trainer.run()
         self.train_seconds = clock() - t0
@@ -366,6 +368,10 @@ class Experiment:
                         ['--out', shlex.quote(self.out), '--resume', shlex.quote(snapshot)])
 
     # -- results -------------------------------------------------------------------------
+    def record(self, key, value):
+        """Put ``value`` into results.json under ``key`` (e.g. a schedule, a data split)."""
+        self._recorded[key] = value
+
     def finish(self, measured, config=None):
         """Write ``out/results.json`` (atomically) and return it as a dict."""
         args = {k: v for k, v in vars(self.args).items() if k not in ('argv', 'script')}
@@ -397,6 +403,7 @@ class Experiment:
             results['planned_iterations'] = self.planned_iterations()
             results['planned'] = {'length': self._stop.length, 'unit': self._stop.unit}
             results['resume_command'] = self.resume_command() if self.partial else None
+        results.update(self._recorded)
         text = json.dumps(results, indent=2, default=_json_default, sort_keys=False)
         atomic_write(self.path('results.json'), lambda f: f.write(text.encode() + b'\n'))
         sys.stdout.write('wrote %s\n' % self.path('results.json'))
