@@ -4,8 +4,9 @@ with the paper's Gaussian Parzen-window log-likelihood on the test split (Table 
 G: 100-D uniform noise on [-sqrt 3, sqrt 3] -> ReLU 1200 -> ReLU 1200 -> sigmoid 784 (output
 bias from the data marginals); D: maxout 240x5 -> maxout 240x5 -> sigmoid, dropout (input
 keep 0.8, hidden keep 0.5); SGD batch 100, lr 0.1 divided by 1.000004 per update (min 1e-6),
-momentum 0.5 rising linearly to 0.7 between epochs 1 and 250; D and G updated simultaneously
-on the same minibatch (AdversaryCost2), non-saturating G loss. Parzen: 10,000 samples,
+momentum 0.5 rising linearly to 0.7 between epochs 1 and 250 of mnist.yaml's 50,000 images,
+i.e. updates 500 and 124,500 (counted in updates, whatever the training set size); D and G
+updated simultaneously on the same minibatch (AdversaryCost2), non-saturating G loss. Parzen: 10,000 samples,
 sigma from logspace(-1, 0, 10) chosen on a validation split.
 """
 
@@ -62,8 +63,11 @@ def main(argv=None):
                           report=['gen/loss', 'dis/loss', 'dis/d_real', 'dis/d_fake'],
                           plots={'loss.png': ['gen/loss', 'dis/loss'],
                                  'd_output.png': ['dis/d_real', 'dis/d_fake']})
-    trainer.extend(optim.MomentumAdjustor([opts['gen'], opts['dis']], init=0.5, final=0.7,
-                                          start=1, saturate=250))       # MomentumAdjustor
+    momentum = optim.MomentumAdjustor([opts['gen'], opts['dis']], init=0.5, final=0.7,
+                                      start=1, saturate=250)            # MomentumAdjustor
+    trainer.extend(momentum)
+    exp.record('schedule', dict(momentum.describe(), lr='0.1 / 1.000004^t before update t, '
+                                                      'min 1e-6 (ExponentialDecay)'))
     exp.run(trainer, images_per_iteration=args.batchsize)
 
     samples = net.generate(gen, args.parzen_samples)
