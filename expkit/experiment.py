@@ -116,6 +116,55 @@ class TimedSnapshot(chainer.training.Extension):
         self.seconds, self._timed = (max(self.seconds, dt) if self._timed else dt), True
 
 
+class SelectBest(chainer.training.Extension):
+    """Model selection on a validation metric: at its trigger, ``evaluate()`` (a float) is
+    reported as ``validation/<name>`` (so LogReport and the plots get it) and, when it beats
+    the best so far (``mode`` 'min' or 'max'), every link in ``models`` is saved atomically
+    as ``model_<key>_best.npz``. The best value and iteration are serialized into trainer
+    snapshots, so a resumed run keeps them."""
+    priority = chainer.training.PRIORITY_WRITER     # before LogReport reads the observation
+
+    def __init__(self, exp, name, evaluate, models, mode='min'):
+        if mode not in ('min', 'max'):
+            raise ValueError("mode must be 'min' or 'max'")
+        self.exp, self.metric, self.evaluate = exp, name, evaluate
+        self.models, self.mode = dict(models), mode
+        self.best_value, self.best_iteration = None, -1
+
+    def files(self):
+        return {key: 'model_%s_best.npz' % key for key in self.models}
+
+    def __call__(self, trainer):
+        value = float(self.evaluate())
+        chainer.report({'validation/' + self.metric: value})
+        better = (self.best_value is None or
+                  (value < self.best_value if self.mode == 'min' else value > self.best_value))
+        if better:
+            self.best_value, self.best_iteration = value, int(trainer.updater.iteration)
+            for key, filename in self.files().items():
+                self.exp.save_model(filename, self.models[key])
+
+    def serialize(self, serializer):
+        best = serializer('best_value', np.nan if self.best_value is None else
+                          self.best_value)
+        self.best_value = None if np.isnan(best) else float(best)
+        self.best_iteration = int(serializer('best_iteration', self.best_iteration))
+
+    def load_best(self):
+        """Load the best weights into ``models``; False when no evaluation ran yet."""
+        if self.best_value is None:
+            return False
+        for key, filename in self.files().items():
+            chainer.serializers.load_npz(self.exp.path(filename), self.models[key])
+        return True
+
+    def summary(self):
+        return {'metric': 'validation/' + self.metric, 'mode': self.mode,
+                'best_value': self.best_value,
+                'best_iteration': None if self.best_iteration < 0 else self.best_iteration,
+                'files': sorted(self.files().values())}
+
+
 def _versions():
     try:
         import cupy
@@ -241,7 +290,34 @@ class Experiment:
         import datasets
         self.data = datasets.load(name or self.args.dataset, data_dir=self.args.data_dir,
                                   **kwargs)
+        self._hold_out_validation()
         return self.data
+
+    def _hold_out_validation(self):
+        """``--validation N``: the last N training images become ``data.x_val``; by default
+        the script's paper protocol on the official 60,000 training images, else none."""
+        d, n = self.data, getattr(self.args, 'validation', None)
+        n_all, default = len(d.x_train), getattr(self.args, 'validation_default', 0)
+        if n is None:
+            n = default if n_all == 60000 else 0
+            if default and n_all != 60000:
+                d.info.setdefault('notes', []).append(
+                    'no validation split: the default --validation %d (the paper\'s protocol) '
+                    'needs the official 60,000 training images, this training set has %d'
+                    % (default, n_all))
+        elif not 0 <= n < n_all:
+            raise UsageError('--validation %d: must be >= 0 and less than the %d training '
+                             'images of %s' % (n, n_all, d.name))
+        self.args.validation = n
+        d.hold_out(n)
+
+    def validation(self, n_quick=300):
+        """``(x_val, y_val)``: the held-out validation images (its first ``n_quick`` with
+        ``--quick``); empty without ``--validation``."""
+        d = self.data
+        if self.quick:
+            return d.x_val[:n_quick], d.y_val[:n_quick]
+        return d.x_val, d.y_val
 
     def train_test(self, n_quick_train=1000, n_quick_test=500):
         """``(x_train, y_train, x_test, y_test)`` of the loaded data; with ``--quick``, the
@@ -267,7 +343,7 @@ class Experiment:
         added its own extensions, so their state (e.g. :meth:`select_best`) is restored too.
         """
         stop = stop or (self.args.epoch, 'epoch')
-        log_trigger = log_trigger or (1, 'epoch')
+        log_trigger = self._log_trigger = log_trigger or (1, 'epoch')
         self.path('')  # create out
         deadline = None
         if self.time_limit is not None:
@@ -332,6 +408,17 @@ class Experiment:
                                                        self.planned_iterations(),
                                                        self.resume_command()))
         return trainer
+
+    def select_best(self, trainer, name, evaluate, models, trigger=None, mode='min'):
+        """Add model selection on a validation metric (:class:`SelectBest`) to ``trainer``,
+        every ``trigger`` (default: the log interval); recorded in results.json under
+        ``model_selection``. Returns the extension (``load_best()`` for the test number of
+        the best-on-validation model)."""
+        selector = SelectBest(self, name, evaluate, models, mode)
+        trainer.extend(selector, name='select_best_' + name,
+                       trigger=trigger or self._log_trigger)
+        self._selectors.append(selector)
+        return selector
 
     @property
     def partial(self):
@@ -403,6 +490,8 @@ class Experiment:
             results['planned_iterations'] = self.planned_iterations()
             results['planned'] = {'length': self._stop.length, 'unit': self._stop.unit}
             results['resume_command'] = self.resume_command() if self.partial else None
+        if self._selectors:
+            results['model_selection'] = {sel.metric: sel.summary() for sel in self._selectors}
         results.update(self._recorded)
         text = json.dumps(results, indent=2, default=_json_default, sort_keys=False)
         atomic_write(self.path('results.json'), lambda f: f.write(text.encode() + b'\n'))
