@@ -152,13 +152,15 @@ AAE_LOSSES = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
 
 
 def run_trainer(exp, updater, optimizers, models, lr_drops, batchsize, losses=AAE_LOSSES,
-                report=('main/d_real', 'main/d_fake'), plots=None, extensions=()):
+                report=('main/d_real', 'main/d_fake'), plots=None, extensions=(),
+                select=None):
     """Train an AAE updater through ``exp``: the ``losses`` columns (by default the three
     phases of Sec. 2; scripts add e.g. the supervised phase of Sec. 5), plotted in
     loss_rec.png (the reconstruction cost, on its own scale) and loss.png (the others), the
     columns in ``report``, extra ``plots`` and ``extensions``, the learning-rate drops
     ``lr_drops`` (``(values, 'update' or 'epoch')``, see :func:`drop_updates`; recorded in
-    results.json as ``lr_schedule``), then run; returns the trainer."""
+    results.json as ``lr_schedule``), model selection ``select`` (keyword arguments of
+    :meth:`expkit.Experiment.select_best`), then run; returns the trainer."""
     losses = list(losses)
     all_plots = {'loss_rec.png': [k for k in losses if k == 'main/loss_rec'],
                  'loss.png': [k for k in losses if k != 'main/loss_rec']}
@@ -167,6 +169,8 @@ def run_trainer(exp, updater, optimizers, models, lr_drops, batchsize, losses=AA
                           plots={name: keys for name, keys in all_plots.items() if keys})
     for extension in extensions:
         trainer.extend(extension)
+    if select:
+        exp.select_best(trainer, **select)
     updates = drop_updates(updater, lr_drops)
     add_lr_drops(trainer, optimizers, updates)
     sgd = any(isinstance(o, chainer.optimizers.MomentumSGD) for o in optimizers.values())

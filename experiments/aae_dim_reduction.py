@@ -35,7 +35,8 @@ N_Z = 2                       # Fig. 11: 2-D representations
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_dim_reduction')
+    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_dim_reduction',
+                         validation=10000)   # the paper's 50k/10k split
     parser.add_argument('--labels', type=int, default=1000, metavar='N',
                         help='labelled training images, balanced (default %(default)s); 0: '
                              'unsupervised, writes to results/aae_dim_reduction_unsupervised '

@@ -228,7 +228,7 @@ class Experiment:
         self._start_wall, self._start = time.time(), clock()
         self._train_end = None
         self._stop = None
-        self._selectors = []
+        self.selectors = {}              # name -> SelectBest (see select_best)
         self._recorded = {}
         if args.resume is not None and not os.path.isfile(args.resume):
             raise UsageError('--resume %s: no such snapshot file; pass a snapshot_*.npz '
@@ -417,7 +417,7 @@ class Experiment:
         selector = SelectBest(self, name, evaluate, models, mode)
         trainer.extend(selector, name='select_best_' + name,
                        trigger=trigger or self._log_trigger)
-        self._selectors.append(selector)
+        self.selectors[name] = selector
         return selector
 
     @property
@@ -490,8 +490,8 @@ class Experiment:
             results['planned_iterations'] = self.planned_iterations()
             results['planned'] = {'length': self._stop.length, 'unit': self._stop.unit}
             results['resume_command'] = self.resume_command() if self.partial else None
-        if self._selectors:
-            results['model_selection'] = {sel.metric: sel.summary() for sel in self._selectors}
+        if self.selectors:
+            results['model_selection'] = {k: sel.summary() for k, sel in self.selectors.items()}
         results.update(self._recorded)
         text = json.dumps(results, indent=2, default=_json_default, sort_keys=False)
         atomic_write(self.path('results.json'), lambda f: f.write(text.encode() + b'\n'))
