@@ -70,9 +70,9 @@ def make_parser(description, *, epoch, batchsize, out, dataset='mnist',
         metavar='EPOCHS', help='snapshot every this many epochs (default %(default)s)')
     add('--quick', action='store_true', help='tiny run (seconds) for smoke tests')
     add('--validation', type=int, default=None, metavar='N',
-        help='hold out the last N training images as the validation set (default: %d on the '
-             'official 60,000 training images%s, else 0)'
-             % (validation, " -- the paper's 50k/10k split" if validation == 10000 else ''))
+        help='hold out the last N training images as the validation set (default: %s)' % (
+            '0' if not validation else "%d on the official 60,000 training images%s, else 0"
+            % (validation, " -- the paper's 50k/10k split" if validation == 10000 else '')))
     add('--threads', type=int, default=None, metavar='N',
         help='CPU threads for BLAS/OpenMP (default: every core this process may use)')
     add('--time-limit', type=float, default=None, metavar='MINUTES',
