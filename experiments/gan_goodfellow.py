@@ -6,9 +6,10 @@ bias from the data marginals); D: maxout 240x5 -> maxout 240x5 -> sigmoid, dropo
 keep 0.8, hidden keep 0.5); SGD batch 100, lr 0.1 divided by 1.000004 per update (min 1e-6),
 momentum 0.5 rising linearly to 0.7 between epochs 1 and 250 of mnist.yaml's 50,000 images,
 i.e. updates 500 and 124,500 (counted in updates, whatever the training set size); D and G
-updated simultaneously on the same minibatch (AdversaryCost2), non-saturating G loss. Parzen: 10,000 samples,
-sigma from logspace(-1, 0, 10) chosen on the first 1,000 images of the validation split
-(``--validation``, default the yaml's train[50000:60000]; without one, a seeded hold-out).
+updated simultaneously on the same minibatch (AdversaryCost2), non-saturating G loss.
+Parzen: 10,000 samples, sigma from logspace(-1, 0, 10) chosen on the first 1,000 images of
+the validation split (``--validation``, default the yaml's train[50000:60000]; without one,
+a seeded hold-out).
 """
 
 import chainer
