@@ -23,6 +23,7 @@ setup(
         'setuptools<74',
         'matplotlib',
         'scikit-learn',
+        'threadpoolctl',          # --threads (also a scikit-learn dependency)
         'scipy',
         'mlxtend',
         'pillow',

@@ -9,8 +9,10 @@ arXiv:1511.05644v2, Appendix (MNIST experiment setup):
 * regularization phase (discriminator, and the encoder as generator): lr 0.1, momentum 0.1;
 * semi-supervised classification phase (Sec. 5): the regularization setting (our
   assumption: the transcription gives only the two settings above);
-* every learning rate divided by 10 after epoch 50 and again after epoch 1000
-  (:data:`LR_DROP_EPOCHS`, :func:`add_lr_drops`).
+* every learning rate divided by 10 after epoch 50 and again after epoch 1000 of the paper's
+  50,000-image training set at batch 100, i.e. after 25,000 and 500,000 updates
+  (:data:`LR_DROP_UPDATES`, :func:`add_lr_drops`). The schedule counts updates, so it does
+  not move with the size of the training set a run uses.
 
 ``'adam'``: the seed article's author's setting (musyoku/adversarial-autoencoder,
 ``run/*/train.py``: ``--optimizer adam --learning-rate 0.0001 --momentum 0.5 --grad-clip
@@ -27,6 +29,8 @@ the parameter itself, so :func:`bind` remembers each optimiser's rules and
 :func:`activate` puts them back before that optimiser updates or is serialised
 (`aae.updater` does both).
 """
+import math
+
 import chainer
 
 SGD_RECONSTRUCTION = dict(lr=0.01, momentum=0.9)
@@ -34,6 +38,8 @@ SGD_REGULARIZATION = dict(lr=0.1, momentum=0.1)
 ADAM_SEED = dict(alpha=1e-4, beta1=0.5)
 ADAM_SEED_GRAD_CLIP = 5.0
 LR_DROP_EPOCHS = (50, 1000)
+PAPER_UPDATES_PER_EPOCH = 50000 // 100       # the paper's 50k training images, batch 100
+LR_DROP_UPDATES = tuple(e * PAPER_UPDATES_PER_EPOCH for e in LR_DROP_EPOCHS)   # 25k, 500k
 
 #: which SGD setting each phase's optimiser uses
 PHASE_SETTINGS = {'rec': SGD_RECONSTRUCTION, 'reg': SGD_REGULARIZATION,
@@ -94,17 +100,17 @@ def make_optimizers(enc, dec, dis, kind='sgd', extra_dis=None, supervised=False,
 
 
 class LRDrops(chainer.training.Extension):
-    """Set ``lr = base_lr * factor ** (number of drop epochs already reached)``.
+    """Set ``lr = base_lr * factor ** (number of drop points already reached)``, a drop point
+    being a number of updates (trainer iterations).
 
-    Stateless (computed from the updater's epoch every iteration), so a run resumed from a
-    snapshot gets the right rate even though expkit loads the snapshot before this
-    extension is added.
+    Stateless (computed from the updater's iteration every iteration), so a run resumed
+    from a snapshot gets the right rate.
     """
     trigger = (1, 'iteration')
     priority = chainer.training.PRIORITY_WRITER + 1     # before the next update
 
-    def __init__(self, optimizers, epochs=LR_DROP_EPOCHS, factor=0.1):
-        self.epochs, self.factor = sorted(e for e in epochs if e > 0), factor
+    def __init__(self, optimizers, updates=LR_DROP_UPDATES, factor=0.1):
+        self.updates, self.factor = sorted(u for u in updates if u > 0), factor
         self.base = []
         for opt in optimizers:
             if isinstance(opt, chainer.optimizers.MomentumSGD) and \
@@ -112,8 +118,7 @@ class LRDrops(chainer.training.Extension):
                 self.base.append((opt, opt.lr))
 
     def __call__(self, trainer):
-        epoch = trainer.updater.epoch_detail
-        n_drops = sum(epoch >= e for e in self.epochs)
+        n_drops = sum(trainer.updater.iteration >= u for u in self.updates)
         for opt, lr in self.base:
             opt.lr = lr * self.factor ** n_drops
 
@@ -121,21 +126,41 @@ class LRDrops(chainer.training.Extension):
         self(trainer)
 
 
-def add_lr_drops(trainer, optimizers, epochs=LR_DROP_EPOCHS, factor=0.1):
-    """Divide every SGD learning rate by 10 at each epoch in ``epochs`` (paper schedule)."""
-    trainer.extend(LRDrops(optimizers.values(), epochs, factor), name='lr_drops')
+def updates_per_epoch(updater):
+    """Iterations per epoch of ``updater``'s main iterator (dataset size / batch size)."""
+    it = updater.get_iterator('main')
+    return len(it.dataset) / float(it.batch_size)
+
+
+def drop_updates(updater, lr_drops):
+    """The drop points in updates: ``lr_drops`` is ``(values, 'update')``, or
+    ``(values, 'epoch')`` in epochs of this run (converted with :func:`updates_per_epoch`:
+    the first update at or after each epoch boundary)."""
+    values, unit = lr_drops
+    if unit == 'update':
+        return [int(u) for u in values]
+    per_epoch = updates_per_epoch(updater)
+    return [int(math.ceil(e * per_epoch - 1e-9)) for e in values]
+
+
+def add_lr_drops(trainer, optimizers, updates=LR_DROP_UPDATES, factor=0.1):
+    """Divide every SGD learning rate by 10 after each number of updates in ``updates``."""
+    trainer.extend(LRDrops(optimizers.values(), updates, factor), name='lr_drops')
 
 
 AAE_LOSSES = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
 
 
 def run_trainer(exp, updater, optimizers, models, lr_drops, batchsize, losses=AAE_LOSSES,
-                report=('main/d_real', 'main/d_fake'), plots=None, extensions=()):
+                report=('main/d_real', 'main/d_fake'), plots=None, extensions=(),
+                select=None):
     """Train an AAE updater through ``exp``: the ``losses`` columns (by default the three
     phases of Sec. 2; scripts add e.g. the supervised phase of Sec. 5), plotted in
     loss_rec.png (the reconstruction cost, on its own scale) and loss.png (the others), the
-    columns in ``report``, extra ``plots`` and ``extensions``, the paper's learning-rate
-    drops (:func:`add_lr_drops`), then run; returns the trainer."""
+    columns in ``report``, extra ``plots`` and ``extensions``, the learning-rate drops
+    ``lr_drops`` (``(values, 'update' or 'epoch')``, see :func:`drop_updates`; recorded in
+    results.json as ``lr_schedule``), model selection ``select`` (keyword arguments of
+    :meth:`expkit.Experiment.select_best`), then run; returns the trainer."""
     losses = list(losses)
     all_plots = {'loss_rec.png': [k for k in losses if k == 'main/loss_rec'],
                  'loss.png': [k for k in losses if k != 'main/loss_rec']}
@@ -144,6 +169,14 @@ def run_trainer(exp, updater, optimizers, models, lr_drops, batchsize, losses=AA
                           plots={name: keys for name, keys in all_plots.items() if keys})
     for extension in extensions:
         trainer.extend(extension)
-    add_lr_drops(trainer, optimizers, lr_drops)
+    if select:
+        exp.select_best(trainer, **select)
+    updates = drop_updates(updater, lr_drops)
+    add_lr_drops(trainer, optimizers, updates)
+    sgd = any(isinstance(o, chainer.optimizers.MomentumSGD) for o in optimizers.values())
+    exp.record('lr_schedule', {
+        'divide_by_10_after_updates': updates if sgd else [],
+        'given_as': '%s %s' % (','.join(map(str, lr_drops[0])), lr_drops[1] + 's'),
+        'updates_per_epoch': updates_per_epoch(updater)})
     exp.run(trainer, images_per_iteration=batchsize)
     return trainer

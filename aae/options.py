@@ -1,9 +1,10 @@
 """Command-line options shared by the AAE experiment scripts (``experiments/aae_*.py``)."""
-from aae.optim import LR_DROP_EPOCHS
+from aae.optim import LR_DROP_UPDATES
 
 
 def add_aae_options(parser, n_hidden_quick=64, dis_noise=0.0):
-    """--optimizer, --rec-loss, --dis-output, --dis-noise, --n-hidden, --lr-drop (aae.optim/net)."""
+    """--optimizer, --rec-loss, --dis-output, --dis-noise, --n-hidden, --lr-drop-updates /
+    --lr-drop (aae.optim/net)."""
     add = parser.add_argument
     add('--optimizer', choices=['sgd', 'adam'], default='sgd',
         help="sgd: the paper's SGD+momentum settings (default); adam: the seed author's "
@@ -18,13 +19,22 @@ def add_aae_options(parser, n_hidden_quick=64, dis_noise=0.0):
              '%(default)s)')
     add('--n-hidden', type=int, default=None,
         help='hidden units per layer (paper: 1000, the default; --quick: %d)' % n_hidden_quick)
-    add('--lr-drop', default=','.join(map(str, LR_DROP_EPOCHS)), metavar='E1,E2',
-        help='SGD: divide every learning rate by 10 at these epochs (paper: %(default)s)')
+    drops = parser.add_mutually_exclusive_group()
+    drops.add_argument(
+        '--lr-drop-updates', default=None, metavar='U1,U2',
+        help='SGD: divide every learning rate by 10 after these numbers of updates (default '
+             '%s: the paper\'s epochs 50 and 1000 of 50,000 images at batch 100)'
+             % ','.join(map(str, LR_DROP_UPDATES)))
+    drops.add_argument(
+        '--lr-drop', default=None, metavar='E1,E2',
+        help='the same in epochs of this run\'s training set, converted to updates with its '
+             'iterations per epoch')
     parser.set_defaults(n_hidden_quick=n_hidden_quick)
 
 
 def resolve_aae_options(args):
-    """Fill ``args.n_hidden`` and return the lr-drop epochs as a tuple of ints."""
+    """Fill ``args.n_hidden``; return the lr drops as ``(values, 'update' or 'epoch')``
+    (:func:`aae.optim.drop_updates`)."""
     from expkit import UsageError
     if args.rec_loss is None:
         args.rec_loss = 'mean' if args.optimizer == 'adam' else 'sum'
@@ -34,8 +44,18 @@ def resolve_aae_options(args):
         raise UsageError('--n-hidden must be positive, got %d' % args.n_hidden)
     if args.dis_noise < 0:
         raise UsageError('--dis-noise must be >= 0, got %g' % args.dis_noise)
+    if args.lr_drop is not None:
+        option, text, unit, example = '--lr-drop', args.lr_drop, 'epoch', '50,1000'
+    elif args.lr_drop_updates is not None:
+        option, text, unit, example = '--lr-drop-updates', args.lr_drop_updates, 'update', \
+            '25000,500000'
+    else:
+        return LR_DROP_UPDATES, 'update'
     try:
-        return tuple(int(e) for e in args.lr_drop.split(',') if e.strip())
+        values = tuple(int(v) for v in text.split(',') if v.strip())
     except ValueError:
-        raise UsageError('--lr-drop wants comma-separated epochs like 50,1000, got %r'
-                         % args.lr_drop)
+        values = (-1,)
+    if any(v < 0 for v in values):
+        raise UsageError('%s wants comma-separated %ss >= 0 like %s, got %r'
+                         % (option, unit, example, text))
+    return values, unit

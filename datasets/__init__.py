@@ -4,6 +4,7 @@ scikit-learn digits, binarization, semi-supervised splits, AAE priors and GAN to
     from datasets import load, DataError
     data = load('mnist', data_dir=None, download=True)   # or 'fashion-mnist', 'digits'
     data.x_train, data.y_train, data.x_test, data.y_test  # float32 (N, D) in [0, 1]; int32
+    data.hold_out(10000)                                  # x_val, y_val: the last 10,000
     data.image_shape, data.info                           # info goes into results.json
 
 See docs/results/datasets.md for where each dataset comes from and the fallback protocols.
@@ -20,9 +21,22 @@ class Dataset(object):
 
     def __init__(self, x_train, y_train, x_test, y_test, image_shape, info):
         self.x_train, self.y_train = x_train, y_train
+        self.x_val, self.y_val = x_train[:0], y_train[:0]
         self.x_test, self.y_test = x_test, y_test
         self.image_shape = tuple(image_shape)
         self.info = info
+
+    def hold_out(self, n):
+        """Move the last ``n`` training images into ``x_val``/``y_val`` (the papers'
+        50k/10k protocol on MNIST: validation = training images 50,000..59,999)."""
+        n_all = len(self.x_train)
+        if not 0 <= n < n_all:
+            raise ValueError('cannot hold out %d of %d training images' % (n, n_all))
+        k = n_all - n
+        self.x_train, self.x_val = self.x_train[:k], self.x_train[k:]
+        self.y_train, self.y_val = self.y_train[:k], self.y_train[k:]
+        self.info.update(n_train=int(k), n_validation=int(n),
+                         validation_indices=[int(k), int(n_all)] if n else None)
 
     @property
     def name(self):
@@ -33,8 +47,9 @@ class Dataset(object):
         return int(max(self.y_train.max(), self.y_test.max())) + 1
 
     def __repr__(self):
-        return '<Dataset {}: train {} test {} image {}>'.format(
-            self.name, self.x_train.shape, self.x_test.shape, self.image_shape)
+        return '<Dataset {}: train {} validation {} test {} image {}>'.format(
+            self.name, self.x_train.shape, self.x_val.shape, self.x_test.shape,
+            self.image_shape)
 
 
 def load(name='mnist', data_dir=None, download=True, **kwargs):

@@ -5,7 +5,10 @@ chainer's ``get_mnist`` only knows yann.lecun.com, which often refuses requests 
 mirror that errors (HTTP error, timeout, refused) or serves bytes with the wrong MD5 is
 skipped; the bytes go to a temporary file in the cache folder that is ``os.replace``-d onto the
 final name only after the MD5 matched, so no partial or wrong file is ever left behind.
+A file whose ``.gz`` MD5 differs is still official when the MD5 of its decompressed IDX bytes
+is the official one (mirrors and distributions recompress the files): :func:`verify`.
 """
+import gzip
 import hashlib
 import os
 import socket
@@ -25,6 +28,29 @@ def md5sum(path):
         for block in iter(lambda: f.read(1 << 20), b''):
             h.update(block)
     return h.hexdigest()
+
+
+def content_md5(path):
+    """MD5 of the IDX bytes in ``path``: of its decompressed content if it is gzip data."""
+    with open(path, 'rb') as f:
+        raw = f.read()
+    if raw[:2] == b'\x1f\x8b':
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, ValueError):
+            return None
+    return hashlib.md5(raw).hexdigest()
+
+
+def verify(path, md5=None, content=None):
+    """How ``path`` matches the official checksums: ``'gz'`` (the file's own MD5 is ``md5``,
+    the fast path), ``'content'`` (the MD5 of its decompressed IDX bytes is ``content``: a
+    recompressed or raw copy of the official data), or None (neither, or no checksum known)."""
+    if md5 is not None and md5sum(path) == md5:
+        return 'gz'
+    if content is not None and content_md5(path) == content:
+        return 'content'
+    return None
 
 
 def cache_root():
@@ -67,13 +93,16 @@ def _reason(err):
     return ' '.join(str(reason).split()) or type(err).__name__
 
 
-def fetch(filename, md5, mirrors, cache_dir, timeout=10.0, skip=None, log=sys.stderr):
+def fetch(filename, md5, mirrors, cache_dir, timeout=10.0, skip=None, log=sys.stderr,
+          content=None):
     """Return ``(path, url)``: ``cache_dir/filename``, downloaded from ``url`` if it was missing
     (``url`` is None when a copy with the right MD5 was already in the cache).
 
     Args:
         filename: file name appended to each mirror's base URL.
         md5: expected hex MD5 of the file, or None to accept any bytes.
+        content: expected MD5 of the decompressed bytes; a file whose own MD5 differs from
+            ``md5`` is accepted when this one matches (see :func:`verify`).
         mirrors: base URLs, tried in order.
         cache_dir: destination folder (created if needed).
         timeout: seconds per connection attempt.
@@ -82,7 +111,7 @@ def fetch(filename, md5, mirrors, cache_dir, timeout=10.0, skip=None, log=sys.st
     """
     final = os.path.join(cache_dir, filename)
     if os.path.exists(final):
-        if md5 is None or md5sum(final) == md5:
+        if md5 is None or verify(final, md5, content):
             return final, None
         os.remove(final)                           # a stale or damaged copy: fetch it again
     try:
@@ -106,8 +135,9 @@ def fetch(filename, md5, mirrors, cache_dir, timeout=10.0, skip=None, log=sys.st
                     for block in iter(lambda: response.read(_CHUNK), b''):
                         h.update(block)
                         out.write(block)
-            if md5 is not None and h.hexdigest() != md5:
-                raise ValueError('wrong MD5 {} (expected {})'.format(h.hexdigest(), md5))
+            if md5 is not None and h.hexdigest() != md5 and verify(tmp, None, content) is None:
+                raise ValueError('wrong MD5 {} (expected {}{})'.format(
+                    h.hexdigest(), md5, ' or content MD5 ' + content if content else ''))
             os.replace(tmp, final)
             if log is not None:
                 print('datasets: downloaded {} -> {}'.format(url, final), file=log)

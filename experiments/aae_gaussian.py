@@ -120,7 +120,7 @@ def main(argv=None):
         'mmd_n_points': n_mmd,
         'code_mean': z.mean(0).tolist(), 'code_std': z.std(0).tolist(),
         'n_train_images': len(x_train), 'n_test_images': len(x_test),
-    }, config={'prior': args.prior, 'lr_drop_epochs': list(lr_drops),
+    }, config={'prior': args.prior,
                'protocol': 'train on data.x_train (%d images), evaluate on data.x_test '
                            '(%d images)' % (len(x_train), len(x_test))})
 

@@ -111,7 +111,7 @@ def main(argv=None):
         'test_reconstruction_sse_per_image': sse,
         'n_labeled': int(n_labeled), 'n_train_images': len(x_train),
         'n_test_images': len(x_test),
-    }, config={'prior': args.prior, 'lr_drop_epochs': list(lr_drops),
+    }, config={'prior': args.prior,
                'component_rule': 'mixture: nearest component by angle; swissroll: slice by '
                                  'radius (u = (r/3)^2)'})
 

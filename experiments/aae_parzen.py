@@ -5,8 +5,9 @@ Autoencoders" (arXiv:1511.05644), Sec. 3, Table 1 (MNIST: AAE 340 +- 2 nats; GAN
 Likelihood setup of the paper's appendix, as transcribed by reproducers: an 8-D code with
 the prior N(0, 5^2 I), 1000-1000 ReLU networks, sigmoid decoder. After training, 10,000
 samples dec(z), z ~ p(z), are drawn; the Parzen bandwidth is chosen on held-out training
-images (never trained on) and the mean log-likelihood of the test images is reported with
-its standard error. Writes samples.png, loss_rec.png, loss.png, parzen.png (validation log-
+images never trained on (the first --n-valid of the validation split, by default training
+images 50,000-59,999) and the mean log-likelihood of the test images is reported with its
+standard error. Writes samples.png, loss_rec.png, loss.png, parzen.png (validation log-
 likelihood per bandwidth), samples.npz and results.json.
 """
 import matplotlib.pyplot as plt
@@ -28,15 +29,17 @@ PAPER = {'aae_mnist_nats': '340 +- 2', 'gan_mnist_nats': '225 +- 2',
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_parzen')
+    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_parzen',
+                         validation=10000)   # the paper's 50k/10k split
     parser.add_argument('--z-dim', type=int, default=8, help='code size (paper: 8)')
     parser.add_argument('--prior-std', type=float, default=5.0,
                         help='std of the Gaussian prior (paper: 5)')
     parser.add_argument('--n-samples', type=int, default=10000,
                         help='model samples for the Parzen window (paper: 10,000)')
     parser.add_argument('--n-valid', type=int, default=500,
-                        help='training images held out to choose the bandwidth '
-                             '(default %(default)s)')
+                        help='validation images that choose the bandwidth (default '
+                             '%(default)s): the first of --validation, else a stratified '
+                             'hold-out of the training images')
     add_aae_options(parser)
     args = parser.parse_args(argv)
     lr_drops = resolve_aae_options(args)
@@ -51,8 +54,11 @@ def main(argv=None):
         args.n_samples = min(args.n_samples, 500)
         x_train, y_train, x_test = x_train[:1000], y_train[:1000], x_test[:300]
         args.n_valid = min(args.n_valid, 100)
-    train_idx, valid_idx = stratified_split(y_train, args.n_valid, seed=args.seed)
-    x_valid, x_train = x_train[valid_idx], x_train[train_idx]
+    if len(data.x_val):                      # --validation: sigma on its first --n-valid
+        x_valid = exp.validation(n_quick=args.n_valid)[0][:args.n_valid]
+    else:
+        train_idx, valid_idx = stratified_split(y_train, args.n_valid, seed=args.seed)
+        x_valid, x_train = x_train[valid_idx], x_train[train_idx]
 
     enc = Encoder(args.z_dim, x_train.shape[1], args.n_hidden)
     dec = Decoder(args.z_dim, x_train.shape[1], args.n_hidden)
@@ -90,8 +96,7 @@ def main(argv=None):
         'n_samples': res['n_samples'], 'n_test_images': res['n_test'],
         'n_valid_images': len(x_valid), 'n_train_images': len(x_train),
         'test_reconstruction_mse_per_pixel': mse,
-    }, config={'z_dim': args.z_dim, 'prior_std': args.prior_std,
-               'lr_drop_epochs': list(lr_drops)})
+    }, config={'z_dim': args.z_dim, 'prior_std': args.prior_std})
 
 
 if __name__ == '__main__':

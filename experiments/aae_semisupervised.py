@@ -48,7 +48,8 @@ class TestError(chainer.training.Extension):
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_semisupervised')
+    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_semisupervised',
+                         validation=10000)   # the paper's 50k/10k split
     parser.add_argument('--labels', choices=['100', '1000', 'all'], default='100',
                         help='number of labelled training images (default %(default)s), '
                              'balanced over the digits')
@@ -95,22 +96,32 @@ def main(argv=None):
         models, losses = {'enc': enc}, ['main/loss_sup']
     else:
         models, losses = nets, AAE_LOSSES + ['main/loss_sup']
+    x_val, y_val = exp.validation()
+
+    def validation_error():
+        return classification_error(encode(enc, x_val, exp.device)[0].argmax(1), y_val)
+    select = dict(name='error', evaluate=validation_error, models={'enc': enc}) \
+        if len(x_val) else None
     run_trainer(exp, updater, optimizers, models, lr_drops, args.batchsize, losses=losses,
-                report=['main/acc_sup', 'test/error'], plots={'error.png': ['test/error']},
-                extensions=[TestError(enc, x_test[:2000], y_test[:2000], exp.device)])
+                report=['main/acc_sup', 'test/error'] + (['validation/error'] if select else []),
+                plots={'error.png': ['test/error'] + (['validation/error'] if select else [])},
+                extensions=[TestError(enc, x_test[:2000], y_test[:2000], exp.device)],
+                select=select)
 
     q_y, z = encode(enc, x_test, exp.device)
     error = classification_error(q_y.argmax(1), y_test)
-    config = {'labels': args.labels, 'lr_drop_epochs': list(lr_drops),
+    config = {'labels': args.labels,
               'supervised_only': args.supervised_only,
               'protocol': '%d labelled (balanced, seed %d) of %d training images; %s' % (
                   n_labeled, args.seed, len(x_train),
                   'the labelled images alone (baseline)' if args.supervised_only else
                   'every training image is also used unlabelled')}
     measured = {'test_error_percent': 100 * error, 'n_labeled': int(n_labeled),
-                'n_train_images': len(x_train), 'n_test_images': len(x_test)}
+                'n_train_images': len(x_train), 'n_test_images': len(x_test),
+                'n_validation_images': len(x_val)}
     if args.supervised_only:                 # no decoder was trained: no styles, no MSE
         exp.save_npz('codes.npz', z=z, q_y=q_y, labels=y_test)
+        best_on_validation(exp, enc, x_test, y_test, measured)
         exp.finish(measured=measured, config=config)
         return
 
@@ -126,7 +137,19 @@ def main(argv=None):
     exp.save_npz('codes.npz', z=z, q_y=q_y, labels=y_test)
     mse, sse = reconstruction_errors(enc, dec, x_test, exp.device)
     measured['test_reconstruction_mse_per_pixel'] = mse
+    best_on_validation(exp, enc, x_test, y_test, measured)
     exp.finish(measured=measured, config=config)
+
+
+def best_on_validation(exp, enc, x_test, y_test, measured):
+    """The test error of the encoder with the lowest validation error (``--validation``),
+    beside the last one's; the live encoder is left with the best weights."""
+    selector = exp.selectors.get('error')
+    if selector is not None and selector.load_best():
+        q_y, _ = encode(enc, x_test, exp.device)
+        measured['test_error_percent_best_on_validation'] = \
+            100 * classification_error(q_y.argmax(1), y_test)
+        measured['validation_error_percent_best'] = 100 * selector.best_value
 
 
 if __name__ == '__main__':

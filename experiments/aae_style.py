@@ -84,7 +84,7 @@ def main(argv=None):
         'mmd2_codes_vs_prior': mmd(z[:n_mmd], ref),
         'mmd2_prior_vs_prior': mmd(sample_prior('gaussian', n_mmd, args.z_dim)[0], ref),
         'n_train_images': len(x_train), 'n_test_images': len(x_test),
-    }, config={'lr_drop_epochs': list(lr_drops)})
+    }, config={})
 
 
 if __name__ == '__main__':

@@ -4,9 +4,12 @@ with the paper's Gaussian Parzen-window log-likelihood on the test split (Table 
 G: 100-D uniform noise on [-sqrt 3, sqrt 3] -> ReLU 1200 -> ReLU 1200 -> sigmoid 784 (output
 bias from the data marginals); D: maxout 240x5 -> maxout 240x5 -> sigmoid, dropout (input
 keep 0.8, hidden keep 0.5); SGD batch 100, lr 0.1 divided by 1.000004 per update (min 1e-6),
-momentum 0.5 rising linearly to 0.7 between epochs 1 and 250; D and G updated simultaneously
-on the same minibatch (AdversaryCost2), non-saturating G loss. Parzen: 10,000 samples,
-sigma from logspace(-1, 0, 10) chosen on a validation split.
+momentum 0.5 rising linearly to 0.7 between epochs 1 and 250 of mnist.yaml's 50,000 images,
+i.e. updates 500 and 124,500 (counted in updates, whatever the training set size); D and G
+updated simultaneously on the same minibatch (AdversaryCost2), non-saturating G loss.
+Parzen: 10,000 samples, sigma from logspace(-1, 0, 10) chosen on the first 1,000 images of
+the validation split (``--validation``, default the yaml's train[50000:60000]; without one,
+a seeded hold-out).
 """
 
 import chainer
@@ -25,7 +28,8 @@ PAPER = {
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/gan_goodfellow')
+    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/gan_goodfellow',
+                         validation=10000)   # mnist.yaml: train[:50000], valid[50000:]
     parser.add_argument('--noise', choices=['uniform', 'gaussian'], default='uniform',
                         help="G's noise: U(+-sqrt 3) (issue/paper) or N(0, 1) (the repo's "
                              "later default)")
@@ -38,7 +42,10 @@ def main(argv=None):
         raise UsageError('--parzen-samples must be >= 1')
     exp = Experiment('gan_goodfellow', args, paper=PAPER)
     data = exp.load_data()
-    x_train, x_valid = split_train_valid(data.x_train, args.seed)
+    if len(data.x_val):                      # --validation: sigma on its first 1,000 images
+        x_train, x_valid = data.x_train, data.x_val[:1000]
+    else:
+        x_train, x_valid = split_train_valid(data.x_train, args.seed)
     x_test = data.x_test
     if args.quick:
         args.epoch, x_train = 1, x_train[:500]
@@ -62,8 +69,11 @@ def main(argv=None):
                           report=['gen/loss', 'dis/loss', 'dis/d_real', 'dis/d_fake'],
                           plots={'loss.png': ['gen/loss', 'dis/loss'],
                                  'd_output.png': ['dis/d_real', 'dis/d_fake']})
-    trainer.extend(optim.MomentumAdjustor([opts['gen'], opts['dis']], init=0.5, final=0.7,
-                                          start=1, saturate=250))       # MomentumAdjustor
+    momentum = optim.MomentumAdjustor([opts['gen'], opts['dis']], init=0.5, final=0.7,
+                                      start=1, saturate=250)            # MomentumAdjustor
+    trainer.extend(momentum)
+    exp.record('schedule', dict(momentum.describe(), lr='0.1 / 1.000004^t before update t, '
+                                                      'min 1e-6 (ExponentialDecay)'))
     exp.run(trainer, images_per_iteration=args.batchsize)
 
     samples = net.generate(gen, args.parzen_samples)
@@ -74,9 +84,9 @@ def main(argv=None):
                 'final_lr': float(opts['gen'].lr)},
                config={'noise': args.noise, 'n_train_used': int(len(x_train)),
                        'n_valid': int(len(x_valid)),
-                       'protocol': 'GAN trained on the training split minus a seeded '
-                                   'validation hold-out (sigma selection); Parzen on the test '
-                                   'split'})
+                       'protocol': 'GAN trained on the training split minus the validation '
+                                   'split (--validation, else a seeded hold-out) whose first '
+                                   '1,000 images choose sigma; Parzen on the test split'})
 
 
 if __name__ == '__main__':

@@ -10,6 +10,9 @@ maximise U(x) with y summed out exactly over the 10 classes.  Weights start at
 N(0, 1e-3^2) (``init_w(1e-3)``).  Adam(3e-4, 0.9, 0.999), a
 N(0, 1) prior on the weights (weight decay 1/N), labels balanced per class, every other
 training image unlabelled.  Each step takes one unlabelled and one labelled minibatch.
+As nips14-ssl, the last 10,000 training images are the validation set (``--validation``);
+the model with the lowest validation error is kept (``model_m2_best.npz``) and its test
+error is reported beside the last model's.
 
 M1+M2 (Sec. 3.2.3; ``run_2layer_ssl.py``): M1 (784-500-500-50 softplus, Bernoulli) is
 trained first on all training images; M2 is then trained on its latent code with a Gaussian
@@ -133,7 +136,8 @@ def analogies(model, x_test_in, images, m1=None, active=None, n_rows=8):
 
 
 def main(argv=None, model_default='m2', out_default='results/m2_semisupervised'):
-    parser = make_parser(__doc__, epoch=30, batchsize=100, out=out_default)
+    parser = make_parser(__doc__, epoch=30, batchsize=100, out=out_default,
+                         validation=10000)   # nips14-ssl: 50k train / 10k validation
     parser.add_argument('--model', choices=['m2', 'm1m2'], default=model_default)
     parser.add_argument('--labels', type=int, choices=[100, 600, 1000, 3000], default=100)
     parser.add_argument('--labelled-batchsize', type=int, default=100)
@@ -176,6 +180,8 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
     labelled, unlabelled = split_labeled(y_train, args.labels, seed=args.seed)
     n_l, n_u = len(labelled), len(unlabelled)
     x_test_bin = binarize_static(x_test, method='bernoulli', seed=123)
+    x_val, y_val = exp.validation()
+    x_val_bin = binarize_static(x_val, method='bernoulli', seed=124)
 
     m1 = active = diagnostics = None
     if args.model == 'm2':
@@ -183,7 +189,7 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
         train_l = TupleDataset(x_train[labelled], y_train[labelled])
         train_u = x_train[unlabelled]
         converter = labelled_converter = DynamicBinarizeConverter()
-        x_test_in = x_test_bin
+        x_test_in, x_val_in = x_test_bin, x_val_bin
     elif args.m1_model:
         m1 = VAE(784, 50, (500, 500), 'softplus')
         try:
@@ -213,6 +219,8 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
             train_u = mean[unlabelled]
             converter = labelled_converter = concat_examples
         x_test_in = semisup.encode_dataset(m1, x_test_bin)[0][:, active]
+        x_val_in = semisup.encode_dataset(m1, x_val_bin)[0][:, active] if len(x_val) else \
+            np.zeros((0, n_in), np.float32)
         diagnostics = m1_feature_diagnostics(mean, ln_var, y_train, labelled, x_test_in,
                                              y_test)
         print('M1 features: %s' % diagnostics)
@@ -227,12 +235,16 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
            'labelled': iterators.SerialIterator(train_l, min(args.labelled_batchsize, n_l))}
     updater = M2Updater(its, opt, n_l, n_u, args.alpha, converter=converter,
                         labelled_converter=labelled_converter, device=exp.device)
+    validation = ['validation/error'] if len(x_val) else []
     trainer = exp.trainer(updater, models={'m2': model},
                           report=['main/loss', 'main/bound_l', 'main/bound_u',
-                                  'main/loss_cls', 'test/error'],
+                                  'main/loss_cls', 'test/error'] + validation,
                           plots={'loss.png': ['main/loss'],
-                                 'test_error.png': ['test/error']})
+                                 'test_error.png': ['test/error'] + validation})
     trainer.extend(TestError(model, x_test_in[:2000], y_test[:2000]))
+    if validation:                           # model selection on the validation error
+        exp.select_best(trainer, 'error', lambda: classification_error(
+            predict(model, x_val_in), y_val), {'m2': model})
     exp.run(trainer, images_per_iteration=args.batchsize + min(args.labelled_batchsize, n_l))
 
     error = classification_error(predict(model, x_test_in), y_test)
@@ -244,9 +256,14 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
     plots.image_grid(grid, 11, ax=ax, title='test digit | mean of p(x|y,z) for y = 0..9, '
                                             'z from q(z|x,y) (Kingma 2014 Fig. 1)')
     exp.savefig(fig, 'analogies.png')
-    measured = {'test_error_percent': 100 * error, 'n_test': len(y_test)}
+    measured = {'test_error_percent': 100 * error, 'n_test': len(y_test),
+                'n_validation': len(y_val)}
     if diagnostics:
         measured['m1_feature_diagnostics'] = diagnostics
+    if validation and exp.selectors['error'].load_best():     # last model's figures are done
+        measured['test_error_percent_best_on_validation'] = \
+            100 * classification_error(predict(model, x_test_in), y_test)
+        measured['validation_error_percent_best'] = 100 * exp.selectors['error'].best_value
     exp.finish(measured, config={
         'hidden': hidden, 'n_labelled': n_l, 'n_unlabelled': n_u,
         'beta': args.alpha * (n_l + n_u) / n_l,

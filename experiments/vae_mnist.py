@@ -11,7 +11,10 @@ Adam(1e-3), as chainer's examples/vae and Doersch's tutorial solvers (K&W used A
 ``--optimizer adagrad --lr 0.01``).  ``--init-from-ae`` first trains the same encoder mean and
 decoder as a plain autoencoder and starts the VAE from those weights.
 
-A second model with a 2-D latent is trained for the scatter and manifold figures.
+The last 10,000 training images are held out as the validation set (``--validation``, as
+nips14-ssl); the model with the best validation ELBO is kept (``model_vae_best.npz``) and its
+test ELBO is reported beside the last model's.  A second model with a 2-D latent is trained
+for the scatter and manifold figures.
 """
 import math
 
@@ -44,8 +47,10 @@ def make_optimizer(args, model):
     return opt
 
 
-def train_vae(exp, args, x_train, converter, n_latent, epochs, main_run):
-    """Train one M1 (optionally after autoencoder pretraining); returns the model."""
+def train_vae(exp, args, x_train, converter, n_latent, epochs, main_run, x_val=()):
+    """Train one M1 (optionally after autoencoder pretraining); returns the model. The main
+    run keeps the model with the best ELBO on the binarised ``x_val`` (if any) as
+    ``model_vae_best.npz``."""
     vae = VAE(784, n_latent, tuple(args.hidden), args.activation)
     vae.to_device(exp.device)
     if args.init_from_ae:
@@ -61,9 +66,13 @@ def train_vae(exp, args, x_train, converter, n_latent, epochs, main_run):
     updater = VAEUpdater(iterators.SerialIterator(x_train, args.batchsize), opt,
                          converter=converter, device=exp.device)
     if main_run:
+        validation = ['validation/elbo'] if len(x_val) else []
         trainer = exp.trainer(updater, models={'vae': vae},
-                              report=['main/loss', 'main/rec', 'main/kl'],
+                              report=['main/loss', 'main/rec', 'main/kl'] + validation,
                               plots={'loss.png': ['main/loss']})
+        if validation:
+            exp.select_best(trainer, 'elbo', lambda: float(likelihood.elbo(vae, x_val).mean()),
+                            {'vae': vae}, mode='max')
         exp.run(trainer, images_per_iteration=args.batchsize)
     else:
         trainer = chainer.training.Trainer(updater, (epochs, 'epoch'), out=exp.out)
@@ -103,7 +112,8 @@ def manifold(vae, n=20):
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=60, batchsize=100, out='results/vae_mnist')
+    parser = make_parser(__doc__, epoch=60, batchsize=100, out='results/vae_mnist',
+                         validation=10000)   # nips14-ssl's 50k/10k split
     parser.add_argument('--latent', type=int, default=20, help='N_z of the main model')
     parser.add_argument('--hidden', type=int, nargs='+', default=[500, 500],
                         help='hidden layer sizes (default 500 500; K&W 2013: 500)')
@@ -140,7 +150,9 @@ def main(argv=None):
         x_train = binarize_static(x_train, method='bernoulli', seed=args.seed)
         converter = chainer.dataset.concat_examples
 
-    vae = train_vae(exp, args, x_train, converter, args.latent, args.epoch, main_run=True)
+    x_val_bin = binarize_static(exp.validation()[0], method='bernoulli', seed=124)
+    vae = train_vae(exp, args, x_train, converter, args.latent, args.epoch, main_run=True,
+                    x_val=x_val_bin)
     test_elbo = likelihood.elbo(vae, x_test_bin)
     nll_x = x_test_bin[:args.nll_examples]
     test_ll = likelihood.iw_log_likelihood(vae, nll_x, n_samples=args.iw_samples)
@@ -169,6 +181,10 @@ def main(argv=None):
                            axis=1).reshape(-1, 784)
     fig = grid_figure(pairs, 10, 'test digits (rows 1, 3, ...) and their reconstructions')
     exp.savefig(fig, 'reconstructions.png')
+
+    if exp.selectors.get('elbo') and exp.selectors['elbo'].load_best():   # figures are done
+        measured['test_elbo_best_on_validation'] = float(likelihood.elbo(vae, x_test_bin).mean())
+        measured['validation_elbo_best'] = exp.selectors['elbo'].best_value
 
     # The 2-D latent model: scatter of the test codes and the manifold (K&W Fig. 4).
     if args.manifold_epoch > 0:

@@ -4,6 +4,7 @@ Usage contract (issue #2, section 3)::
 
     python experiments/NAME.py [--device SPEC | --gpu N] [--epoch E] [--batchsize B]
         [--seed S] [--out DIR] [--dataset NAME] [--data-dir DIR] [--resume SNAPSHOT] [--quick]
+        [--validation N] [--threads N] [--time-limit MINUTES]
 """
 import argparse
 import inspect
@@ -27,14 +28,18 @@ class OneLineParser(argparse.ArgumentParser):
         ns = super().parse_args(argv, namespace)
         ns.argv = argv
         ns.script = self.script
+        ns.validation_default = self.validation_default
         return ns
 
 
 def make_parser(description, *, epoch, batchsize, out, dataset='mnist',
-                snapshot_interval=None, datasets=('mnist', 'fashion-mnist', 'digits')):
+                snapshot_interval=None, datasets=('mnist', 'fashion-mnist', 'digits'),
+                validation=0):
     """The parser with the standard options; scripts add their own with ``add_argument``.
 
-    ``epoch``/``batchsize``/``out`` are the script's defaults for the full run.
+    ``epoch``/``batchsize``/``out`` are the script's defaults for the full run;
+    ``validation``: the default of ``--validation`` on the official 60,000 training images
+    (the paper's protocol, e.g. 10000 for a 50k/10k split; 0 for none).
     """
     caller = inspect.stack()[1].filename
     prog = os.path.basename(caller) if caller.endswith('.py') else None
@@ -44,6 +49,7 @@ def make_parser(description, *, epoch, batchsize, out, dataset='mnist',
     parser = OneLineParser(prog=prog, description=(description or '').strip(),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.script = os.path.relpath(caller) if prog else caller
+    parser.validation_default = validation
     add = parser.add_argument
     dev = parser.add_mutually_exclusive_group()
     dev.add_argument('--device', default='@numpy',
@@ -63,6 +69,16 @@ def make_parser(description, *, epoch, batchsize, out, dataset='mnist',
     add('--snapshot-interval', type=int, default=snapshot_interval or max(1, epoch // 4),
         metavar='EPOCHS', help='snapshot every this many epochs (default %(default)s)')
     add('--quick', action='store_true', help='tiny run (seconds) for smoke tests')
+    add('--validation', type=int, default=None, metavar='N',
+        help='hold out the last N training images as the validation set (default: %s)' % (
+            '0' if not validation else "%d on the official 60,000 training images%s, else 0"
+            % (validation, " -- the paper's 50k/10k split" if validation == 10000 else '')))
+    add('--threads', type=int, default=None, metavar='N',
+        help='CPU threads for BLAS/OpenMP (default: every core this process may use)')
+    add('--time-limit', type=float, default=None, metavar='MINUTES',
+        help='stop training cleanly before this many minutes from the start (a snapshot is '
+             'written, evaluation and figures follow, results.json gets "partial": true and '
+             'the resume_command); the evaluation after training is extra')
     return parser
 
 

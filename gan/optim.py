@@ -3,9 +3,17 @@
 * ``L1L2Regularizer``: Keras ``kernel_regularizer=l1_l2(l1, l2)`` (seed MLP GAN's D).
 * ``KerasInverseTimeDecay``: Keras ``SGD(decay=...)``, lr_t = lr_0 / (1 + decay * t).
 * ``ExponentialDecay``: pylearn2 ``sgd.ExponentialDecay`` (mnist.yaml ``update_callbacks``).
-* ``momentum_adjustor``: pylearn2 ``learning_rule.MomentumAdjustor`` (mnist.yaml).
+* ``momentum_adjustor``: pylearn2 ``learning_rule.MomentumAdjustor`` (mnist.yaml), set per
+  update from the update count (:class:`MomentumAdjustor`).
+
+Both schedules count updates: ExponentialDecay divides per minibatch; MomentumAdjustor's
+epochs are those of mnist.yaml (``MNIST which_set: 'train', start: 0, stop: 50000`` with
+``batch_size: 100``: 500 updates, :data:`YAML_UPDATES_PER_EPOCH`), whatever the size of the
+training set a run uses.
 """
 import chainer
+
+YAML_UPDATES_PER_EPOCH = 50000 // 100     # goodfeli/adversarial mnist.yaml
 
 
 class L1L2Regularizer(object):
@@ -75,29 +83,49 @@ class ExponentialDecay(object):
         optimizer.lr = max(self.lr0 / self.decay_factor ** optimizer.t, self.min_lr)
 
 
-def momentum_adjustor(epoch, init=0.5, final=0.7, start=1, saturate=250):
-    """pylearn2 ``MomentumAdjustor``: momentum linear from ``init`` at epoch ``start`` to
-    ``final`` at epoch ``saturate``, constant outside. mnist.yaml: ``init_momentum: .5``,
-    ``start: 1, saturate: 250, final_momentum: .7``. ``epoch`` counts finished epochs.
+def momentum_adjustor(count, init=0.5, final=0.7, start=1, saturate=250):
+    """pylearn2 ``MomentumAdjustor.current_momentum``: momentum linear from ``init`` at
+    ``count == start`` to ``final`` at ``count == saturate``, constant outside.
+    mnist.yaml: ``init_momentum: .5``, ``start: 1, saturate: 250, final_momentum: .7``.
+    ``count`` is pylearn2's ``_count``, the number of ``on_monitor`` calls: one before
+    training and one after each epoch, i.e. finished epochs + 1 during training.
     """
-    if epoch < start:
+    if count < start:
         return init
-    if epoch >= saturate:
+    if count >= saturate:
         return final
-    alpha = (epoch - start) / float(saturate - start)
+    alpha = (count - start) / float(saturate - start)
     return init + alpha * (final - init)
 
 
 class MomentumAdjustor(chainer.training.Extension):
-    """Trainer extension: sets ``optimizer.momentum`` by :func:`momentum_adjustor` each epoch."""
-    trigger = (1, 'epoch')
+    """Trainer extension: before every update, sets ``optimizer.momentum`` to
+    :func:`momentum_adjustor` of ``updates // updates_per_epoch + 1`` (mnist.yaml's epochs:
+    500 updates). Stateless, so a resumed run gets the right momentum from its first update.
+    """
+    trigger = (1, 'iteration')
     priority = chainer.training.PRIORITY_WRITER
 
-    def __init__(self, optimizers, **kwargs):
+    def __init__(self, optimizers, updates_per_epoch=YAML_UPDATES_PER_EPOCH, **kwargs):
         self.optimizers = optimizers
+        self.updates_per_epoch = updates_per_epoch
         self.kwargs = kwargs
 
     def __call__(self, trainer):
-        m = momentum_adjustor(trainer.updater.epoch, **self.kwargs)
+        count = trainer.updater.iteration // self.updates_per_epoch + 1
+        m = momentum_adjustor(count, **self.kwargs)
         for opt in self.optimizers:
             opt.momentum = m
+
+    def initialize(self, trainer):
+        self(trainer)
+
+    def describe(self):
+        """The schedule in updates, for results.json."""
+        k = dict(init=0.5, final=0.7, start=1, saturate=250)
+        k.update(self.kwargs)
+        u = self.updates_per_epoch
+        return {'momentum_init': k['init'], 'momentum_final': k['final'],
+                'rises_from_update': (k['start']) * u,
+                'reaches_final_at_update': (k['saturate'] - 1) * u,
+                'steps_every_updates': u}

@@ -329,13 +329,70 @@ def test_snapshot_restores_each_optimizers_own_state(tmp_path):
     np.testing.assert_array_equal(enc.body.l1.W.array, enc2.body.l1.W.array)
 
 
-def test_lr_drops_at_given_epochs(tmp_path):
+def test_lr_drops_at_given_updates(tmp_path):
     up, *_ = _aae('sgd')           # 20 examples, batch 5: 4 iterations per epoch
-    trainer = training.Trainer(up, (3, 'epoch'), out=str(tmp_path))
-    add_lr_drops(trainer, up.get_all_optimizers(), epochs=(1, 2))
+    trainer = training.Trainer(up, (12, 'iteration'), out=str(tmp_path))
+    add_lr_drops(trainer, up.get_all_optimizers(), updates=(3, 9))
+    seen = []
+    trainer.extend(lambda t: seen.append((t.updater.iteration, up.get_optimizer('enc').lr)),
+                   trigger=(1, 'iteration'), priority=training.PRIORITY_WRITER)  # after drops
     trainer.run()
-    np.testing.assert_allclose(up.get_optimizer('enc').lr, 0.01 * 0.01)
+    # the lr in force for the next update: base until 3 updates, /10 until 9, then /100
+    assert [lr for _, lr in seen] == pytest.approx([0.01] * 2 + [1e-3] * 6 + [1e-4] * 4)
     np.testing.assert_allclose(up.get_optimizer('gen').lr, 0.1 * 0.01)
+
+
+@pytest.mark.parametrize('n, batch, epochs, want', [
+    (20, 5, (1, 2), [4, 8]), (50000, 100, (50, 1000), [25000, 500000]),
+    (5000, 100, (50, 1000), [2500, 50000]), (30, 7, (1,), [5])])
+def test_lr_drop_epochs_convert_with_this_runs_epoch(n, batch, epochs, want):
+    from aae.optim import drop_updates
+    it = iterators.SerialIterator(np.zeros((n, 1), 'f'), batch)
+    up = chainer.training.StandardUpdater(it, chainer.optimizers.SGD())
+    assert drop_updates(up, (epochs, 'epoch')) == want
+    assert drop_updates(up, ((25000, 500000), 'update')) == [25000, 500000]
+
+
+def test_lr_drop_options_default_and_exclusive():
+    import argparse
+    from aae.optim import LR_DROP_UPDATES
+    from aae.options import add_aae_options, resolve_aae_options
+    from expkit import UsageError
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--quick', action='store_true')
+    add_aae_options(parser)
+    assert LR_DROP_UPDATES == (25000, 500000)
+    assert resolve_aae_options(parser.parse_args([])) == ((25000, 500000), 'update')
+    assert resolve_aae_options(parser.parse_args(['--lr-drop', '3,7'])) == ((3, 7), 'epoch')
+    assert resolve_aae_options(parser.parse_args(['--lr-drop-updates', '10'])) == \
+        ((10,), 'update')
+    with pytest.raises(UsageError, match='--lr-drop-updates wants'):
+        resolve_aae_options(parser.parse_args(['--lr-drop-updates', 'x']))
+    with pytest.raises(SystemExit):
+        parser.parse_args(['--lr-drop', '1', '--lr-drop-updates', '2'])
+
+
+def test_lr_drop_resumed_mid_schedule(tmp_path):
+    """A trainer resumed from a snapshot after the first drop starts with the dropped lr."""
+    from chainer.serializers import load_npz, save_npz
+    up, *_ = _aae('sgd')
+    trainer = training.Trainer(up, (6, 'iteration'), out=str(tmp_path))
+    add_lr_drops(trainer, up.get_all_optimizers(), updates=(4, 100))
+    trainer.run()
+    save_npz(str(tmp_path / 's.npz'), trainer)
+    fresh, *_ = _aae('sgd')
+    trainer2 = training.Trainer(fresh, (7, 'iteration'), out=str(tmp_path))
+    add_lr_drops(trainer2, fresh.get_all_optimizers(), updates=(4, 100))
+    load_npz(str(tmp_path / 's.npz'), trainer2)
+    assert fresh.get_optimizer('gen').lr == 0.1                  # not restored by the snapshot
+    seen, update = [], fresh.update_core
+
+    def recording_update():
+        seen.append(fresh.get_optimizer('gen').lr)                # the lr this update uses
+        update()
+    fresh.update_core = recording_update
+    trainer2.run()
+    assert fresh.iteration == 7 and seen == pytest.approx([0.1 * 0.1])
 
 
 def _categorical(labeled=True):

@@ -273,3 +273,105 @@ def test_real_t10k_from_mnist_dir():
         data = load('mnist', data_dir=REAL_MNIST_DIR, download=False)
     assert data.info['md5']['t10k-images-idx3-ubyte.gz'] == '9fb629c4189551a2d022fa330f9573f3'
     assert data.x_test.shape == (10000, 784) and np.bincount(data.y_test).min() > 800
+
+
+# ---------------------------------------------------------------- official check by content
+def recompress(src, dst, names):
+    """Copy ``names`` from ``src`` to ``dst`` with another gzip level: same IDX bytes, other
+    .gz bytes (what the shared folder and Debian's Fashion-MNIST do)."""
+    os.makedirs(dst, exist_ok=True)
+    for name in names:
+        raw = gzip.decompress((src / name).read_bytes())
+        (dst / name).write_bytes(gzip.compress(raw, compresslevel=9, mtime=12345))
+
+
+@pytest.fixture
+def official_tables(tmp_path):
+    """'orig/' holds the "official" fixture files; the tables give their .gz and content MD5."""
+    make_split(tmp_path / 'orig', TRAIN, 12, seed=7)
+    make_split(tmp_path / 'orig', TEST, 8, seed=8)
+    gz = md5_table(tmp_path / 'orig', TRAIN + TEST)
+    content = {n: dl.content_md5(str(tmp_path / 'orig' / n)) for n in TRAIN + TEST}
+    return gz, content
+
+
+def test_recompressed_folder_is_official_by_content(tmp_path, official_tables):
+    gz, content = official_tables
+    recompress(tmp_path / 'orig', tmp_path / 're', TRAIN)           # train recompressed,
+    for n in TEST:                                                  # test as published
+        (tmp_path / 're' / n).write_bytes((tmp_path / 'orig' / n).read_bytes())
+    assert md5_table(tmp_path / 're', TRAIN) != {n: gz[n] for n in TRAIN}
+    data = load_mnist(data_dir=str(tmp_path / 're'), md5=gz, content_md5=content)
+    assert data.info['md5_official'] is True
+    assert data.info['md5_verified_by'] == {TRAIN[0]: 'content', TRAIN[1]: 'content',
+                                            TEST[0]: 'gz', TEST[1]: 'gz'}
+    # without the content table the same folder is not official (the .gz MD5s differ)
+    data = load_mnist(data_dir=str(tmp_path / 're'), md5=gz, content_md5={})
+    assert data.info['md5_official'] is False and data.info['md5_verified_by'][TRAIN[0]] is None
+    # raw (uncompressed) copies are checked by content too
+    raw = tmp_path / 'raw'
+    raw.mkdir()
+    for n in TRAIN + TEST:
+        (raw / n[:-3]).write_bytes(gzip.decompress((tmp_path / 'orig' / n).read_bytes()))
+    data = load_mnist(data_dir=str(raw), md5=gz, content_md5=content)
+    assert data.info['md5_official'] is True
+    assert set(data.info['md5_verified_by'].values()) == {'content'}
+
+
+def test_other_content_is_not_official(tmp_path, official_tables):
+    gz, content = official_tables
+    make_split(tmp_path / 'other', TRAIN, 12, seed=70)
+    recompress(tmp_path / 'orig', tmp_path / 'other', TEST)
+    data = load_mnist(data_dir=str(tmp_path / 'other'), md5=gz, content_md5=content)
+    assert data.info['md5_official'] is False
+    assert data.info['md5_verified_by'][TRAIN[0]] is None
+    assert data.info['md5_verified_by'][TEST[0]] == 'content'
+
+
+def test_recompressed_cache_and_download_are_accepted(tmp_path, official_tables):
+    gz, content = official_tables
+    recompress(tmp_path / 'orig', tmp_path / 'www', TRAIN + TEST)
+    cache = tmp_path / 'c'
+    with serve(tmp_path / 'www') as url:
+        data = load_mnist(cache_dir=str(cache), mirrors=[url], md5=gz, content_md5=content)
+    assert data.info['name'] == 'mnist' and data.info['md5_official'] is True
+    assert set(data.info['md5_verified_by'].values()) == {'content'}
+    assert sorted(os.listdir(cache)) == sorted(TRAIN + TEST)
+    with warnings.catch_warnings():                                 # kept in the cache
+        warnings.simplefilter('error', DataWarning)
+        again = load_mnist(cache_dir=str(cache), mirrors=['http://127.0.0.1:9/'], md5=gz,
+                           content_md5=content)
+    assert again.info['md5_official'] is True
+    assert again.info['source']['train'][0] == str(cache / TRAIN[0])
+    # a download whose content differs too is still refused
+    with serve(tmp_path / 'www') as url:
+        with pytest.raises(dl.DownloadError, match='content MD5'):
+            dl.fetch(TEST[0], gz[TEST[0]], [url], str(tmp_path / 'c2'), log=None,
+                     content='0' * 32)
+
+
+def test_fashion_mnist_recompressed_is_official(tmp_path, official_tables):
+    from datasets.other import load_fashion_mnist
+    gz, content = official_tables
+    recompress(tmp_path / 'orig', tmp_path / 'f', TRAIN + TEST)
+    data = load_fashion_mnist(str(tmp_path / 'f'), md5=gz, content_md5=content)
+    assert data.info['md5_official'] is True and data.info['notes'] == []
+    assert set(data.info['md5_verified_by'].values()) == {'content'}
+
+
+def test_official_checksum_tables():
+    from datasets.mnist import CONTENT_MD5, MD5
+    from datasets.other import FASHION_CONTENT_MD5, FASHION_MD5
+    for table in (MD5, CONTENT_MD5, FASHION_MD5, FASHION_CONTENT_MD5):
+        assert set(table) == set(TRAIN + TEST) and all(len(v) == 32 for v in table.values())
+    assert CONTENT_MD5['train-images-idx3-ubyte.gz'] == '6bbc9ace898e44ae57da46a324031adb'
+
+
+@pytest.mark.skipif(not REAL_MNIST_DIR, reason='needs $MNIST_DIR (the real MNIST files)')
+def test_real_mnist_dir_is_official():
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DataWarning)
+        data = load('mnist', data_dir=REAL_MNIST_DIR, download=False)
+    if data.info['n_train'] == 60000:
+        assert data.info['md5_official'] is True
+    assert data.info['md5_verified_by']['t10k-images-idx3-ubyte.gz'] is not None

@@ -30,7 +30,7 @@ class TinyRegressor(chainer.Chain):
         return loss
 
 
-def _train(out, extra=()):
+def _train(out, extra=(), select=None):
     parser = make_parser('tiny', epoch=2, batchsize=10, out=str(out))
     args = parser.parse_args(['--snapshot-interval', '1', '--quick'] + list(extra))
     exp = Experiment('tiny', args, paper={'source': 'none', 'values': {}})
@@ -44,6 +44,8 @@ def _train(out, extra=()):
     updater = chainer.training.StandardUpdater(it, opt, device=exp.device)
     trainer = exp.trainer(updater, models={'reg': model}, report=['main/loss'],
                           plots={'loss.png': ['main/loss']})
+    if select is not None:
+        select(exp, trainer, model)
     exp.run(trainer, images_per_iteration=args.batchsize)
     fig, ax = plots.image_grid(np.random.rand(4, 784), nrow=2)
     exp.savefig(fig, 'grid.png')
@@ -178,3 +180,170 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, argv, needle):
     if argv == ['--gpu', '0']:
         assert 'cupy-cuda12x' in lines[0]
     assert not (tmp_path / 'out').exists()  # nothing half-written
+
+
+# ---------------------------------------------------------------- threads, time limit
+def test_threads_default_every_core_and_recorded(tmp_path):
+    import threadpoolctl
+    from expkit.experiment import available_cores
+    _, _, results = _train(tmp_path / 'one', ['--threads', '1'])
+    assert results['threads'] == 1
+    assert all(p['num_threads'] == 1 for p in threadpoolctl.threadpool_info())
+    _, _, results = _train(tmp_path / 'all')
+    assert results['threads'] == available_cores() >= 1
+    assert all(p['num_threads'] == available_cores() for p in threadpoolctl.threadpool_info()
+               if p['user_api'] == 'blas')
+    log = json.loads((tmp_path / 'all' / 'log').read_text())
+    assert all(entry['images_per_sec'] > 0 for entry in log)   # the PrintReport column
+    assert results['partial'] is False and results['resume_command'] is None
+    assert results['planned_iterations'] == results['stopped_at_iteration'] == 10
+    args = make_parser('x', epoch=1, batchsize=1, out=str(tmp_path)).parse_args(
+        ['--threads', '0'])
+    with pytest.raises(UsageError, match='--threads must be >= 1'):
+        Experiment('x', args)
+
+
+def test_time_limit_stops_cleanly_then_resume_continues_the_log(tmp_path, monkeypatch, capsys):
+    import shlex
+    from expkit import experiment
+    ticks = iter(range(10 ** 6))
+    monkeypatch.setattr(experiment, 'clock', lambda: float(next(ticks)))   # 1 s per reading
+    out = tmp_path / 'run'
+    # deadline 18 s after the start: the stop trigger reads the clock once per iteration,
+    # a snapshot twice; the margin is 2 x the longest iteration + the snapshot time
+    trainer, model, results = _train(out, ['--time-limit', '0.3', '--threads', '1'])
+    stopped = trainer.updater.iteration
+    assert 5 <= stopped < 10                                    # after epoch 1, before the end
+    assert results['partial'] is True and results['stopped_at_iteration'] == stopped
+    assert results['planned_iterations'] == 10
+    assert results['time_limit_minutes'] == 0.3 and results['eval_seconds'] >= 0
+    snapshot = out / ('snapshot_iter_%d.npz' % stopped)
+    assert snapshot.exists() and (out / 'model_reg.npz').exists()
+    command = results['resume_command']
+    assert command.endswith('--out %s --resume %s' % (out, snapshot))
+    assert command in capsys.readouterr().out                   # printed for the user
+    assert [e['epoch'] for e in json.loads((out / 'log').read_text())] == [1]
+
+    # resume with the printed command (real clock now): it finishes, the log continues
+    monkeypatch.setattr(experiment, 'clock', experiment.time.monotonic)
+    argv = shlex.split(command)[2:]
+    assert argv[argv.index('--time-limit') + 1] == '0.3' and argv.count('--out') == 1
+    trainer2, _, results2 = _train(out, [a for a in argv if a != '--quick'])
+    assert trainer2.updater.iteration == 10 and results2['partial'] is False
+    assert results2['train_iterations'] == 10 - stopped
+    log = json.loads((out / 'log').read_text())
+    assert [e['epoch'] for e in log] == [1, 2] and log[-1]['iteration'] == 10
+    final = np.load(out / 'snapshot_iter_10.npz')
+    plotted = json.loads(str(final['extensions/PlotReport/_plot_loss.png']))
+    assert [x for x, _ in plotted['main/loss']] == [1, 2]       # loss.png keeps epoch 1
+
+
+def test_stop_at_leaves_room_for_the_snapshot(monkeypatch):
+    from expkit import experiment
+    now = [0.0]
+    monkeypatch.setattr(experiment, 'clock', lambda: now[0])
+
+    class Up:
+        iteration, epoch_detail = 0, 0.0
+    trainer = type('T', (), {'updater': Up()})()
+    stop = experiment.StopAt(100, 'iteration', deadline=60.0, snapshot_seconds=lambda: 5.0)
+    for t in (0.0, 10.0, 20.0, 30.0):                           # 10 s per iteration
+        now[0] = t
+        assert not stop(trainer)
+    now[0] = 35.5                                               # 35.5 + 2 * 10 + 5 >= 60
+    assert stop(trainer) and stop.timed_out
+    assert not experiment.StopAt(100, 'iteration')(trainer)
+
+
+# ---------------------------------------------------------------- validation, model selection
+def _loaded(tmp_path, monkeypatch, n_train, argv=(), validation=10000):
+    import datasets
+    x = np.arange(n_train, dtype=np.float32)[:, None]
+    fake = Dataset(x, np.arange(n_train) % 10, x[:5], np.arange(5), (1, 1),
+                   {'name': 'fake', 'n_train': n_train, 'notes': []})
+    monkeypatch.setattr(datasets, 'load', lambda *a, **k: fake)
+    args = make_parser('x', epoch=1, batchsize=1, out=str(tmp_path / 'o'),
+                       validation=validation).parse_args(list(argv))
+    exp = Experiment('x', args)
+    return exp, exp.load_data()
+
+
+def test_validation_holds_out_the_last_images(tmp_path, monkeypatch):
+    exp, d = _loaded(tmp_path, monkeypatch, 60000)
+    assert (len(d.x_train), len(d.x_val)) == (50000, 10000) and d.x_val[0, 0] == 50000
+    assert d.y_val[0] == 0 and d.x_train[-1, 0] == 49999
+    assert (d.info['n_train'], d.info['n_validation'], d.info['validation_indices']) == \
+        (50000, 10000, [50000, 60000])
+    assert exp.args.validation == 10000 and len(exp.validation()[0]) == 10000
+    exp, d = _loaded(tmp_path, monkeypatch, 60000, ['--validation', '0'])
+    assert len(d.x_val) == 0 and d.info['n_train'] == 60000
+    exp, d = _loaded(tmp_path, monkeypatch, 60000, ['--quick', '--validation', '500'])
+    assert len(exp.validation(n_quick=300)[0]) == 300 and len(d.x_train) == 59500
+    exp, d = _loaded(tmp_path, monkeypatch, 60000, validation=0)        # script without one
+    assert len(d.x_val) == 0
+
+
+def test_validation_default_needs_the_official_training_set(tmp_path, monkeypatch):
+    exp, d = _loaded(tmp_path, monkeypatch, 5000)                       # e.g. mnist-5k
+    assert len(d.x_val) == 0 and d.info['n_train'] == 5000
+    assert any('no validation split' in n for n in d.info['notes'])
+    exp, d = _loaded(tmp_path, monkeypatch, 5000, ['--validation', '700'])
+    assert (len(d.x_train), len(d.x_val)) == (4300, 700)
+    for bad in ('5000', '-1'):
+        with pytest.raises(UsageError, match='--validation %s: must be >= 0 and less than '
+                                             'the 5000' % bad):
+            _loaded(tmp_path, monkeypatch, 5000, ['--validation', bad])
+    assert not (tmp_path / 'o').exists()
+    help_text = make_parser('x', epoch=1, batchsize=1, out='o', validation=10000).format_help()
+    assert "default: 10000 on the official 60,000 training images" in ' '.join(help_text.split())
+
+
+def _scripted_selection(values, seen):
+    """select_best on the tiny regressor; ``values`` are the successive validation values."""
+    calls = iter(values)
+
+    def select(exp, trainer, model):
+        def evaluate():
+            seen.append(model.fc.W.array.copy())
+            return next(calls)
+        seen.append(exp.select_best(trainer, 'mse', evaluate, {'reg': model}, mode='min'))
+    return select
+
+
+def test_select_best_saves_logs_and_records(tmp_path):
+    seen = []
+    _, model, results = _train(tmp_path / 'r', select=_scripted_selection([3.0, 1.0], seen))
+    selector, w_epoch1, w_epoch2 = seen
+    sel = results['model_selection']['mse']
+    assert (sel['best_value'], sel['best_iteration'], sel['mode']) == (1.0, 10, 'min')
+    assert sel['files'] == ['model_reg_best.npz']
+    log = json.loads((tmp_path / 'r' / 'log').read_text())
+    assert [e['validation/mse'] for e in log] == [3.0, 1.0]
+    best = np.load(tmp_path / 'r' / 'model_reg_best.npz')
+    np.testing.assert_array_equal(best['fc/W'], w_epoch2)
+    # a worse second value keeps the epoch-1 weights, and load_best restores them
+    seen = []
+    _, model, results = _train(tmp_path / 'w', select=_scripted_selection([1.0, 3.0], seen))
+    selector, w_epoch1, _ = seen
+    assert results['model_selection']['mse']['best_iteration'] == 5
+    assert selector.load_best()
+    np.testing.assert_array_equal(model.fc.W.array, w_epoch1)
+
+
+def test_select_best_survives_resume(tmp_path, monkeypatch):
+    from expkit import experiment
+    ticks = iter(range(10 ** 6))
+    monkeypatch.setattr(experiment, 'clock', lambda: float(next(ticks)))
+    out = tmp_path / 'run'
+    seen = []
+    trainer, _, results = _train(out, ['--time-limit', '0.3'], _scripted_selection([1.0], seen))
+    assert results['partial'] and 5 <= trainer.updater.iteration < 10
+    assert results['model_selection']['mse']['best_iteration'] == 5
+    monkeypatch.setattr(experiment, 'clock', experiment.time.monotonic)
+    seen = []
+    _, _, results = _train(out, ['--resume', results['resume_command'].split()[-1]],
+                           _scripted_selection([2.0], seen))
+    sel = results['model_selection']['mse']
+    assert (sel['best_value'], sel['best_iteration']) == (1.0, 5)   # not the worse epoch 2
+    log = json.loads((out / 'log').read_text())
+    assert [e['validation/mse'] for e in log] == [1.0, 2.0]

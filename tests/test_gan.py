@@ -118,6 +118,10 @@ def test_loss_gradient_check(kind):
 
 
 def test_network_gradient_check_float64():
+    # weights and check directions come from the global RNG: seeded, so the result does not
+    # depend on the tests run before (some draws put a leaky-ReLU kink inside the finite
+    # difference step, and the check fails there)
+    np.random.seed(0)
     with chainer.using_config('dtype', np.float64):
         gen = net.GoodfellowGenerator(n_hidden=3, n_units=5, n_out=4)
         dis = net.GoodfellowDiscriminator(n_in=4, n_units=3, n_pieces=2)
@@ -257,3 +261,25 @@ def test_simultaneous_updater_uses_pre_update_parameters():
     upd.update()
     assert np.allclose(dis.y.W.array, wd - 0.5 * gd, atol=1e-6)
     assert np.allclose(gen.h0.W.array, wg - 0.5 * gg, atol=1e-6)
+
+
+def test_momentum_adjustor_counts_updates_of_the_yaml_epoch(tmp_path):
+    """mnist.yaml's MomentumAdjustor in updates (500 per epoch), whatever the data size;
+    a trainer started at a later iteration (resumed) gets the momentum at once."""
+    from chainer import training
+    for n in (40, 4000):                        # 10 or 1000 updates per epoch of this data
+        opt = chainer.optimizers.MomentumSGD(lr=0.1, momentum=0.5)
+        opt.setup(chainer.links.Linear(2, 1))
+        it = chainer.iterators.SerialIterator(np.zeros((n, 2), 'f'), 4)
+        up = training.StandardUpdater(it, opt, loss_func=lambda x: chainer.functions.sum(
+            opt.target(x)))
+        adj = optim.MomentumAdjustor([opt], init=0.5, final=0.7, start=1, saturate=250)
+        trainer = training.Trainer(up, (1, 'iteration'), out=str(tmp_path))
+        trainer.extend(adj)
+        for iteration, want in ((0, 0.5), (499, 0.5), (500, 0.5 + 0.2 / 249),
+                                (124499, 0.7 - 0.2 / 249), (124500, 0.7), (10 ** 6, 0.7)):
+            up.iteration = iteration
+            adj.initialize(trainer)
+            assert opt.momentum == pytest.approx(want)
+    assert adj.describe()['rises_from_update'] == 500
+    assert adj.describe()['reaches_final_at_update'] == 124500
