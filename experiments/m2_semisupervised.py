@@ -218,8 +218,9 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
             train_l = TupleDataset(mean[labelled], y_train[labelled])
             train_u = mean[unlabelled]
             converter = labelled_converter = concat_examples
-        x_test_in = semisup.encode_dataset(m1, x_test_bin)[0][:, active]
-        x_val_in = semisup.encode_dataset(m1, x_val_bin)[0][:, active] if len(x_val) else \
+        # nips14-ssl encodes the grey images for train, validation and test alike
+        x_test_in = semisup.encode_dataset(m1, x_test)[0][:, active]
+        x_val_in = semisup.encode_dataset(m1, x_val)[0][:, active] if len(x_val) else \
             np.zeros((0, n_in), np.float32)
         diagnostics = m1_feature_diagnostics(mean, ln_var, y_train, labelled, x_test_in,
                                              y_test)
@@ -271,7 +272,7 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
         'protocol': '%d labelled (balanced) + %d unlabelled training images, test error on '
                     '%d test images (%s)' % (n_l, n_u, len(y_test),
                                              'seeded binarisation' if m1 is None else
-                                             'M1 posterior mean of the binarised image')})
+                                             'M1 posterior mean of the grey image')})
 
 
 if __name__ == '__main__':

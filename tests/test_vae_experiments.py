@@ -78,3 +78,22 @@ def test_usage_error_for_bad_numbers(tmp_path, offline):
     with pytest.raises(UsageError):
         load_script('experiments/vae_mnist.py').main(['--iw-samples', '0', '--out',
                                                        str(tmp_path)])
+
+
+def test_m1m2_encodes_grey_images_for_train_validation_and_test(tmp_path, offline,
+                                                                monkeypatch):
+    """nips14-ssl feeds M1 the grey images everywhere; binarised test features cost 1-2
+    points of test error. Every array M1 encodes must have grey levels."""
+    from vae import semisup
+    seen = []
+    encode = semisup.encode_dataset
+
+    def spy(m1, x, *args, **kwargs):
+        seen.append(np.asarray(x))
+        return encode(m1, x, *args, **kwargs)
+    monkeypatch.setattr(semisup, 'encode_dataset', spy)
+    run_script('experiments/m1m2_semisupervised.py',
+               ['--quick', '--out', str(tmp_path), '--validation', '200'])
+    assert len(seen) == 3                                       # train, test, validation
+    for x in seen:
+        assert ((x > 0.01) & (x < 0.99)).mean() > 0.02          # grey levels, not {0, 1}
