@@ -1,5 +1,6 @@
 """Command-line options shared by the AAE experiment scripts (``experiments/aae_*.py``)."""
 from aae.optim import LR_DROP_EPOCHS
+from expkit.validate import epoch_list, nonnegative_float, positive_int
 
 
 def add_aae_options(parser, n_hidden_quick=64, dis_noise=0.0):
@@ -13,29 +14,21 @@ def add_aae_options(parser, n_hidden_quick=64, dis_noise=0.0):
              '"Euclidean cost"; default with sgd) or their mean (seed code; default with adam)')
     add('--dis-output', choices=['softmax', 'sigmoid'], default='softmax',
         help='discriminator output: two-unit softmax (default, seed) or one sigmoid unit')
-    add('--dis-noise', type=float, default=dis_noise, metavar='STD',
+    add('--dis-noise', type=nonnegative_float, default=dis_noise, metavar='STD',
         help='std of Gaussian noise on the discriminator input (seed code: 0.3; default '
              '%(default)s)')
-    add('--n-hidden', type=int, default=None,
+    add('--n-hidden', type=positive_int, default=None,
         help='hidden units per layer (paper: 1000, the default; --quick: %d)' % n_hidden_quick)
-    add('--lr-drop', default=','.join(map(str, LR_DROP_EPOCHS)), metavar='E1,E2',
+    add('--lr-drop', type=epoch_list, default=','.join(map(str, LR_DROP_EPOCHS)),
+        metavar='E1,E2',
         help='SGD: divide every learning rate by 10 at these epochs (paper: %(default)s)')
     parser.set_defaults(n_hidden_quick=n_hidden_quick)
 
 
 def resolve_aae_options(args):
     """Fill ``args.n_hidden`` and return the lr-drop epochs as a tuple of ints."""
-    from expkit import UsageError
     if args.rec_loss is None:
         args.rec_loss = 'mean' if args.optimizer == 'adam' else 'sum'
     if args.n_hidden is None:
         args.n_hidden = args.n_hidden_quick if args.quick else 1000
-    if args.n_hidden < 1:
-        raise UsageError('--n-hidden must be positive, got %d' % args.n_hidden)
-    if args.dis_noise < 0:
-        raise UsageError('--dis-noise must be >= 0, got %g' % args.dis_noise)
-    try:
-        return tuple(int(e) for e in args.lr_drop.split(',') if e.strip())
-    except ValueError:
-        raise UsageError('--lr-drop wants comma-separated epochs like 50,1000, got %r'
-                         % args.lr_drop)
+    return tuple(args.lr_drop)

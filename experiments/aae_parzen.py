@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 
 import chainer
 from expkit import Experiment, make_parser, run_main, plots
+from expkit.validate import positive_float, positive_int
 
 from datasets.mnist import stratified_split
 from evaluation.parzen import parzen_evaluate
@@ -29,12 +30,12 @@ PAPER = {'aae_mnist_nats': '340 +- 2', 'gan_mnist_nats': '225 +- 2',
 
 def main(argv=None):
     parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_parzen')
-    parser.add_argument('--z-dim', type=int, default=8, help='code size (paper: 8)')
-    parser.add_argument('--prior-std', type=float, default=5.0,
+    parser.add_argument('--z-dim', type=positive_int, default=8, help='code size (paper: 8)')
+    parser.add_argument('--prior-std', type=positive_float, default=5.0,
                         help='std of the Gaussian prior (paper: 5)')
-    parser.add_argument('--n-samples', type=int, default=10000,
+    parser.add_argument('--n-samples', type=positive_int, default=10000,
                         help='model samples for the Parzen window (paper: 10,000)')
-    parser.add_argument('--n-valid', type=int, default=500,
+    parser.add_argument('--n-valid', type=positive_int, default=500,
                         help='training images held out to choose the bandwidth '
                              '(default %(default)s)')
     add_aae_options(parser)

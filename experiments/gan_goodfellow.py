@@ -11,7 +11,8 @@ sigma from logspace(-1, 0, 10) chosen on a validation split.
 
 import chainer
 
-from expkit import Experiment, make_parser, run_main, UsageError
+from expkit import Experiment, make_parser, run_main
+from expkit.validate import positive_int
 from gan import net, optim
 from gan.evaluate import evaluate_samples, split_train_valid
 from gan.updater import SimultaneousGANUpdater
@@ -29,13 +30,11 @@ def main(argv=None):
     parser.add_argument('--noise', choices=['uniform', 'gaussian'], default='uniform',
                         help="G's noise: U(+-sqrt 3) (issue/paper) or N(0, 1) (the repo's "
                              "later default)")
-    parser.add_argument('--parzen-samples', type=int, default=10000,
+    parser.add_argument('--parzen-samples', type=positive_int, default=10000,
                         help='samples for the Parzen window (paper: 10,000)')
-    parser.add_argument('--parzen-test', type=int, default=None, metavar='N',
+    parser.add_argument('--parzen-test', type=positive_int, default=None, metavar='N',
                         help='evaluate on the first N test images (default: all)')
     args = parser.parse_args(argv)
-    if args.parzen_samples < 1:
-        raise UsageError('--parzen-samples must be >= 1')
     exp = Experiment('gan_goodfellow', args, paper=PAPER)
     data = exp.load_data()
     x_train, x_valid = split_train_valid(data.x_train, args.seed)

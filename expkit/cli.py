@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 
+from expkit import validate as v
 from expkit.errors import UsageError
 
 _created_dirs = []  # output folders this process created; removed again if a run fails empty
@@ -23,6 +24,7 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, '%s: error: %s (see --help)\n' % (self.prog, message))
 
     def parse_args(self, args=None, namespace=None):
+        v.intercept(self)   # expkit.validate.script_parser: hand the parser over, parse nothing
         argv = list(sys.argv[1:] if args is None else args)
         ns = super().parse_args(argv, namespace)
         ns.argv = argv
@@ -46,21 +48,25 @@ def make_parser(description, *, epoch, batchsize, out, dataset='mnist',
     parser.script = os.path.relpath(caller) if prog else caller
     add = parser.add_argument
     dev = parser.add_mutually_exclusive_group()
-    dev.add_argument('--device', default='@numpy',
+    dev.add_argument('--device', type=v.device_spec, default='@numpy',
                      help="chainer device spec: '@numpy' (default), '@cupy:0', ...")
-    dev.add_argument('--gpu', type=int, default=None, metavar='N',
+    dev.add_argument('--gpu', type=v.gpu_id, default=None, metavar='N',
                      help='alias for --device @cupy:N (N < 0 means CPU)')
-    add('--epoch', type=int, default=epoch, help='training epochs (default %(default)s)')
-    add('--batchsize', type=int, default=batchsize, help='minibatch size (default %(default)s)')
-    add('--seed', type=int, default=0, help='random seed (default %(default)s)')
-    add('--out', default=out, help='output folder (default %(default)s)')
+    add('--epoch', type=v.positive_int, default=epoch,
+        help='training epochs (default %(default)s)')
+    add('--batchsize', type=v.positive_int, default=batchsize,
+        help='minibatch size (default %(default)s)')
+    add('--seed', type=v.seed, default=0, help='random seed (default %(default)s)')
+    add('--out', type=v.writable_dir, default=out, help='output folder (default %(default)s)')
     add('--dataset', default=dataset, choices=list(datasets),
         help='training data (default %(default)s)')
-    add('--data-dir', default=None, metavar='DIR',
+    add('--data-dir', type=v.readable_dir, default=None, metavar='DIR',
         help='folder with the IDX files (default: $MNIST_DIR, the cache, a download, '
              'then the offline mnist-5k fallback)')
-    add('--resume', default=None, metavar='SNAPSHOT', help='continue from a trainer snapshot')
-    add('--snapshot-interval', type=int, default=snapshot_interval or max(1, epoch // 4),
+    add('--resume', type=v.readable_file, default=None, metavar='SNAPSHOT',
+        help='continue from a trainer snapshot')
+    add('--snapshot-interval', type=v.positive_int,
+        default=snapshot_interval or max(1, epoch // 4),
         metavar='EPOCHS', help='snapshot every this many epochs (default %(default)s)')
     add('--quick', action='store_true', help='tiny run (seconds) for smoke tests')
     return parser
