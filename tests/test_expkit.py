@@ -111,11 +111,11 @@ def test_train_test_truncates_only_in_quick_mode(tmp_path, quick):
     assert args.epoch == (1 if quick else 7)
 
 
-def test_missing_resume_file_is_a_usage_error(tmp_path):
-    args = make_parser('x', epoch=1, batchsize=1, out=str(tmp_path)).parse_args(
-        ['--resume', str(tmp_path / 'nope.npz')])
-    with pytest.raises(UsageError, match='no such snapshot'):
-        Experiment('x', args)
+def test_missing_resume_file_is_refused_when_parsing(tmp_path, capsys):
+    with pytest.raises(SystemExit) as err:
+        make_parser('x', epoch=1, batchsize=1, out=str(tmp_path)).parse_args(
+            ['--resume', str(tmp_path / 'nope.npz')])
+    assert err.value.code == 2 and 'no such file' in capsys.readouterr().err
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):
@@ -158,7 +158,7 @@ if __name__ == '__main__':
 
 @pytest.mark.parametrize('argv, needle', [
     (['--no-such-option'], 'unrecognized arguments: --no-such-option'),
-    (['--epoch', 'ten'], "invalid int value: 'ten'"),
+    (['--epoch', 'ten'], "argument --epoch: 'ten' is not a number"),
     (['--gpu', '0'], None),
     ([], '--epoch must be positive'),
 ])
