@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 
 import chainer
 from expkit import Experiment, make_parser, run_main, plots
-from expkit.validate import positive_float, positive_int
+from expkit.validate import below, positive_float, positive_int
 
 from datasets.mnist import stratified_split
 from evaluation.parzen import parzen_evaluate
@@ -52,6 +52,7 @@ def main(argv=None):
         args.n_samples = min(args.n_samples, 500)
         x_train, y_train, x_test = x_train[:1000], y_train[:1000], x_test[:300]
         args.n_valid = min(args.n_valid, 100)
+    below('--n-valid', args.n_valid, len(x_train), 'training images')
     train_idx, valid_idx = stratified_split(y_train, args.n_valid, seed=args.seed)
     x_valid, x_train = x_train[valid_idx], x_train[train_idx]
 

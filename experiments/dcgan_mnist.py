@@ -14,7 +14,7 @@ import numpy as np
 import chainer
 
 from expkit import Experiment, make_parser, run_main, plots, UsageError
-from expkit.validate import int_at_least, positive_int
+from expkit.validate import at_most, int_at_least, positive_int
 from gan import dcgan, net
 from gan.evaluate import evaluate_samples, split_train_valid
 from gan.extensions import SampleRecorder, snapshot_iterations
@@ -53,7 +53,7 @@ def main(argv=None):
         args.epoch, args.batchsize, args.ch, x_train = 1, 32, 8, x_train[:256]
         args.parzen_samples, x_valid, x_test = 500, x_valid[:100], x_test[:200]
     if args.parzen_test:
-        x_test = x_test[:args.parzen_test]
+        x_test = x_test[:at_most('--parzen-test', args.parzen_test, len(x_test), 'test images')]
     x_img = x_train.reshape(-1, 1, 28, 28)
 
     gen = dcgan.Generator(n_hidden=args.n_hidden, out_size=28, out_ch=1, ch=args.ch)

@@ -12,7 +12,7 @@ sigma from logspace(-1, 0, 10) chosen on a validation split.
 import chainer
 
 from expkit import Experiment, make_parser, run_main
-from expkit.validate import positive_int
+from expkit.validate import at_most, positive_int
 from gan import net, optim
 from gan.evaluate import evaluate_samples, split_train_valid
 from gan.updater import SimultaneousGANUpdater
@@ -43,7 +43,7 @@ def main(argv=None):
         args.epoch, x_train = 1, x_train[:500]
         args.parzen_samples, x_valid, x_test = 500, x_valid[:100], x_test[:200]
     if args.parzen_test:
-        x_test = x_test[:args.parzen_test]
+        x_test = x_test[:at_most('--parzen-test', args.parzen_test, len(x_test), 'test images')]
 
     gen = net.GoodfellowGenerator(out_bias=net.sigmoid_bias_from_marginals(x_train),
                                   noise=args.noise)

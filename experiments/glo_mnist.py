@@ -15,8 +15,8 @@ import numpy as np
 import chainer
 
 from expkit import Experiment, make_parser, run_main, UsageError
-from expkit.validate import (int_at_least, nonnegative_int, positive_float, positive_int,
-                             positive_int_list)
+from expkit.validate import (at_most, int_at_least, nonnegative_int, positive_float,
+                             positive_int, positive_int_list)
 from evaluation.metrics import mmd
 from gan.dcgan import Generator
 from glo import figures
@@ -88,6 +88,7 @@ def main(argv=None):
         keep = rng.choice(len(x_train), 256, replace=False)
         x_train, y_train = x_train[keep], y_train[keep]
         dims = [min(d, 8 * (i + 1)) for i, d in enumerate(dims)]
+    at_most('--n-heldout', n_heldout, len(data.x_test), 'test images')
     held = rng.choice(len(data.x_test), min(n_heldout, len(data.x_test)), replace=False)
     x_held = data.x_test[held]
     lap1_options = dict(levels=args.lap1_levels, sigma=args.lap1_sigma,

@@ -22,7 +22,7 @@ from scipy.stats import norm
 
 from datasets.binarize import DynamicBinarizeConverter, binarize_static
 from expkit import Experiment, make_parser, plots, run_main
-from expkit.validate import nonnegative_int, positive_float, positive_int
+from expkit.validate import at_most, nonnegative_int, positive_float, positive_int
 from vae import likelihood
 from vae.net import VAE
 from vae.updater import AutoencoderUpdater, VAEUpdater
@@ -130,6 +130,8 @@ def main(argv=None):
         args.epoch, args.manifold_epoch = 1, min(args.manifold_epoch, 1)
         args.iw_samples, args.nll_examples = 50, 20
         x_train, x_test, y_test = x_train[:1000], x_test[:1000], y_test[:1000]
+
+    at_most('--nll-examples', args.nll_examples, len(x_test), 'test images')
 
     # Test set: one fixed seeded Bernoulli draw (the usual stochastically binarised MNIST).
     x_test_bin = binarize_static(x_test, method='bernoulli', seed=123)
