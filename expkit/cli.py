@@ -77,8 +77,10 @@ def _one_line(exc):
 
 
 def run_main(main, argv=None):
-    """Call ``main(argv)``; turn expected errors into one line on stderr and exit status 2."""
+    """Call ``main(argv)``; turn expected errors into one line on stderr and exit status 2,
+    and a diverged run (:mod:`expkit.guards`) into one line and exit status 3."""
     from datasets.errors import DataError
+    from expkit.guards import EXIT_DIVERGED, Diverged
     prog = os.path.basename(sys.argv[0])
     try:
         return main(argv)
@@ -86,6 +88,9 @@ def run_main(main, argv=None):
         _remove_empty_outputs()
         sys.stderr.write('%s: error: %s\n' % (prog, _one_line(exc)))
         sys.exit(2)
+    except Diverged as exc:          # results.json (marked diverged) and snapshots are kept
+        sys.stderr.write('%s: %s\n' % (prog, _one_line(exc)))
+        sys.exit(EXIT_DIVERGED)
     except KeyboardInterrupt:
         sys.stderr.write('%s: interrupted; resume with --resume OUT/snapshot_*.npz\n' % prog)
         sys.exit(130)

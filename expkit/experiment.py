@@ -12,8 +12,9 @@ import numpy as np
 import chainer
 from chainer.training import extensions
 
-from expkit import cli
+from expkit import cli, guards
 from expkit.errors import UsageError
+from expkit.resume import RandomStateSnapshot
 
 
 def resolve_device(args):
@@ -199,7 +200,10 @@ class Experiment:
         for filename, keys in (plots or {}).items():
             trainer.extend(extensions.PlotReport(list(keys), x_key=log_trigger[1],
                                                  filename=filename, trigger=log_trigger))
-        self._snapshot = extensions.snapshot(savefun=save_npz_uncompressed,
+        guard = guards.FiniteGuard(self)     # NaN/inf: results.json marked diverged, exit 3
+        trainer.extend(guard)
+        trainer.extend(RandomStateSnapshot())  # a resumed run draws the same random numbers
+        self._snapshot = extensions.snapshot(savefun=guard.saving(save_npz_uncompressed),
                                              filename='snapshot_iter_{.updater.iteration}.npz')
         trainer.extend(self._snapshot,
                        trigger=snapshot_trigger or (self.args.snapshot_interval, 'epoch'))
@@ -228,7 +232,7 @@ class Experiment:
         return trainer
 
     # -- results -------------------------------------------------------------------------
-    def finish(self, measured, config=None):
+    def finish(self, measured, config=None, diverged=None):
         """Write ``out/results.json`` (atomically) and return it as a dict."""
         args = {k: v for k, v in vars(self.args).items() if k not in ('argv', 'script')}
         command = ' '.join(['python', self.args.script] + list(self.args.argv))
@@ -248,8 +252,15 @@ class Experiment:
             'train_seconds': None if self.train_seconds is None else round(self.train_seconds, 2),
             'train_images_per_second': (None if self.images_per_second is None
                                         else round(self.images_per_second, 1)),
+            'diverged': bool(diverged),
         }
+        if diverged:
+            results['divergence'] = diverged
         text = json.dumps(results, indent=2, default=_json_default, sort_keys=False)
         atomic_write(self.path('results.json'), lambda f: f.write(text.encode() + b'\n'))
         sys.stdout.write('wrote %s\n' % self.path('results.json'))
         return results
+
+    def finish_diverged(self, info):
+        """``results.json`` of a run that :class:`expkit.guards.FiniteGuard` stopped."""
+        return self.finish(measured={}, diverged=info)
