@@ -181,7 +181,7 @@ class Experiment:
     # -- training ------------------------------------------------------------------------
     def trainer(self, updater, models=None, report=(), plots=None, stop=None,
                 log_trigger=None, snapshot_trigger=None):
-        """A chainer Trainer with the standard extensions and ``--resume`` applied.
+        """A chainer Trainer with the standard extensions (``--resume`` is loaded by :meth:`run`).
 
         Extensions: LogReport, PrintReport(epoch, iteration, ``report``, elapsed_time),
         ProgressBar, PlotReport per ``plots`` entry ({png name: [keys]}), an atomic trainer
@@ -208,6 +208,12 @@ class Experiment:
         trainer.extend(self._snapshot,
                        trigger=snapshot_trigger or (self.args.snapshot_interval, 'epoch'))
         self._models = dict(models or {})
+        return trainer
+
+    def resume(self, trainer):
+        """Load ``--resume`` into the trainer. :meth:`run` calls it, after the script has added
+        its own extensions, so that their state and triggers are restored too (a trigger
+        created after loading would fire at the first update of the resumed run)."""
         if self.args.resume:
             try:
                 chainer.serializers.load_npz(self.args.resume, trainer)
@@ -215,10 +221,11 @@ class Experiment:
                 raise UsageError('--resume %s: cannot load it into this run (%s); pass a '
                                  'snapshot written by the same script and options'
                                  % (self.args.resume, ' '.join(str(exc).split())[:200]))
-        return trainer
 
     def run(self, trainer, images_per_iteration):
-        """Run the trainer, snapshot the final state, save models, measure images/s."""
+        """Resume (``--resume``), run the trainer, snapshot the final state, save models,
+        measure images/s."""
+        self.resume(trainer)
         start_iteration = trainer.updater.iteration
         t0 = time.time()
         trainer.run()
