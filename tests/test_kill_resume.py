@@ -18,17 +18,15 @@ import pytest
 
 from reliability_runs import losses, read_log, run_logged, start_child
 
-EPOCHS = 5
-COMMON = ['--batchsize', '500', '--epoch', str(EPOCHS), '--snapshot-interval', '1']
-FAMILIES = {
-    'aae': ('aae_gaussian', ['--n-hidden', '64']),
-    'vae': ('vae_mnist', ['--hidden', '64', '--latent', '4', '--manifold-epoch', '0',
-                          '--iw-samples', '5', '--nll-examples', '10']),
-    'm2': ('m2_semisupervised', ['--hidden', '32', '--latent', '4']),
-    'gan': ('dcgan_mnist', ['--ch', '8', '--n-hidden', '10', '--parzen-samples', '100',
-                            '--parzen-test', '50']),
-    'glo': ('glo_mnist', ['--dims', '4', '--compare-loss', 'none', '--ch', '8',
-                          '--n-heldout', '10', '--infer-steps', '2']),
+FAMILIES = {   # script, epochs (one snapshot each), small options
+    'aae': ('aae_gaussian', 5, ['--n-hidden', '64']),
+    'vae': ('vae_mnist', 5, ['--hidden', '64', '--latent', '4', '--manifold-epoch', '0',
+                             '--iw-samples', '5', '--nll-examples', '10']),
+    'm2': ('m2_semisupervised', 3, ['--hidden', '32', '--latent', '4']),
+    'gan': ('dcgan_mnist', 4, ['--ch', '2', '--n-hidden', '10', '--parzen-samples', '100',
+                               '--parzen-test', '50']),
+    'glo': ('glo_mnist', 3, ['--dims', '4', '--compare-loss', 'none', '--loss', 'mse',
+                             '--ch', '2', '--n-heldout', '10', '--infer-steps', '2']),
 }
 
 
@@ -40,8 +38,8 @@ def _snapshots(out):
 @pytest.mark.parametrize('family', sorted(FAMILIES))
 def test_killed_run_resumes_update_for_update(family, tmp_path, monkeypatch):
     monkeypatch.setenv('MNIST_OFFLINE', '1')
-    script, extra = FAMILIES[family]
-    argv = COMMON + extra
+    script, epochs, extra = FAMILIES[family]
+    argv = ['--batchsize', '500', '--epoch', str(epochs), '--snapshot-interval', '1'] + extra
 
     # the uninterrupted run
     res, reference = run_logged(script, argv + ['--out', str(tmp_path / 'ref')], monkeypatch)
@@ -50,7 +48,7 @@ def test_killed_run_resumes_update_for_update(family, tmp_path, monkeypatch):
     assert [e['iteration'] for e in reference] == list(range(1, n_updates + 1))
     ref_snaps = [0] + [it for it, _ in _snapshots(tmp_path / 'ref')]
     interval = max(np.diff(ref_snaps))             # one epoch of updates
-    assert len(ref_snaps) == EPOCHS + 1 and ref_snaps[-1] == n_updates
+    assert len(ref_snaps) == epochs + 1 and ref_snaps[-1] == n_updates
 
     # the same run, killed at a random moment after its first snapshot
     out = tmp_path / 'killed'
@@ -60,7 +58,7 @@ def test_killed_run_resumes_update_for_update(family, tmp_path, monkeypatch):
         while not _snapshots(out) and child.poll() is None and time.time() < deadline:
             time.sleep(0.01)
         assert _snapshots(out), 'no snapshot appeared: %s' % child.stderr.read()[-2000:]
-        delay = random.uniform(0, 0.5 * seconds * (EPOCHS - 2) / EPOCHS)
+        delay = random.uniform(0, 0.5 * seconds * (epochs - 2) / epochs)
         time.sleep(delay)
         child.send_signal(signal.SIGKILL)
     finally:
