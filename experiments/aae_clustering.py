@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 
 import chainer
 from expkit import Experiment, make_parser, run_main, plots
+from expkit.validate import positive_int
 
 from evaluation.metrics import assign_cluster_labels, cluster_accuracy, hungarian_accuracy
 from aae.net import categorical_aae
@@ -35,7 +36,7 @@ def main(argv=None):
     parser.add_argument('--clusters', type=int, choices=[16, 30], default=16,
                         help='number of clusters K (default %(default)s); without --out, '
                              '30 writes to results/aae_clustering_30')
-    parser.add_argument('--z-dim', type=int, default=5,
+    parser.add_argument('--z-dim', type=positive_int, default=5,
                         help='style code size (default %(default)s)')
     add_aae_options(parser, dis_noise=0.3)   # seed: GaussianNoise(0.3) before D_z and D_y
     args = parser.parse_args(argv)

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 
 import chainer
 from expkit import Experiment, UsageError, make_parser, run_main, plots
+from expkit.validate import int_at_least, nonnegative_int, positive_float
 
 from datasets.semisup import split_labeled
 from evaluation.metrics import (assign_cluster_labels, classification_error, cluster_accuracy,
@@ -37,30 +38,24 @@ N_Z = 2                       # Fig. 11: 2-D representations
 def main(argv=None):
     parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_dim_reduction',
                          validation=10000)   # the paper's 50k/10k split
-    parser.add_argument('--labels', type=int, default=1000, metavar='N',
+    parser.add_argument('--labels', type=nonnegative_int, default=1000, metavar='N',
                         help='labelled training images, balanced (default %(default)s); 0: '
                              'unsupervised, writes to results/aae_dim_reduction_unsupervised '
                              'without --out')
-    parser.add_argument('--clusters', type=int, default=None, metavar='M',
+    parser.add_argument('--clusters', type=int_at_least(2), default=None, metavar='M',
                         help='number of cluster heads (semi-supervised: 10; unsupervised '
                              'default 20, the seed code)')
-    parser.add_argument('--head-threshold', type=float, default=2.0, metavar='ETA',
+    parser.add_argument('--head-threshold', type=positive_float, default=2.0, metavar='ETA',
                         help='heads closer than ETA are pushed apart (default %(default)s, '
                              'the seed code; the paper gives no value)')
     add_aae_options(parser, dis_noise=0.3)
     args = parser.parse_args(argv)
     semi = args.labels > 0
-    if args.labels < 0:
-        raise UsageError('--labels must be >= 0, got %d' % args.labels)
     if args.clusters is None:
         args.clusters = N_CLASSES if semi else 20
     if semi and args.clusters != N_CLASSES:
         raise UsageError('the semi-supervised model has one head per digit: use --clusters '
                          '10 or --labels 0')
-    if args.clusters < 2:
-        raise UsageError('--clusters must be at least 2, got %d' % args.clusters)
-    if args.head_threshold <= 0:
-        raise UsageError('--head-threshold must be positive, got %g' % args.head_threshold)
     if not semi and '--out' not in args.argv:
         args.out = 'results/aae_dim_reduction_unsupervised'
     lr_drops = resolve_aae_options(args)

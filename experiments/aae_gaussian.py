@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 
 import chainer
 from expkit import Experiment, make_parser, run_main, plots
+from expkit.validate import positive_int
 
 from evaluation.metrics import mmd
 from aae.net import Decoder, Discriminator, Encoder
@@ -30,7 +31,7 @@ def main(argv=None):
     parser.add_argument('--prior', choices=PRIORS, default='gaussian',
                         help='imposed prior p(z) (default %(default)s); without --out, '
                              'mixture and swissroll write to ' + DEFAULT_OUT + '_<prior>')
-    parser.add_argument('--z-dim', type=int, default=2, help='code size (default 2)')
+    parser.add_argument('--z-dim', type=positive_int, default=2, help='code size (default 2)')
     add_aae_options(parser)
     args = parser.parse_args(argv)
     if args.prior != 'gaussian' and '--out' not in args.argv:

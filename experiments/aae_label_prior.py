@@ -16,7 +16,8 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 import chainer
-from expkit import Experiment, UsageError, make_parser, run_main, plots
+from expkit import Experiment, make_parser, run_main, plots
+from expkit.validate import probability
 
 from datasets.semisup import split_labeled
 from aae.net import Decoder, Discriminator, Encoder
@@ -35,15 +36,12 @@ def main(argv=None):
     parser.add_argument('--prior', choices=['mixture', 'swissroll'], default='mixture',
                         help='Fig. 4 top (mixture, default) or bottom (swissroll); without '
                              '--out, swissroll writes to ' + DEFAULT_OUT + '_swissroll')
-    parser.add_argument('--labeled-fraction', type=float, default=0.2, metavar='F',
+    parser.add_argument('--labeled-fraction', type=probability, default=0.2, metavar='F',
                         help='fraction of training images with labels (default %(default)s)')
     add_aae_options(parser, dis_noise=0.3)     # the seed's regularize_z: GaussianNoise(0.3)
     args = parser.parse_args(argv)
     if args.prior != 'mixture' and '--out' not in args.argv:
         args.out = '%s_%s' % (DEFAULT_OUT, args.prior)
-    if not 0 <= args.labeled_fraction <= 1:
-        raise UsageError('--labeled-fraction must lie in [0, 1], got %g'
-                         % args.labeled_fraction)
     lr_drops = resolve_aae_options(args)
     exp = Experiment('aae_label_prior', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Sec. 2.3, Fig. 4 (qualitative: '

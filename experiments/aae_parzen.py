@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 
 import chainer
 from expkit import Experiment, make_parser, run_main, plots
+from expkit.validate import at_most, below, positive_float, positive_int
 
 from datasets.mnist import stratified_split
 from evaluation.parzen import parzen_evaluate
@@ -31,12 +32,12 @@ PAPER = {'aae_mnist_nats': '340 +- 2', 'gan_mnist_nats': '225 +- 2',
 def main(argv=None):
     parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_parzen',
                          validation=10000)   # the paper's 50k/10k split
-    parser.add_argument('--z-dim', type=int, default=8, help='code size (paper: 8)')
-    parser.add_argument('--prior-std', type=float, default=5.0,
+    parser.add_argument('--z-dim', type=positive_int, default=8, help='code size (paper: 8)')
+    parser.add_argument('--prior-std', type=positive_float, default=5.0,
                         help='std of the Gaussian prior (paper: 5)')
-    parser.add_argument('--n-samples', type=int, default=10000,
+    parser.add_argument('--n-samples', type=positive_int, default=10000,
                         help='model samples for the Parzen window (paper: 10,000)')
-    parser.add_argument('--n-valid', type=int, default=500,
+    parser.add_argument('--n-valid', type=positive_int, default=500,
                         help='validation images that choose the bandwidth (default '
                              '%(default)s): the first of --validation, else a stratified '
                              'hold-out of the training images')
@@ -55,8 +56,10 @@ def main(argv=None):
         x_train, y_train, x_test = x_train[:1000], y_train[:1000], x_test[:300]
         args.n_valid = min(args.n_valid, 100)
     if len(data.x_val):                      # --validation: sigma on its first --n-valid
+        at_most('--n-valid', args.n_valid, len(data.x_val), 'validation images')
         x_valid = exp.validation(n_quick=args.n_valid)[0][:args.n_valid]
     else:
+        below('--n-valid', args.n_valid, len(x_train), 'training images')
         train_idx, valid_idx = stratified_split(y_train, args.n_valid, seed=args.seed)
         x_valid, x_train = x_train[valid_idx], x_train[train_idx]
 

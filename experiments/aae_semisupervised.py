@@ -20,6 +20,7 @@ import numpy as np
 
 import chainer
 from expkit import Experiment, UsageError, make_parser, run_main, plots
+from expkit.validate import positive_int
 
 from datasets.semisup import split_labeled
 from evaluation.metrics import classification_error
@@ -53,7 +54,7 @@ def main(argv=None):
     parser.add_argument('--labels', choices=['100', '1000', 'all'], default='100',
                         help='number of labelled training images (default %(default)s), '
                              'balanced over the digits')
-    parser.add_argument('--z-dim', type=int, default=10,
+    parser.add_argument('--z-dim', type=positive_int, default=10,
                         help='style code size (default %(default)s)')
     parser.add_argument('--labeled-reconstruction', action='store_true',
                         help="seed code, not the paper: also reconstruct the labelled "

@@ -12,6 +12,7 @@ import numpy as np
 
 import chainer
 from expkit import Experiment, make_parser, run_main, plots
+from expkit.validate import positive_int
 
 from evaluation.metrics import mmd
 from aae.net import Decoder, Discriminator, Encoder, one_hot
@@ -26,7 +27,8 @@ N_CLASSES = 10
 
 def main(argv=None):
     parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_style')
-    parser.add_argument('--z-dim', type=int, default=15, help='style code size (paper: 15)')
+    parser.add_argument('--z-dim', type=positive_int, default=15,
+                        help='style code size (paper: 15)')
     add_aae_options(parser)
     args = parser.parse_args(argv)
     lr_drops = resolve_aae_options(args)

@@ -18,6 +18,7 @@ from chainer import iterators, optimizers
 from chainer.training import Trainer, extensions
 
 from expkit import Experiment, make_parser, run_main
+from expkit.validate import nonnegative_float, positive_float, positive_int
 from vae import completion
 from vae.loss import completion_bound, regressor_log_likelihood
 from vae.net import CompletionCVAE, CompletionRegressor
@@ -111,12 +112,12 @@ def main(argv=None):
     parser.add_argument('--condition', choices=completion.CONDITIONS,
                         default='center-column',
                         help="pixels to condition on (default: Doersch's centre column)")
-    parser.add_argument('--latent', type=int, default=30)
-    parser.add_argument('--lr', type=float, default=1e-3)
-    parser.add_argument('--weight-decay', type=float, default=5e-4)
-    parser.add_argument('--regressor-epoch', type=int, default=None,
+    parser.add_argument('--latent', type=positive_int, default=30)
+    parser.add_argument('--lr', type=positive_float, default=1e-3)
+    parser.add_argument('--weight-decay', type=nonnegative_float, default=5e-4)
+    parser.add_argument('--regressor-epoch', type=positive_int, default=None,
                         help='epochs of the regressor baseline (default: --epoch)')
-    parser.add_argument('--samples', type=int, default=6, help='CVAE samples per digit')
+    parser.add_argument('--samples', type=positive_int, default=6, help='CVAE samples per digit')
     args = parser.parse_args(argv)
     exp = Experiment('cvae_completion', args, paper=PAPER)
     data = exp.load_data()

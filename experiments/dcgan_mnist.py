@@ -14,6 +14,7 @@ import numpy as np
 import chainer
 
 from expkit import Experiment, make_parser, run_main, plots, UsageError
+from expkit.validate import at_most, int_at_least, positive_int
 from gan import dcgan, net
 from gan.evaluate import evaluate_samples, split_train_valid
 from gan.extensions import SampleRecorder, snapshot_iterations
@@ -30,18 +31,17 @@ PAPER = {
 
 def main(argv=None):
     parser = make_parser(__doc__, epoch=14, batchsize=64, out='results/dcgan_mnist')
-    parser.add_argument('--ch', type=int, default=64,
+    parser.add_argument('--ch', type=int_at_least(2, even=True), default=64,
                         help='channels of the 7x7 feature map of G (and of the last one of D; '
                              'default %(default)s, small for the CPU budget)')
-    parser.add_argument('--n-hidden', type=int, default=100, help='z dimension (paper: 100)')
+    parser.add_argument('--n-hidden', type=positive_int, default=100,
+                        help='z dimension (paper: 100)')
     parser.add_argument('--gen-loss', choices=GEN_LOSSES, default='nonsaturating')
-    parser.add_argument('--parzen-samples', type=int, default=10000,
+    parser.add_argument('--parzen-samples', type=positive_int, default=10000,
                         help='samples for the Parzen window (Goodfellow et al.: 10,000)')
-    parser.add_argument('--parzen-test', type=int, default=None, metavar='N',
+    parser.add_argument('--parzen-test', type=positive_int, default=None, metavar='N',
                         help='evaluate on the first N test images (default: all)')
     args = parser.parse_args(argv)
-    if args.ch < 2 or args.ch % 2 or args.parzen_samples < 1:
-        raise UsageError('--ch must be an even number >= 2 and --parzen-samples >= 1')
     exp = Experiment('dcgan_mnist', args, paper=PAPER)
     data = exp.load_data()
     if data.image_shape != (28, 28):
@@ -53,7 +53,7 @@ def main(argv=None):
         args.epoch, args.batchsize, args.ch, x_train = 1, 32, 8, x_train[:256]
         args.parzen_samples, x_valid, x_test = 500, x_valid[:100], x_test[:200]
     if args.parzen_test:
-        x_test = x_test[:args.parzen_test]
+        x_test = x_test[:at_most('--parzen-test', args.parzen_test, len(x_test), 'test images')]
     x_img = x_train.reshape(-1, 1, 28, 28)
 
     gen = dcgan.Generator(n_hidden=args.n_hidden, out_size=28, out_ch=1, ch=args.ch)

@@ -14,7 +14,8 @@ a seeded hold-out).
 
 import chainer
 
-from expkit import Experiment, make_parser, run_main, UsageError
+from expkit import Experiment, make_parser, run_main
+from expkit.validate import at_most, positive_int
 from gan import net, optim
 from gan.evaluate import evaluate_samples, split_train_valid
 from gan.updater import SimultaneousGANUpdater
@@ -33,13 +34,11 @@ def main(argv=None):
     parser.add_argument('--noise', choices=['uniform', 'gaussian'], default='uniform',
                         help="G's noise: U(+-sqrt 3) (issue/paper) or N(0, 1) (the repo's "
                              "later default)")
-    parser.add_argument('--parzen-samples', type=int, default=10000,
+    parser.add_argument('--parzen-samples', type=positive_int, default=10000,
                         help='samples for the Parzen window (paper: 10,000)')
-    parser.add_argument('--parzen-test', type=int, default=None, metavar='N',
+    parser.add_argument('--parzen-test', type=positive_int, default=None, metavar='N',
                         help='evaluate on the first N test images (default: all)')
     args = parser.parse_args(argv)
-    if args.parzen_samples < 1:
-        raise UsageError('--parzen-samples must be >= 1')
     exp = Experiment('gan_goodfellow', args, paper=PAPER)
     data = exp.load_data()
     if len(data.x_val):                      # --validation: sigma on its first 1,000 images
@@ -51,7 +50,7 @@ def main(argv=None):
         args.epoch, x_train = 1, x_train[:500]
         args.parzen_samples, x_valid, x_test = 500, x_valid[:100], x_test[:200]
     if args.parzen_test:
-        x_test = x_test[:args.parzen_test]
+        x_test = x_test[:at_most('--parzen-test', args.parzen_test, len(x_test), 'test images')]
 
     gen = net.GoodfellowGenerator(out_bias=net.sigmoid_bias_from_marginals(x_train),
                                   noise=args.noise)

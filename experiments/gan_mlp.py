@@ -12,7 +12,8 @@ import numpy as np
 import chainer
 from chainer.training import extensions
 
-from expkit import Experiment, make_parser, run_main, plots, UsageError
+from expkit import Experiment, make_parser, run_main, plots
+from expkit.validate import positive_int
 from gan import net, optim
 from gan.extensions import SampleRecorder, snapshot_iterations
 from gan.loss import GEN_LOSSES
@@ -55,15 +56,13 @@ def main(argv=None):
     parser.add_argument('--gen-loss', choices=GEN_LOSSES, default='nonsaturating',
                         help='generator loss (default %(default)s; the seed trains the '
                              'stacked model with target 1, i.e. non-saturating)')
-    parser.add_argument('--n-dis', type=int, default=1, metavar='K',
+    parser.add_argument('--n-dis', type=positive_int, default=1, metavar='K',
                         help='discriminator steps per generator step (default %(default)s)')
     parser.add_argument('--no-batchnorm', action='store_true',
                         help="the seed's first G without BN (it mode-collapsed)")
-    parser.add_argument('--grad-norm-interval', type=int, default=5, metavar='N',
+    parser.add_argument('--grad-norm-interval', type=positive_int, default=5, metavar='N',
                         help='measure both gradient norms every N iterations')
     args = parser.parse_args(argv)
-    if args.n_dis < 1 or args.grad_norm_interval < 1:
-        raise UsageError('--n-dis and --grad-norm-interval must be >= 1')
     exp = Experiment('gan_mlp', args, paper={
         'source': 'seed article (Keras MLP GAN on MNIST), issue 5 §1; qualitative: '
                   'sample grids at iterations 0, 10k, 50k, 150k',

@@ -11,7 +11,8 @@ logits, so the reported error is D's, not Monte-Carlo noise.
 import numpy as np
 
 from datasets.toy import GaussianPair1D
-from expkit import Experiment, make_parser, run_main, UsageError
+from expkit import Experiment, make_parser, run_main
+from expkit.validate import positive_float, positive_int
 from gan.optimal_discriminator import LN2, evaluate, fit_discriminator
 
 # (name, mu_data, sd_data, mu_model, sd_model)
@@ -64,12 +65,10 @@ def figures(results):
 
 def main(argv=None):
     parser = make_parser(__doc__, epoch=4, batchsize=512, out='results/gan_optimal_discriminator')
-    parser.add_argument('--units', type=int, nargs='+', default=[64, 64],
+    parser.add_argument('--units', type=positive_int, nargs='+', default=[64, 64],
                         help='hidden units of the MLP discriminator (tanh; default 64 64)')
-    parser.add_argument('--lr', type=float, default=1e-3, help='Adam step size')
+    parser.add_argument('--lr', type=positive_float, default=1e-3, help='Adam step size')
     args = parser.parse_args(argv)
-    if args.epoch < 1 or args.batchsize < 1:
-        raise UsageError('--epoch and --batchsize must be >= 1')
     exp = Experiment('gan_optimal_discriminator', args, paper={
         'source': 'Goodfellow et al. 2014, Proposition 1 (D* = p_d/(p_d+p_g)) and Theorem 1 '
                   '(V(D*, G) = -log 4 + 2 JSD(p_d || p_g))',

@@ -14,7 +14,8 @@ import numpy as np
 
 import chainer
 
-from expkit import Experiment, make_parser, run_main, UsageError
+from expkit import Experiment, make_parser, run_main
+from expkit.validate import positive_float, positive_int
 from gan import net
 from gan.loss import GEN_LOSSES
 from gan.toy import TOY_SAMPLERS, coverage
@@ -111,13 +112,11 @@ def main(argv=None):
     parser.add_argument('--toy', nargs='+', choices=sorted(TOY_SAMPLERS),
                         default=['ring', 'grid', 'swissroll'], help='toy data sets to run')
     parser.add_argument('--gen-loss', choices=GEN_LOSSES, default='nonsaturating')
-    parser.add_argument('--n-dis', type=int, default=1, metavar='K',
+    parser.add_argument('--n-dis', type=positive_int, default=1, metavar='K',
                         help='D steps per G step (default %(default)s)')
-    parser.add_argument('--lr', type=float, default=1e-3,
+    parser.add_argument('--lr', type=positive_float, default=1e-3,
                         help='Adam step size for G and D (default %(default)s)')
     args = parser.parse_args(argv)
-    if args.n_dis < 1 or args.epoch < 1:
-        raise UsageError('--n-dis and --epoch must be >= 1')
     exp = Experiment('gan_toy', args, paper=PAPER)
     if args.quick:
         args.epoch, args.batchsize = 1, 256

@@ -15,6 +15,8 @@ import numpy as np
 import chainer
 
 from expkit import Experiment, make_parser, run_main, UsageError
+from expkit.validate import (at_most, int_at_least, nonnegative_int, positive_float,
+                             positive_int, positive_int_list)
 from evaluation.metrics import mmd
 from gan.dcgan import Generator
 from glo import figures
@@ -45,17 +47,6 @@ PAPER = {
 INFER_LR = {'lap1': 0.5, 'mse': 3.0, 'lap1+mse': 0.5}
 
 
-def parse_dims(text):
-    try:
-        dims = [int(d) for d in text.split(',') if d.strip()]
-    except ValueError:
-        dims = []
-    if not dims or min(dims) < 1:
-        raise UsageError('--dims takes a comma-separated list of positive code sizes, e.g. '
-                         '100,512; got %r' % text)
-    return dims
-
-
 def main(argv=None):
     parser = make_parser(__doc__, epoch=15, batchsize=128, out='results/glo_mnist',
                          datasets=('mnist', 'fashion-mnist'))
@@ -63,28 +54,27 @@ def main(argv=None):
     add('--loss', choices=LOSSES, default='lap1', help='reconstruction loss (default lap1)')
     add('--compare-loss', choices=LOSSES + ('none',), default='mse',
         help='second loss, trained at the first d for the side-by-side (default mse)')
-    add('--dims', default='100,512', help='code sizes d, comma-separated (default 100,512)')
+    add('--dims', type=positive_int_list, default='100,512',
+        help='code sizes d, comma-separated (default 100,512)')
     add('--init', choices=INITS, default='pca', help='initial codes (default pca)')
     add('--projection', choices=PROJECTIONS, default='ball',
         help='keep codes in the unit ball (seed, default) or on the sphere (paper text)')
-    add('--lr-gen', type=float, default=1.0, help='SGD rate of the generator (paper: 1)')
-    add('--lr-codes', type=float, default=10.0, help='SGD rate of the codes (paper: 10)')
-    add('--ch', type=int, default=64,
+    add('--lr-gen', type=positive_float, default=1.0, help='SGD rate of the generator (paper: 1)')
+    add('--lr-codes', type=positive_float, default=10.0, help='SGD rate of the codes (paper: 10)')
+    add('--ch', type=int_at_least(2), default=64,
         help='channels of the DCGAN generator at 7x7 (default 64; gan/ uses 128)')
-    add('--lap1-levels', type=int, default=3, help='Laplacian band-pass levels (default 3)')
-    add('--lap1-sigma', type=float, default=1.0, help='Gaussian blur sigma (default 1)')
+    add('--lap1-levels', type=nonnegative_int, default=3,
+        help='Laplacian band-pass levels (default 3)')
+    add('--lap1-sigma', type=positive_float, default=1.0, help='Gaussian blur sigma (default 1)')
     add('--lap1-weights', choices=WEIGHTS, default='mean',
         help="per-level weights: 'mean' (public reproductions, default) or 'seed' "
              "(2^-2j on the sums, finest level j=0); see glo/loss.py")
-    add('--n-heldout', type=int, default=500, help='test images to fit codes to (500)')
-    add('--infer-steps', type=int, default=20, help='SGD steps per held-out code (20)')
-    add('--infer-lr', type=float, default=None,
+    add('--n-heldout', type=positive_int, default=500, help='test images to fit codes to (500)')
+    add('--infer-steps', type=nonnegative_int, default=20, help='SGD steps per held-out code (20)')
+    add('--infer-lr', type=positive_float, default=None,
         help='per-image SGD rate for held-out codes (default: %s by loss)' % INFER_LR)
     args = parser.parse_args(argv)
-    dims = parse_dims(args.dims)
-    if args.n_heldout < 1 or args.infer_steps < 0 or args.ch < 2 or args.lap1_levels < 0:
-        raise UsageError('--n-heldout and --ch must be >= 1 and --infer-steps, '
-                         '--lap1-levels >= 0')
+    dims = list(args.dims)
     exp = Experiment('glo_mnist', args, paper=PAPER)
     data = exp.load_data()
     if tuple(data.image_shape) != (28, 28):
@@ -98,6 +88,7 @@ def main(argv=None):
         keep = rng.choice(len(x_train), 256, replace=False)
         x_train, y_train = x_train[keep], y_train[keep]
         dims = [min(d, 8 * (i + 1)) for i, d in enumerate(dims)]
+    at_most('--n-heldout', n_heldout, len(data.x_test), 'test images')
     held = rng.choice(len(data.x_test), min(n_heldout, len(data.x_test)), replace=False)
     x_held = data.x_test[held]
     lap1_options = dict(levels=args.lap1_levels, sigma=args.lap1_sigma,

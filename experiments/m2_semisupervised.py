@@ -33,6 +33,7 @@ from datasets.binarize import DynamicBinarizeConverter, binarize_static
 from datasets.semisup import split_labeled
 from evaluation.metrics import classification_error
 from expkit import Experiment, UsageError, make_parser, plots, run_main
+from expkit.validate import nonnegative_float, positive_float, positive_int, readable_file
 from vae import semisup
 from vae.net import M2, VAE
 from vae.updater import M2Updater, VAEUpdater, add_weight_decay
@@ -140,26 +141,24 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
                          validation=10000)   # nips14-ssl: 50k train / 10k validation
     parser.add_argument('--model', choices=['m2', 'm1m2'], default=model_default)
     parser.add_argument('--labels', type=int, choices=[100, 600, 1000, 3000], default=100)
-    parser.add_argument('--labelled-batchsize', type=int, default=100)
-    parser.add_argument('--alpha', type=float, default=0.1,
+    parser.add_argument('--labelled-batchsize', type=positive_int, default=100)
+    parser.add_argument('--alpha', type=nonnegative_float, default=0.1,
                         help='beta = alpha * N / N_labelled (nips14-ssl: 0.1)')
-    parser.add_argument('--latent', type=int, default=50)
-    parser.add_argument('--hidden', type=int, default=None,
+    parser.add_argument('--latent', type=positive_int, default=50)
+    parser.add_argument('--hidden', type=positive_int, default=None,
                         help='hidden units (default 500; 300 for m1m2 with 100 labels)')
-    parser.add_argument('--lr', type=float, default=3e-4)
-    parser.add_argument('--init-std', type=float, default=1e-3,
+    parser.add_argument('--lr', type=positive_float, default=3e-4)
+    parser.add_argument('--init-std', type=nonnegative_float, default=1e-3,
                         help='weights ~ N(0, std^2) as nips14-ssl init_w(1e-3); 0 = LeCun')
-    parser.add_argument('--m1-epoch', type=int, default=30, help='M1 epochs (m1m2 only)')
-    parser.add_argument('--m1-lr', type=float, default=1e-3)
+    parser.add_argument('--m1-epoch', type=positive_int, default=30, help='M1 epochs (m1m2 only)')
+    parser.add_argument('--m1-lr', type=positive_float, default=1e-3)
     parser.add_argument('--m1-features', choices=['sample', 'mean'], default='sample',
                         help="M2's input: a fresh sample of M1's q(z|x) every minibatch "
                              "(nips14-ssl) or its posterior mean (m1m2 only)")
-    parser.add_argument('--m1-model', default=None, metavar='NPZ',
+    parser.add_argument('--m1-model', type=readable_file, default=None, metavar='NPZ',
                         help='reuse a trained M1 (model_m1.npz of an earlier m1m2 run) '
                              'instead of training one')
     args = parser.parse_args(argv)
-    if args.labelled_batchsize < 1 or args.alpha < 0:
-        raise UsageError('--labelled-batchsize must be >= 1 and --alpha >= 0')
     if args.m1_model and args.model != 'm1m2':
         raise UsageError('--m1-model only applies to --model m1m2')
     if args.m1_features != 'sample' and args.model != 'm1m2':

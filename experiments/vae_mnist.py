@@ -24,7 +24,8 @@ from chainer import iterators, optimizers
 from scipy.stats import norm
 
 from datasets.binarize import DynamicBinarizeConverter, binarize_static
-from expkit import Experiment, UsageError, make_parser, plots, run_main
+from expkit import Experiment, make_parser, plots, run_main
+from expkit.validate import at_most, nonnegative_int, positive_float, positive_int
 from vae import likelihood
 from vae.net import VAE
 from vae.updater import AutoencoderUpdater, VAEUpdater
@@ -114,26 +115,24 @@ def manifold(vae, n=20):
 def main(argv=None):
     parser = make_parser(__doc__, epoch=60, batchsize=100, out='results/vae_mnist',
                          validation=10000)   # nips14-ssl's 50k/10k split
-    parser.add_argument('--latent', type=int, default=20, help='N_z of the main model')
-    parser.add_argument('--hidden', type=int, nargs='+', default=[500, 500],
+    parser.add_argument('--latent', type=positive_int, default=20, help='N_z of the main model')
+    parser.add_argument('--hidden', type=positive_int, nargs='+', default=[500, 500],
                         help='hidden layer sizes (default 500 500; K&W 2013: 500)')
     parser.add_argument('--activation', choices=['tanh', 'softplus', 'relu'], default='tanh')
     parser.add_argument('--optimizer', choices=['adam', 'adagrad'], default='adam')
-    parser.add_argument('--lr', type=float, default=1e-3)
+    parser.add_argument('--lr', type=positive_float, default=1e-3)
     parser.add_argument('--binarize', choices=['dynamic', 'static'], default='dynamic',
                         help='fresh Bernoulli draw per use (default) or one fixed draw')
     parser.add_argument('--init-from-ae', action='store_true',
                         help='initialise from a plain autoencoder trained first')
-    parser.add_argument('--ae-epoch', type=int, default=10)
-    parser.add_argument('--manifold-epoch', type=int, default=40,
+    parser.add_argument('--ae-epoch', type=positive_int, default=10)
+    parser.add_argument('--manifold-epoch', type=nonnegative_int, default=40,
                         help='epochs of the 2-D latent model (0 skips it)')
-    parser.add_argument('--iw-samples', type=int, default=5000,
+    parser.add_argument('--iw-samples', type=positive_int, default=5000,
                         help='importance samples k for the test NLL (IWAE protocol: 5000)')
-    parser.add_argument('--nll-examples', type=int, default=200,
+    parser.add_argument('--nll-examples', type=positive_int, default=200,
                         help='test images for the k-sample NLL (the ELBO uses all)')
     args = parser.parse_args(argv)
-    if args.latent < 1 or args.iw_samples < 1 or args.nll_examples < 1:
-        raise UsageError('--latent, --iw-samples and --nll-examples must be >= 1')
     exp = Experiment('vae_mnist', args, paper=PAPER)
     data = exp.load_data()
     x_train, x_test, y_test = data.x_train, data.x_test, data.y_test
@@ -141,6 +140,8 @@ def main(argv=None):
         args.epoch, args.manifold_epoch = 1, min(args.manifold_epoch, 1)
         args.iw_samples, args.nll_examples = 50, 20
         x_train, x_test, y_test = x_train[:1000], x_test[:1000], y_test[:1000]
+
+    at_most('--nll-examples', args.nll_examples, len(x_test), 'test images')
 
     # Test set: one fixed seeded Bernoulli draw (the usual stochastically binarised MNIST).
     x_test_bin = binarize_static(x_test, method='bernoulli', seed=123)

@@ -14,8 +14,9 @@ import numpy as np
 import chainer
 from chainer.training import extensions
 
-from expkit import cli
+from expkit import cli, guards, validate
 from expkit.errors import UsageError
+from expkit.resume import RandomStateSnapshot
 
 clock = time.monotonic          # every duration below; tests replace it
 
@@ -104,8 +105,8 @@ class TimedSnapshot(chainer.training.Extension):
     name = 'snapshot'
     priority = -100                       # after every other extension, like chainer's
 
-    def __init__(self):
-        self.write = extensions.snapshot(savefun=save_npz_uncompressed,
+    def __init__(self, savefun=save_npz_uncompressed):
+        self.write = extensions.snapshot(savefun=savefun,
                                          filename='snapshot_iter_{.updater.iteration}.npz')
         self.seconds, self._timed = 2.0, False
 
@@ -233,10 +234,7 @@ class Experiment:
         if args.resume is not None and not os.path.isfile(args.resume):
             raise UsageError('--resume %s: no such snapshot file; pass a snapshot_*.npz '
                              'written by an earlier run' % args.resume)
-        self.time_limit = getattr(args, 'time_limit', None)
-        if self.time_limit is not None and not self.time_limit > 0:
-            raise UsageError('--time-limit must be a positive number of minutes, got %s'
-                             % self.time_limit)
+        self.time_limit = getattr(args, 'time_limit', None)    # minutes (positive_float)
         self.threads = self.set_threads(getattr(args, 'threads', None))
         self.seed(args.seed)
 
@@ -246,8 +244,6 @@ class Experiment:
         import threadpoolctl
         if n is None:
             n = available_cores()
-        if n < 1:
-            raise UsageError('--threads must be >= 1, got %d' % n)
         threadpoolctl.threadpool_limits(limits=n)   # process-wide until changed
         return n
 
@@ -305,9 +301,8 @@ class Experiment:
                     'no validation split: the default --validation %d (the paper\'s protocol) '
                     'needs the official 60,000 training images, this training set has %d'
                     % (default, n_all))
-        elif not 0 <= n < n_all:
-            raise UsageError('--validation %d: must be >= 0 and less than the %d training '
-                             'images of %s' % (n, n_all, d.name))
+        else:                                    # >= 0 already (nonnegative_int)
+            validate.below('--validation', n, n_all, 'training images of %s' % d.name)
         self.args.validation = n
         d.hold_out(n)
 
@@ -332,11 +327,13 @@ class Experiment:
     # -- training ------------------------------------------------------------------------
     def trainer(self, updater, models=None, report=(), plots=None, stop=None,
                 log_trigger=None, snapshot_trigger=None):
-        """A chainer Trainer with the standard extensions and ``--resume`` applied.
+        """A chainer Trainer with the standard extensions (``--resume`` is loaded by :meth:`run`).
 
         Extensions: LogReport (with ``images_per_sec`` over each log interval),
         PrintReport(epoch, iteration, ``report``, images_per_sec, elapsed_time), ProgressBar,
-        PlotReport per ``plots`` entry ({png name: [keys]}), an atomic trainer snapshot every
+        PlotReport per ``plots`` entry ({png name: [keys]}), the NaN/inf guard
+        (:class:`expkit.guards.FiniteGuard`), the global random state in snapshots
+        (:class:`expkit.resume.RandomStateSnapshot`), an atomic trainer snapshot every
         ``--snapshot-interval`` epochs (and at the end, see :meth:`run`), and the ``models``
         ({name: link}) saved as ``model_<name>.npz`` at the end. ``--time-limit`` stops it
         early (:class:`StopAt`); ``--resume`` is loaded in :meth:`run`, after the script has
@@ -361,7 +358,10 @@ class Experiment:
         for filename, keys in (plots or {}).items():
             trainer.extend(PlotReport(list(keys), x_key=log_trigger[1], filename=filename,
                                       trigger=log_trigger))
-        self._snapshot = TimedSnapshot()
+        guard = guards.FiniteGuard(self)     # NaN/inf: results.json marked diverged, exit 3
+        trainer.extend(guard)
+        trainer.extend(RandomStateSnapshot())  # a resumed run draws the same random numbers
+        self._snapshot = TimedSnapshot(savefun=guard.saving(save_npz_uncompressed))
         trainer.extend(self._snapshot,
                        trigger=snapshot_trigger or (self.args.snapshot_interval, 'epoch'))
         self._models = dict(models or {})
@@ -379,9 +379,10 @@ class Experiment:
                 (stats['iteration'] - last['iteration']) * self._images_per_iteration / seconds,
                 1)
 
-    def run(self, trainer, images_per_iteration):
-        """Load ``--resume``, run the trainer (until done or ``--time-limit``), snapshot the
-        final state, save models, measure images/s."""
+    def resume(self, trainer):
+        """Load ``--resume`` into the trainer. :meth:`run` calls it, after the script has added
+        its own extensions, so that their state and triggers are restored too (a trigger
+        created after loading would fire at the first update of the resumed run)."""
         if self.args.resume:
             try:
                 chainer.serializers.load_npz(self.args.resume, trainer)
@@ -389,6 +390,11 @@ class Experiment:
                 raise UsageError('--resume %s: cannot load it into this run (%s); pass a '
                                  'snapshot written by the same script and options'
                                  % (self.args.resume, ' '.join(str(exc).split())[:200]))
+
+    def run(self, trainer, images_per_iteration):
+        """Resume (``--resume``), run the trainer (until done or ``--time-limit``), snapshot
+        the final state, save models, measure images/s."""
+        self.resume(trainer)
         self._images_per_iteration = images_per_iteration
         start_iteration = trainer.updater.iteration
         t0 = clock()
@@ -459,7 +465,7 @@ class Experiment:
         """Put ``value`` into results.json under ``key`` (e.g. a schedule, a data split)."""
         self._recorded[key] = value
 
-    def finish(self, measured, config=None):
+    def finish(self, measured, config=None, diverged=None):
         """Write ``out/results.json`` (atomically) and return it as a dict."""
         args = {k: v for k, v in vars(self.args).items() if k not in ('argv', 'script')}
         command = ' '.join(['python', self.args.script] + list(self.args.argv))
@@ -484,7 +490,10 @@ class Experiment:
                              else round(clock() - self._train_end, 2)),
             'time_limit_minutes': self.time_limit,
             'partial': self.partial,
+            'diverged': bool(diverged),
         }
+        if diverged:
+            results['divergence'] = diverged
         if self._train_end is not None:
             results['stopped_at_iteration'] = int(self._trainer.updater.iteration)
             results['planned_iterations'] = self.planned_iterations()
@@ -497,3 +506,7 @@ class Experiment:
         atomic_write(self.path('results.json'), lambda f: f.write(text.encode() + b'\n'))
         sys.stdout.write('wrote %s\n' % self.path('results.json'))
         return results
+
+    def finish_diverged(self, info):
+        """``results.json`` of a run that :class:`expkit.guards.FiniteGuard` stopped."""
+        return self.finish(measured={}, diverged=info)

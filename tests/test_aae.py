@@ -357,7 +357,7 @@ def test_lr_drop_options_default_and_exclusive():
     import argparse
     from aae.optim import LR_DROP_UPDATES
     from aae.options import add_aae_options, resolve_aae_options
-    from expkit import UsageError
+    from expkit.validate import update_list
     parser = argparse.ArgumentParser()
     parser.add_argument('--quick', action='store_true')
     add_aae_options(parser)
@@ -366,8 +366,12 @@ def test_lr_drop_options_default_and_exclusive():
     assert resolve_aae_options(parser.parse_args(['--lr-drop', '3,7'])) == ((3, 7), 'epoch')
     assert resolve_aae_options(parser.parse_args(['--lr-drop-updates', '10'])) == \
         ((10,), 'update')
-    with pytest.raises(UsageError, match='--lr-drop-updates wants'):
-        resolve_aae_options(parser.parse_args(['--lr-drop-updates', 'x']))
+    assert resolve_aae_options(parser.parse_args(['--lr-drop-updates', ''])) == ((), 'update')
+    with pytest.raises(argparse.ArgumentTypeError, match='like 25000,500000'):
+        update_list('x')
+    for bad in (['--lr-drop-updates', 'x'], ['--lr-drop-updates', '-1'], ['--lr-drop', '1.5']):
+        with pytest.raises(SystemExit):
+            parser.parse_args(bad)
     with pytest.raises(SystemExit):
         parser.parse_args(['--lr-drop', '1', '--lr-drop-updates', '2'])
 

@@ -113,11 +113,11 @@ def test_train_test_truncates_only_in_quick_mode(tmp_path, quick):
     assert args.epoch == (1 if quick else 7)
 
 
-def test_missing_resume_file_is_a_usage_error(tmp_path):
-    args = make_parser('x', epoch=1, batchsize=1, out=str(tmp_path)).parse_args(
-        ['--resume', str(tmp_path / 'nope.npz')])
-    with pytest.raises(UsageError, match='no such snapshot'):
-        Experiment('x', args)
+def test_missing_resume_file_is_refused_when_parsing(tmp_path, capsys):
+    with pytest.raises(SystemExit) as err:
+        make_parser('x', epoch=1, batchsize=1, out=str(tmp_path)).parse_args(
+            ['--resume', str(tmp_path / 'nope.npz')])
+    assert err.value.code == 2 and 'no such file' in capsys.readouterr().err
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):
@@ -160,7 +160,7 @@ if __name__ == '__main__':
 
 @pytest.mark.parametrize('argv, needle', [
     (['--no-such-option'], 'unrecognized arguments: --no-such-option'),
-    (['--epoch', 'ten'], "invalid int value: 'ten'"),
+    (['--epoch', 'ten'], "argument --epoch: 'ten' is not a number"),
     (['--gpu', '0'], None),
     ([], '--epoch must be positive'),
 ])
@@ -197,10 +197,11 @@ def test_threads_default_every_core_and_recorded(tmp_path):
     assert all(entry['images_per_sec'] > 0 for entry in log)   # the PrintReport column
     assert results['partial'] is False and results['resume_command'] is None
     assert results['planned_iterations'] == results['stopped_at_iteration'] == 10
-    args = make_parser('x', epoch=1, batchsize=1, out=str(tmp_path)).parse_args(
-        ['--threads', '0'])
-    with pytest.raises(UsageError, match='--threads must be >= 1'):
-        Experiment('x', args)
+    for bad in ('0', '-2', '1.5'):                    # refused when parsed (exit 2)
+        with pytest.raises(SystemExit) as err:
+            make_parser('x', epoch=1, batchsize=1, out=str(tmp_path)).parse_args(
+                ['--threads', bad])
+        assert err.value.code == 2
 
 
 def test_time_limit_stops_cleanly_then_resume_continues_the_log(tmp_path, monkeypatch, capsys):
@@ -289,10 +290,12 @@ def test_validation_default_needs_the_official_training_set(tmp_path, monkeypatc
     assert any('no validation split' in n for n in d.info['notes'])
     exp, d = _loaded(tmp_path, monkeypatch, 5000, ['--validation', '700'])
     assert (len(d.x_train), len(d.x_val)) == (4300, 700)
-    for bad in ('5000', '-1'):
-        with pytest.raises(UsageError, match='--validation %s: must be >= 0 and less than '
-                                             'the 5000' % bad):
-            _loaded(tmp_path, monkeypatch, 5000, ['--validation', bad])
+    with pytest.raises(UsageError, match='--validation 5000 leaves none of the 5000 '
+                                         'training images of fake; pass --validation < 5000'):
+        _loaded(tmp_path, monkeypatch, 5000, ['--validation', '5000'])
+    with pytest.raises(SystemExit) as err:                   # refused when parsed
+        _loaded(tmp_path, monkeypatch, 5000, ['--validation', '-1'])
+    assert err.value.code == 2
     assert not (tmp_path / 'o').exists()
     help_text = make_parser('x', epoch=1, batchsize=1, out='o', validation=10000).format_help()
     assert "default: 10000 on the official 60,000 training images" in ' '.join(help_text.split())

@@ -7,7 +7,6 @@ import pytest
 
 import chainer
 
-from expkit import UsageError
 from expkit.testing import run_script
 from gan.dcgan import Generator
 from glo.initialization import fit_pca, initial_codes, pca_codes, random_codes
@@ -222,6 +221,7 @@ def test_glo_mnist_quick_smoke(tmp_path):
 
 
 def test_glo_mnist_rejects_bad_dims(tmp_path):
-    with pytest.raises(UsageError):
+    with pytest.raises(SystemExit) as err:
         run_script('experiments/glo_mnist.py', ['--quick', '--dims', '0,x',
                                                 '--out', str(tmp_path / 'bad')])
+    assert err.value.code == 2
