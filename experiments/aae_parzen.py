@@ -9,6 +9,7 @@ images (never trained on) and the mean log-likelihood of the test images is repo
 its standard error. Writes samples.png, loss_rec.png, loss.png, parzen.png (validation log-
 likelihood per bandwidth), samples.npz and results.json.
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import matplotlib.pyplot as plt
 
 import chainer

@@ -9,6 +9,7 @@ on the same minibatch (AdversaryCost2), non-saturating G loss. Parzen: 10,000 sa
 sigma from logspace(-1, 0, 10) chosen on a validation split.
 """
 
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import chainer
 
 from expkit import Experiment, make_parser, run_main, UsageError

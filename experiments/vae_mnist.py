@@ -13,6 +13,7 @@ decoder as a plain autoencoder and starts the VAE from those weights.
 
 A second model with a 2-D latent is trained for the scatter and manifold figures.
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import math
 
 import numpy as np
