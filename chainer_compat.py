@@ -31,7 +31,8 @@ APPLIED = []
 
 
 def numpy1_sctypes():
-    """``numpy.sctypes`` as NumPy 1.26 defined it, from the scalar types this NumPy has."""
+    """``numpy.sctypes`` as NumPy 1.26 defined it, from the scalar types this NumPy has (its
+    extra step for an ``intp`` of no listed size never applies: ``intp`` is int32 or int64)."""
     sctypes = {'int': [], 'uint': [], 'float': [], 'complex': [],
                'others': [bool, object, bytes, str, numpy.void]}
 
@@ -46,13 +47,6 @@ def numpy1_sctypes():
     for nbytes in (2, 4, 8, 10, 12, 16, 32, 64):
         add('float', 8 * nbytes)
         add('complex', 16 * nbytes)
-    intp = numpy.dtype('p').type
-    if intp not in sctypes['int']:  # NumPy 1.26 inserts intp/uintp by size the same way
-        i = 0
-        while i < len(sctypes['int']) and intp(0).itemsize >= sctypes['int'][i](0).itemsize:
-            i += 1
-        sctypes['int'].insert(i, intp)
-        sctypes['uint'].insert(i, numpy.dtype('P').type)
     return sctypes
 
 
