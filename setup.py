@@ -4,7 +4,7 @@ Chainer 7.8.1 is the last Chainer release and ships only as an sdist whose build
 ``pkg_resources``, so the build needs ``setuptools<74`` (constraints.txt, given to pip as
 both PIP_CONSTRAINT and PIP_BUILD_CONSTRAINT by ``make install``). NumPy is pinned per
 interpreter: NumPy 1 where it has wheels (Python <= 3.12), NumPy 2 on 3.13+, where
-``chainer_compat`` fills the two gaps chainer has there. Tested on Python 3.11, 3.12 and 3.13.
+``chainer_compat`` fills the two gaps chainer has there. Tested on Python 3.10 to 3.13 (README).
 """
 from setuptools import find_packages, setup
 
