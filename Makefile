@@ -1,6 +1,7 @@
-# Chainer 7.8.1 ships only as an sdist whose build imports pkg_resources, so both the build
-# environment and the install need setuptools<74 and numpy<2 (constraints.txt). pip < 25.3
-# applies PIP_CONSTRAINT to build environments; pip >= 25.3 needs PIP_BUILD_CONSTRAINT.
+# Chainer 7.8.1 ships only as an sdist whose build imports pkg_resources, so its build
+# environment needs setuptools<74 (constraints.txt). pip < 25.3 applies PIP_CONSTRAINT to
+# build environments; pip >= 25.3 needs PIP_BUILD_CONSTRAINT. setup.py picks NumPy (and, for
+# install-gpu, CuPy) per interpreter with environment markers.
 PYTHON ?= python
 CONSTRAINTS := $(CURDIR)/constraints.txt
 

@@ -1,11 +1,10 @@
 """Chainer reproductions of classic deep generative models (AAE, VAE, GAN, GLO).
 
-Chainer 7.8.1 is the last Chainer release; it ships as an sdist whose build imports
-``pkg_resources`` (setuptools<74) and whose runtime needs numpy<2 and Python<3.12
-(``numpy.distutils`` is gone on 3.12).  Install with the constraints file so the sdist
-build sees the same pins::
-
-    PIP_CONSTRAINT=constraints.txt PIP_BUILD_CONSTRAINT=constraints.txt pip install -e '.[test]'
+Chainer 7.8.1 is the last Chainer release and ships only as an sdist whose build imports
+``pkg_resources``, so the build needs ``setuptools<74`` (constraints.txt, given to pip as
+both PIP_CONSTRAINT and PIP_BUILD_CONSTRAINT by ``make install``). NumPy is pinned per
+interpreter: NumPy 1 where it has wheels (Python <= 3.12), NumPy 2 on 3.13+, where
+``chainer_compat`` fills the two gaps chainer has there. Tested on Python 3.10 to 3.13 (README).
 """
 from setuptools import find_packages, setup
 
@@ -16,11 +15,13 @@ setup(
                 'Goodfellow, DCGAN, optimal D) and GLO',
     packages=find_packages(include=['aae', 'vae', 'gan', 'glo', 'datasets', 'evaluation',
                                     'expkit']),
-    python_requires='>=3.8,<3.12',
+    py_modules=['chainer_compat'],
+    python_requires='>=3.9',
     install_requires=[
         'chainer==7.8.1',
-        'numpy<2',
-        'setuptools<74',
+        'numpy<2; python_version<"3.13"',
+        'numpy>=2; python_version>="3.13"',
+        'setuptools<74',  # chainer imports pkg_resources at run time too
         'matplotlib',
         'scikit-learn',
         'threadpoolctl',          # --threads (also a scikit-learn dependency)
@@ -30,6 +31,8 @@ setup(
     ],
     extras_require={
         'test': ['pytest'],
-        'gpu': ['cupy-cuda12x==13.6.0'],
+        # CuPy 13.6.0 is the newest CuPy for NumPy 1; CuPy 14 needs NumPy 2 (docs/gpu.md).
+        'gpu': ['cupy-cuda12x==13.6.0; python_version<"3.13"',
+                'cupy-cuda12x>=14,<15; python_version>="3.13"'],
     },
 )

@@ -9,3 +9,4 @@
 * :mod:`aae.priors`   -- the imposed priors by name; :mod:`aae.evaluate` -- inference helpers;
 * :mod:`aae.options`  -- command-line options shared by ``experiments/aae_*.py``.
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)

@@ -8,6 +8,7 @@ like chainer's ``examples/vae`` (784-500-20, tanh, ``F.bernoulli_nll`` and
 ``F.gaussian_kl_divergence``, stock ``StandardUpdater``), interleaved with ours, so the ratio
 is meaningful even on a loaded machine.  Threads: set OMP_NUM_THREADS (2 on the 2-core box).
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import argparse
 import os
 import time

@@ -9,6 +9,7 @@ scikit-learn digits, binarization, semi-supervised splits, AAE priors and GAN to
 
 See docs/results/datasets.md for where each dataset comes from and the fallback protocols.
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 from datasets.errors import DataError, DataWarning
 
 __all__ = ['load', 'Dataset', 'DataError', 'DataWarning', 'NAMES']

@@ -12,6 +12,7 @@ Hungarian (one-to-one) accuracy is reported as well. Writes heads.png (the clust
 the decoder at z = 0 with one-hot y, above test images of each cluster, as Fig. 9),
 loss_rec.png, loss.png, codes.npz, samples.npz and results.json.
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 import matplotlib.pyplot as plt
 

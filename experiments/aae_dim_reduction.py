@@ -14,6 +14,7 @@ heads), heads.png (the decoder at each head), loss_rec.png, loss.png, codes.npz,
 samples.npz and results.json (test error: argmax q(y|x) for the semi-supervised model, the
 Sec. 6 cluster rule for the unsupervised one; the Hungarian accuracy).
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 import matplotlib.pyplot as plt
 

@@ -7,6 +7,7 @@ Gaussians, Fig. 2c; swissroll). Writes codes.png (test codes by digit beside pri
 manifold.png (decoder over a grid of the prior's percentiles, Fig. 2e), loss_rec.png,
 loss.png, codes.npz, samples.npz and results.json (reconstruction error, MMD(codes, prior)).
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 import matplotlib.pyplot as plt
 

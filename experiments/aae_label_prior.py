@@ -12,6 +12,7 @@ codes by digit beside prior samples by component), samples.png (one row per comp
 loss_rec.png, loss.png, codes.npz, samples.npz and results.json (the fraction of test codes
 lying on their own digit's component/slice, reconstruction error).
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 import matplotlib.pyplot as plt
 

@@ -10,6 +10,7 @@ images 50,000-59,999) and the mean log-likelihood of the test images is reported
 standard error. Writes samples.png, loss_rec.png, loss.png, parzen.png (validation log-
 likelihood per bandwidth), samples.npz and results.json.
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import matplotlib.pyplot as plt
 
 import chainer

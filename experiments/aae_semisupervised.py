@@ -16,6 +16,7 @@ results.json (test error of argmax q(y|x)).
 labelled minibatches and number of updates, with the reconstruction and regularization
 phases switched off (writes error.png, loss.png, codes.npz and results.json).
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 
 import chainer

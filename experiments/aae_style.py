@@ -8,6 +8,7 @@ its left, each column is one digit y), samples.png (z ~ N(0, I) per row), loss_r
 loss.png, codes.npz, samples.npz and results.json (reconstruction error with the true label
 vs. a wrong one, MMD(z, prior)).
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 
 import chainer

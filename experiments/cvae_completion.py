@@ -12,6 +12,7 @@ Adam lr 1e-3 with weight decay 5e-4 on the weights, batch 100.  The regressor is
 condition tower and decoder without z.  ``--condition left-half|right-half`` conditions on a
 half instead (the tutorial text leaves this open).
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 import chainer
 from chainer import iterators, optimizers

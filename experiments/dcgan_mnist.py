@@ -9,6 +9,7 @@ budget twice as many updates helped more (docs/results/gan.md). Images in [0, 1]
 sigmoid output (chainer's example; the paper's tanh on [-1, 1] is
 gan.dcgan.Generator(out_activation='tanh')).
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 
 import chainer

@@ -12,6 +12,7 @@ the validation split (``--validation``, default the yaml's train[50000:60000]; w
 a seeded hold-out).
 """
 
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import chainer
 
 from expkit import Experiment, make_parser, run_main

@@ -7,6 +7,7 @@ D 784-1024-512-256-1 (LeakyReLU(0.2), sigmoid), l1_l2(1e-5, 1e-5) on every kerne
 D: SGD lr 0.1, momentum 0.1, decay 1e-5; stacked G step: SGD lr 0.1, momentum 0.3;
 k D steps per G step (k = 1).  Source: the seed article, as specified in issue 5 §1.
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 
 import chainer

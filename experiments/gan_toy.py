@@ -8,6 +8,7 @@ N(0, I) noise through two ReLU layers of 128 to 2-D, D has two ReLU layers of 12
 (step --lr, default 1e-3 for the CPU budget), beta1 0.5, k D steps per G step. Data:
 100,000 points drawn once per toy (datasets.toy), one epoch = one pass over them.
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import time
 
 import numpy as np

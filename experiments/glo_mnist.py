@@ -10,6 +10,7 @@ fitted to the codes (Fig. 4), interpolation (Fig. 5), code arithmetic (Fig. 6) a
 class-conditional samples. Measured: reconstruction MSE / PSNR on training images (their
 learned codes) and held-out test images (codes optimised with the generator fixed).
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 
 import chainer

@@ -22,6 +22,7 @@ q(z|x) every minibatch; test digits are represented by their posterior mean.
 setting).  For M1+M2, results.json also records how much class structure M1's code carries
 (``m1_feature_diagnostics``; docs/results/vae.md, Sec. 4).
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 import chainer
 from chainer import iterators, optimizers

@@ -16,6 +16,7 @@ nips14-ssl); the model with the best validation ELBO is kept (``model_vae_best.n
 test ELBO is reported beside the last model's.  A second model with a 2-D latent is trained
 for the scatter and manifold figures.
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import math
 
 import numpy as np

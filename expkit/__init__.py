@@ -18,6 +18,7 @@ made; ``--time-limit`` stops training early with a snapshot and records ``partia
 ``run_main(main)`` turns a :class:`UsageError` or :class:`datasets.DataError` into one line on
 stderr and exit status 2, and removes an output folder that the failed run created empty.
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import matplotlib
 
 matplotlib.use('Agg')  # figures are files; never open a window

@@ -7,3 +7,4 @@ Discriminator, reused by ``glo``), ``loss`` (the objectives on logits), ``optim`
 hooks and schedules), ``updater`` (training steps), ``optimal_discriminator`` and ``toy``
 (mode-coverage metrics for the 2-D mixtures).
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)

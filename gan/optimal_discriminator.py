@@ -11,6 +11,7 @@ D's logits, so no Monte-Carlo noise -- with 2 JSD - 2 ln 2, whose JSD comes from
 ``datasets.toy.GaussianPair1D.jsd`` (scipy numerical integration).
 """
 import numpy
+from scipy.integrate import trapezoid  # numpy.trapz: removed after NumPy 2.0
 
 import chainer
 
@@ -76,7 +77,7 @@ def value_by_quadrature(pair, x, logit):
     p_d, p_g = pair.pdf_data(x), pair.pdf_model(x)
     log_d = -numpy.logaddexp(0.0, -logit)          # log sigmoid(a)
     log_1md = -numpy.logaddexp(0.0, logit)         # log(1 - sigmoid(a))
-    return float(numpy.trapz(p_d * log_d + p_g * log_1md, x))
+    return float(trapezoid(p_d * log_d + p_g * log_1md, x))
 
 
 def evaluate(pair, dis, n_grid=4001):
@@ -99,7 +100,7 @@ def evaluate(pair, dis, n_grid=4001):
         'v_theory': v_theory, 'v_dstar_quadrature': v_dstar, 'v_reached': v_reached,
         'v_abs_error': abs(v_reached - v_theory),
         'v_rel_error': abs(v_reached - v_theory) / max(abs(v_theory), 1e-12),
-        'd_mean_abs_error': float(numpy.trapz(m * numpy.abs(d - d_star), x)),
+        'd_mean_abs_error': float(trapezoid(m * numpy.abs(d - d_star), x)),
         'd_max_abs_error': float(numpy.abs(d - d_star)[where].max()),
         'grid': x, 'd': d, 'd_star': d_star, 'p_d': p_d, 'p_g': p_g,
     }

@@ -19,3 +19,4 @@ A generator g_theta and one free code z_i per training image, trained jointly by
 
 The experiment is ``experiments/glo_mnist.py``; results in ``docs/results/glo.md``.
 """
+import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
