@@ -5,6 +5,7 @@ import os
 import platform
 import random
 import shlex
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,9 +39,9 @@ def resolve_device(args):
         if not chainer.backends.cuda.available:
             raise UsageError(
                 '%s needs CuPy and a CUDA GPU, which this Python does not have; install them '
-                "with pip install -e '.[gpu]' (cupy-cuda12x==13.6.0) or drop --gpu/--device "
-                'to run on the CPU' % ('--gpu %d' % args.gpu if args.gpu is not None
-                                       else '--device ' + spec))
+                'with make install-gpu (cupy-cuda12x 13 with NumPy 1, 14 with NumPy 2) or '
+                'drop --gpu/--device to run on the CPU'
+                % ('--gpu %d' % args.gpu if args.gpu is not None else '--device ' + spec))
     try:
         return chainer.get_device(spec)
     except Exception as exc:  # chainer raises ValueError/RuntimeError for bad specs
@@ -176,6 +177,20 @@ def _versions():
             'numpy': np.__version__, 'cupy': cupy_version}
 
 
+def _git_state():
+    """``(commit, dirty)`` of the checkout this code runs from; ``(None, None)`` outside git."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=root, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        status = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'],
+                                cwd=root, capture_output=True, text=True, timeout=10,
+                                check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit or None, bool(status.strip())
+
+
 def _json_default(obj):
     if isinstance(obj, np.generic):
         return obj.item()
@@ -227,6 +242,7 @@ class Experiment:
         self.train_iterations = None
         self.eval_seconds = None
         self._start_wall, self._start = time.time(), clock()
+        self._git = _git_state()             # the code that runs, recorded in results.json
         self._train_end = None
         self._stop = None
         self.selectors = {}              # name -> SelectBest (see select_best)
@@ -479,6 +495,7 @@ class Experiment:
             'seed': self.args.seed,
             'device': str(self.device),
             'versions': _versions(),
+            'git_commit': self._git[0], 'git_dirty': self._git[1],
             'seconds': round(clock() - self._start, 2),
             'threads': self.threads,
             'resumed_from': self.args.resume,

@@ -65,6 +65,11 @@ def test_train_writes_results_figure_snapshot_and_resumes(tmp_path):
                 'seconds', 'train_images_per_second', 'command'):
         assert key in on_disk
     assert on_disk['versions']['chainer'] == chainer.__version__
+    assert set(on_disk['versions']) == {'python', 'chainer', 'numpy', 'cupy'}
+    head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
+    assert on_disk['git_commit'] == (head or None)          # the code that made the run
+    assert on_disk['git_dirty'] in ((True, False) if head else (None,))
     assert on_disk['train_images_per_second'] > 0
     assert on_disk['config']['epoch'] == 2
     assert on_disk['train_iterations'] == 10 and on_disk['resumed_from'] is None
