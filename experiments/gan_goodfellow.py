@@ -33,7 +33,7 @@ def main(argv=None):
     parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/gan_goodfellow',
                          validation=10000)   # mnist.yaml: train[:50000], valid[50000:]
     parser.add_argument('--noise', choices=['uniform', 'gaussian'], default='uniform',
-                        help="G's noise: U(+-sqrt 3) (issue/paper) or N(0, 1) (the repo's "
+                        help="G's noise: U(+-sqrt 3) (paper) or N(0, 1) (the repo's "
                              "later default)")
     parser.add_argument('--parzen-samples', type=positive_int, default=10000,
                         help='samples for the Parzen window (paper: 10,000)')

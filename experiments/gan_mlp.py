@@ -5,7 +5,7 @@ non-saturating loss (the vanishing gradient of log(1 - D(G(z)))).
 G 100-256-512-1024-784 (Dense+BN+LeakyReLU(0.2), sigmoid), z ~ U(0,1)^100;
 D 784-1024-512-256-1 (LeakyReLU(0.2), sigmoid), l1_l2(1e-5, 1e-5) on every kernel;
 D: SGD lr 0.1, momentum 0.1, decay 1e-5; stacked G step: SGD lr 0.1, momentum 0.3;
-k D steps per G step (k = 1).  Source: the seed article, as specified in issue 5 §1.
+k D steps per G step (k = 1).  Source: the seed article (its Keras notebook).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
@@ -65,7 +65,7 @@ def main(argv=None):
                         help='measure both gradient norms every N iterations')
     args = parser.parse_args(argv)
     exp = Experiment('gan_mlp', args, paper={
-        'source': 'seed article (Keras MLP GAN on MNIST), issue 5 §1; qualitative: '
+        'source': 'seed article (Keras MLP GAN on MNIST); qualitative: '
                   'sample grids at iterations 0, 10k, 50k, 150k',
         'values': {}})
     data = exp.load_data()

@@ -29,7 +29,7 @@ PAPER = {
                'grid_GAN_modes_VEEGAN': 3.3, 'grid_GAN_high_quality_pct_VEEGAN': 0.5,
                'grid_GAN_modes_PacGAN': '17.3 +- 0.8',
                'grid_GAN_high_quality_pct_PacGAN': '94.2 +- 0.1',
-               'note': 'quoted from the papers\' tables (not re-checked in this session); their '
+               'note': 'quoted from the papers\' tables (not re-checked against the papers); their '
                        'settings (mode std, sizes, iterations) differ, see docs/results/gan.md'},
 }
 

@@ -1,6 +1,6 @@
 """The standard command line of every experiment, and the error boundary around ``main``.
 
-Usage contract (issue #2, section 3)::
+Usage contract, the same for every script::
 
     python experiments/NAME.py [--device SPEC | --gpu N] [--epoch E] [--batchsize B]
         [--seed S] [--out DIR] [--dataset NAME] [--data-dir DIR] [--resume SNAPSHOT] [--quick]
