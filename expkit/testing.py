@@ -26,3 +26,20 @@ def run_script(script, argv):
     out = argv[list(argv).index('--out') + 1]
     with open(os.path.join(out, 'results.json')) as f:
         return json.load(f)
+
+
+def refused(script, argv, capsys):
+    """Run ``experiments/SCRIPT.py`` through ``run_main`` and check it refuses ``argv`` as a
+    user should see it: exit status 2 and one ``...: error: ...`` line on stderr, no traceback
+    (the mnist-5k fallback's warning aside). Returns that line. For pytest tests."""
+    import pytest
+    from expkit.cli import run_main
+    module = load_script('experiments/%s.py' % script)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(module.main, argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2, err
+    lines = [line for line in err.strip().splitlines() if not line.startswith('WARNING: MNIST')]
+    assert len(lines) == 1 and ': error: ' in lines[0] and 'Traceback' not in err, err
+    return lines[0]

@@ -7,8 +7,7 @@ import sys
 
 import pytest
 
-from expkit import run_main
-from expkit.testing import load_script
+from expkit.testing import refused
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,21 +32,9 @@ def test_issue_table_as_a_user_runs_it(argv, needle, tmp_path):
     assert not os.path.exists('/proc/aae-out')
 
 
-def _refused(script, argv, capsys):
-    module = load_script('experiments/%s.py' % script)
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        run_main(module.main, argv)
-    err = capsys.readouterr().err
-    assert exit_info.value.code == 2, err
-    lines = [l for l in err.strip().splitlines() if not l.startswith('WARNING: MNIST')]
-    assert len(lines) == 1 and ': error: ' in lines[0] and 'Traceback' not in err, err
-    return lines[0]
-
-
 @pytest.mark.parametrize('argv', [['--epoch', '0'], ['--batchsize', '-5']])
 def test_issue_table_in_process(argv, tmp_path, capsys):
-    line = _refused('aae_gaussian', argv + ['--out', str(tmp_path / 'out')], capsys)
+    line = refused('aae_gaussian', argv + ['--out', str(tmp_path / 'out')], capsys)
     assert 'pass an integer >= 1' in line
     assert not (tmp_path / 'out').exists()
 
@@ -69,6 +56,6 @@ def test_issue_table_in_process(argv, tmp_path, capsys):
 def test_combinations_that_make_no_sense(script, argv, needle, tmp_path, capsys, monkeypatch):
     """Refused with a message that names the fix, before anything is trained or written."""
     monkeypatch.setenv('MNIST_OFFLINE', '1')
-    line = _refused(script, argv + ['--out', str(tmp_path / 'out')], capsys)
+    line = refused(script, argv + ['--out', str(tmp_path / 'out')], capsys)
     assert needle in line, line
     assert not (tmp_path / 'out').exists()

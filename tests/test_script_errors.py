@@ -9,8 +9,7 @@ import sys
 
 import pytest
 
-from expkit import run_main
-from expkit.testing import load_script
+from expkit.testing import refused
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MNIST_SCRIPTS = ['aae_gaussian', 'aae_label_prior', 'aae_semisupervised', 'aae_clustering',
@@ -20,24 +19,12 @@ MNIST_SCRIPTS = ['aae_gaussian', 'aae_label_prior', 'aae_semisupervised', 'aae_c
 ALL_SCRIPTS = MNIST_SCRIPTS + ['gan_toy', 'gan_optimal_discriminator']
 
 
-def _in_process(script, argv, capsys):
-    module = load_script('experiments/%s.py' % script)
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        run_main(module.main, argv)
-    err = capsys.readouterr().err
-    assert exit_info.value.code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and ': error: ' in lines[0], err
-    return lines[0]
-
-
 @pytest.mark.parametrize('script', MNIST_SCRIPTS)
 def test_missing_data_dir(script, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv('MNIST_OFFLINE', '1')
     empty = tmp_path / 'no-mnist-here'
     empty.mkdir()
-    line = _in_process(script, ['--data-dir', str(empty), '--out', str(tmp_path / 'out')],
+    line = refused(script, ['--data-dir', str(empty), '--out', str(tmp_path / 'out')],
                        capsys)
     assert str(empty) in line
     assert not (tmp_path / 'out').exists()
@@ -45,7 +32,7 @@ def test_missing_data_dir(script, tmp_path, capsys, monkeypatch):
 
 @pytest.mark.parametrize('script', ALL_SCRIPTS)
 def test_unknown_option(script, tmp_path, capsys):
-    line = _in_process(script, ['--no-such-flag', '--out', str(tmp_path / 'out')], capsys)
+    line = refused(script, ['--no-such-flag', '--out', str(tmp_path / 'out')], capsys)
     assert 'unrecognized arguments: --no-such-flag' in line
     assert not (tmp_path / 'out').exists()
 
