@@ -31,7 +31,7 @@ from chainer.datasets import TupleDataset
 from chainer.training import Trainer, extensions
 
 from datasets.binarize import DynamicBinarizeConverter, binarize_static
-from datasets.semisup import split_labeled
+from datasets.semisup import split_labelled
 from evaluation.metrics import classification_error
 from expkit import Experiment, UsageError, make_parser, plots, run_main
 from expkit.validate import nonnegative_float, positive_float, positive_int, readable_file
@@ -177,7 +177,7 @@ def main(argv=None, model_default='m2', out_default='results/m2_semisupervised')
         x_train, y_train = x_train[keep], y_train[keep]
         x_test, y_test = x_test[:500], y_test[:500]
     hidden = args.hidden or (300 if args.model == 'm1m2' and args.labels == 100 else 500)
-    labelled, unlabelled = split_labeled(y_train, args.labels, seed=args.seed)
+    labelled, unlabelled = split_labelled(y_train, args.labels, seed=args.seed)
     n_l, n_u = len(labelled), len(unlabelled)
     x_test_bin = binarize_static(x_test, method='bernoulli', seed=123)
     x_val, y_val = exp.validation()

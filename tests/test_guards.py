@@ -22,8 +22,8 @@ FAMILIES = {
     'vae': ('vae_mnist', VAEUpdater, ['--hidden', '16', '--latent', '2',
                                       '--manifold-epoch', '0']),
     'm2': ('m2_semisupervised', M2Updater, ['--hidden', '16', '--latent', '4']),
-    'gan': ('dcgan_mnist', GANUpdater, ['--ch', '2', '--n-hidden', '10']),
-    'glo': ('glo_mnist', GLOUpdater, ['--dims', '4', '--compare-loss', 'none', '--loss', 'mse',
+    'gan': ('dcgan_mnist', GANUpdater, ['--ch', '2', '--z-dim', '10']),
+    'glo': ('glo_mnist', GLOUpdater, ['--z-dim', '4', '--compare-loss', 'none', '--loss', 'mse',
                                       '--ch', '2']),
 }
 
