@@ -411,3 +411,19 @@ def test_select_best_survives_resume(tmp_path, monkeypatch):
     log = json.loads((out / 'log').read_text())
     assert [e['validation/mse'] for e in log] == [1.0, 2.0]
 
+
+def test_one_test_error_extension():
+    """One TestError (expkit.extensions) serves the AAE and the M2 experiments."""
+    from expkit.extensions import TestError
+    files = subprocess.run(['git', 'ls-files', '-co', '--exclude-standard', '*.py'], cwd=ROOT,
+                           capture_output=True, text=True).stdout.split()
+    defined = [f for f in files if not f.startswith('tests/') and
+               'class TestError(' in open(os.path.join(ROOT, f)).read()]
+    assert defined == ['expkit/extensions.py']
+    for user in ('experiments/aae_semisupervised.py', 'vae/semisup.py'):
+        assert 'from expkit.extensions import TestError' in open(os.path.join(ROOT, user)).read()
+    x, y = np.eye(3, dtype=np.float32)[[0, 1, 2, 1]], np.array([0, 1, 2, 0])
+    observation = {}
+    with chainer.reporter.Reporter().scope(observation):
+        TestError(lambda a: a.argmax(1), x, y)(None)
+    assert observation == {'test/error': 0.25}

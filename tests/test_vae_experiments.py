@@ -59,7 +59,10 @@ def test_smoke_m2(tmp_path, offline):
 def test_smoke_m1m2(tmp_path, offline):
     res = run_script('experiments/m1m2_semisupervised.py', ['--quick', '--out', str(tmp_path)])
     assert res['experiment'] == 'm1m2_semisupervised'
-    assert res['config']['hidden'] == 300 and 1 <= res['config']['active_m1_dims'] <= 50
+    assert res['config']['n_hidden'] == 300 and 1 <= res['config']['active_m1_dims'] <= 50
+    assert {k: s['status'] for k, s in res['stages'].items()} == {'m1': 'trained',
+                                                                 'main': 'trained'}
+    assert {'log_m1', 'model_m1.npz', 'log', 'model_m2.npz'} <= _files(tmp_path)
     assert 'analogies.png' in _files(tmp_path)
 
 
