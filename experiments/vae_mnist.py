@@ -9,7 +9,7 @@ layers as in nips14-ssl's M1; ``--hidden 500`` is K&W's single layer).  Training
 binarised afresh at every use (dynamic binarisation); ``--binarize static`` fixes one draw.
 Adam(1e-3), as chainer's examples/vae and Doersch's tutorial solvers (K&W used Adagrad:
 ``--optimizer adagrad --lr 0.01``).  The decoder's output bias starts at the logits of the
-training mean (IWAE's ``get_train_bias_np``).  ``--init-from-ae`` first trains the same
+training mean (IWAE's ``get_train_bias_np``; ``--output-bias zero`` starts it at zero).  ``--init-from-ae`` first trains the same
 encoder mean and decoder as a plain autoencoder and starts the VAE from those weights.
 
 ``--recipe iwae`` is the protocol behind the paper number (Burda et al. 2016, Sec. 5 and
@@ -90,7 +90,8 @@ def train_vae(exp, args, x_train, converter, n_latent, epochs, main_run, x_val=(
     run keeps the model with the best ELBO on the binarised ``x_val`` (if any) as
     ``model_vae_best.npz`` and logs the test ELBO of ``x_test`` (if any) every epoch."""
     vae = VAE(784, n_latent, tuple(args.hidden), args.activation)
-    vae.init_output_bias(x_train)
+    if args.output_bias == 'mean':
+        vae.init_output_bias(x_train)
     vae.to_device(exp.device)
     if args.init_from_ae:
         ae_opt = make_optimizer(args, vae)
@@ -174,6 +175,9 @@ def main(argv=None):
     parser.add_argument('--optimizer', choices=['adam', 'adagrad', 'iwae-adam'], default='adam')
     parser.add_argument('--lr', type=positive_float, default=1e-3,
                         help='learning rate (with --recipe iwae: of the first stage)')
+    parser.add_argument('--output-bias', choices=['mean', 'zero'], default='mean',
+                        help="decoder output bias at start: logits of the training mean "
+                             "(default, IWAE) or zero (K&W 2013, chainer's example)")
     parser.add_argument('--binarize', choices=['dynamic', 'static'], default='dynamic',
                         help='fresh Bernoulli draw per use (default) or one fixed draw')
     parser.add_argument('--init-from-ae', action='store_true',
@@ -271,6 +275,10 @@ def main(argv=None):
                           inches=8.0)
         exp.savefig(fig, 'manifold.png')
         measured['test_elbo_z2'] = float(likelihood.elbo(vae2, x_test_bin).mean())
+        # the manifold decodes the prior's central 95 % square: is it where the codes are?
+        inside = np.abs(z_test) <= norm.ppf(1 - 0.5 / 20)
+        measured['codes_z2'] = {'mean': z_test.mean(axis=0), 'std': z_test.std(axis=0),
+                                'fraction_in_manifold_square': float(inside.all(1).mean())}
 
     exp.finish(measured, config={
         'protocol': 'recipe %s: train on %d images (%s binarisation), test ELBO on %d '
