@@ -8,16 +8,28 @@ form (App. B).  Default 784-500-500-20 tanh (K&W's 500 tanh units and N_z = 20; 
 layers as in nips14-ssl's M1; ``--hidden 500`` is K&W's single layer).  Training images are
 binarised afresh at every use (dynamic binarisation); ``--binarize static`` fixes one draw.
 Adam(1e-3), as chainer's examples/vae and Doersch's tutorial solvers (K&W used Adagrad:
-``--optimizer adagrad --lr 0.01``).  ``--init-from-ae`` first trains the same encoder mean and
-decoder as a plain autoencoder and starts the VAE from those weights.
+``--optimizer adagrad --lr 0.01``).  The decoder's output bias starts at the logits of the
+training mean (IWAE's ``get_train_bias_np``; ``--output-bias zero`` starts it at zero).  ``--init-from-ae`` first trains the same
+encoder mean and decoder as a plain autoencoder and starts the VAE from those weights.
 
-The last 10,000 training images are held out as the validation set (``--validation``, as
-nips14-ssl); the model with the best validation ELBO is kept (``model_vae_best.npz``) and its
-test ELBO is reported beside the last model's.  A second model with a 2-D latent is trained
-for the scatter and manifold figures.
+``--recipe iwae`` is the protocol behind the paper number (Burda et al. 2016, Sec. 5 and
+App. C; yburda/iwae ``experiments.py``): 784-200-200-50 tanh, minibatch 20, IWAE's Adam
+(beta1 0.99, epsilon 1e-4, second moments started at one; :mod:`vae.optim`), 8 stages of
+3^(i-1) epochs at 1e-3 * 10^(-(i-1)/7) (3,280 epochs in all), on all 60,000 training images
+(no validation split).  ``--epoch`` cuts that schedule short; ``--time-limit``/``--resume``
+split it.
+
+By default the last 10,000 training images are held out as the validation set
+(``--validation``, as nips14-ssl); the model with the best validation ELBO is kept
+(``model_vae_best.npz``) and its test ELBO is reported beside the last model's.  The test
+ELBO is logged every epoch (``test_bound.png``, against the paper's NLL); the NLL is
+estimated on all 10,000 test images at the end (``--nll-examples`` fewer).  A second model
+with a 2-D latent is trained for the scatter and manifold figures.
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
+import argparse
 import math
+import time
 
 import numpy as np
 import chainer
@@ -28,6 +40,7 @@ from datasets.binarize import DynamicBinarizeConverter, binarize_static
 from expkit import Experiment, make_parser, plots, run_main
 from expkit.validate import at_most, nonnegative_int, positive_float, positive_int
 from vae import likelihood
+from vae import optim as vae_optim
 from vae.net import VAE
 from vae.updater import AutoencoderUpdater, VAEUpdater
 
@@ -40,20 +53,45 @@ PAPER = {
 }
 
 
+#: the defaults each --recipe sets (explicit options still win)
+RECIPES = {
+    'default': dict(hidden=[500, 500], latent=20, activation='tanh', batchsize=100, epoch=60,
+                    optimizer='adam', lr=1e-3),
+    'iwae': dict(hidden=[200, 200], latent=50, activation='tanh',
+                 batchsize=vae_optim.IWAE_BATCHSIZE,
+                 epoch=vae_optim.total_epochs(vae_optim.IWAE_STAGES), optimizer='iwae-adam',
+                 lr=vae_optim.IWAE_STAGES[0][1], validation=0),
+}
+
+
 def make_optimizer(args, model):
     if args.optimizer == 'adam':
         opt = optimizers.Adam(alpha=args.lr)
+    elif args.optimizer == 'iwae-adam':
+        opt = vae_optim.IWAEAdam(alpha=args.lr)
     else:
         opt = optimizers.AdaGrad(lr=args.lr)
     opt.setup(model)
     return opt
 
 
-def train_vae(exp, args, x_train, converter, n_latent, epochs, main_run, x_val=()):
+def schedule(args, opt, updates_per_epoch):
+    """The IWAE recipe's staged learning rate (:mod:`vae.optim`), or None (a constant rate)."""
+    if args.recipe != 'iwae':
+        return None
+    return vae_optim.StagedLearningRate(
+        opt, vae_optim.stage_boundaries(vae_optim.IWAE_STAGES, updates_per_epoch),
+        attr='alpha' if args.optimizer != 'adagrad' else 'lr')
+
+
+def train_vae(exp, args, x_train, converter, n_latent, epochs, main_run, x_val=(),
+              x_test=()):
     """Train one M1 (optionally after autoencoder pretraining); returns the model. The main
     run keeps the model with the best ELBO on the binarised ``x_val`` (if any) as
-    ``model_vae_best.npz``."""
+    ``model_vae_best.npz`` and logs the test ELBO of ``x_test`` (if any) every epoch."""
     vae = VAE(784, n_latent, tuple(args.hidden), args.activation)
+    if args.output_bias == 'mean':
+        vae.init_output_bias(x_train)
     vae.to_device(exp.device)
     if args.init_from_ae:
         ae_opt = make_optimizer(args, vae)
@@ -69,9 +107,18 @@ def train_vae(exp, args, x_train, converter, n_latent, epochs, main_run, x_val=(
                          converter=converter, device=exp.device)
     if main_run:
         validation = ['validation/elbo'] if len(x_val) else []
+        test = ['test/neg_elbo'] if len(x_test) else []
         trainer = exp.trainer(updater, models={'vae': vae},
-                              report=['main/loss', 'main/rec', 'main/kl'] + validation,
+                              report=['main/loss', 'main/rec', 'main/kl'] + validation + test,
                               plots={'loss.png': ['main/loss']})
+        staged = schedule(args, opt, len(x_train) / args.batchsize)
+        if staged is not None:
+            trainer.extend(staged, name='lr_stages')
+        if test:       # for the curve only: the model is never selected on the test set
+            trainer.extend(lambda t: chainer.report(
+                {'test/neg_elbo': -float(likelihood.elbo(vae, x_test).mean())}),
+                name='test_elbo', trigger=(1, 'epoch'),
+                priority=chainer.training.PRIORITY_WRITER)
         if validation:
             exp.select_best(trainer, 'elbo', lambda: float(likelihood.elbo(vae, x_val).mean()),
                             {'vae': vae}, mode='max')
@@ -116,12 +163,21 @@ def manifold(vae, n=20):
 def main(argv=None):
     parser = make_parser(__doc__, epoch=60, batchsize=100, out='results/vae_mnist',
                          validation=10000)   # nips14-ssl's 50k/10k split
+    parser.add_argument('--recipe', choices=sorted(RECIPES), default='default',
+                        help="'default' (below) or 'iwae': IWAE's protocol for its Table 1 "
+                             "VAE (sets --hidden 200 200 --latent 50 --batchsize 20 --epoch "
+                             "3280 --optimizer iwae-adam --validation 0 and the staged "
+                             "learning rate; explicit options win)")
     parser.add_argument('--latent', type=positive_int, default=20, help='N_z of the main model')
     parser.add_argument('--hidden', type=positive_int, nargs='+', default=[500, 500],
                         help='hidden layer sizes (default 500 500; K&W 2013: 500)')
     parser.add_argument('--activation', choices=['tanh', 'softplus', 'relu'], default='tanh')
-    parser.add_argument('--optimizer', choices=['adam', 'adagrad'], default='adam')
-    parser.add_argument('--lr', type=positive_float, default=1e-3)
+    parser.add_argument('--optimizer', choices=['adam', 'adagrad', 'iwae-adam'], default='adam')
+    parser.add_argument('--lr', type=positive_float, default=1e-3,
+                        help='learning rate (with --recipe iwae: of the first stage)')
+    parser.add_argument('--output-bias', choices=['mean', 'zero'], default='mean',
+                        help="decoder output bias at start: logits of the training mean "
+                             "(default, IWAE) or zero (K&W 2013, chainer's example)")
     parser.add_argument('--binarize', choices=['dynamic', 'static'], default='dynamic',
                         help='fresh Bernoulli draw per use (default) or one fixed draw')
     parser.add_argument('--init-from-ae', action='store_true',
@@ -131,8 +187,12 @@ def main(argv=None):
                         help='epochs of the 2-D latent model (0 skips it)')
     parser.add_argument('--iw-samples', type=positive_int, default=5000,
                         help='importance samples k for the test NLL (IWAE protocol: 5000)')
-    parser.add_argument('--nll-examples', type=positive_int, default=200,
-                        help='test images for the k-sample NLL (the ELBO uses all)')
+    parser.add_argument('--nll-examples', type=positive_int, default=None,
+                        help='test images for the k-sample NLL (default: all)')
+    recipe = argparse.ArgumentParser(add_help=False)
+    recipe.add_argument('--recipe', default='default')
+    chosen = recipe.parse_known_args(argv)[0].recipe
+    parser.set_defaults(**RECIPES.get(chosen, {}))   # an unknown name is refused below
     args = parser.parse_args(argv)
     exp = Experiment('vae_mnist', args, paper=PAPER)
     data = exp.load_data()
@@ -142,7 +202,8 @@ def main(argv=None):
         args.iw_samples, args.nll_examples = 50, 20
         x_train, x_test, y_test = x_train[:1000], x_test[:1000], y_test[:1000]
 
-    at_most('--nll-examples', args.nll_examples, len(x_test), 'test images')
+    n_nll = len(x_test) if args.nll_examples is None else args.nll_examples
+    at_most('--nll-examples', n_nll, len(x_test), 'test images')
 
     # Test set: one fixed seeded Bernoulli draw (the usual stochastically binarised MNIST).
     x_test_bin = binarize_static(x_test, method='bernoulli', seed=123)
@@ -154,18 +215,30 @@ def main(argv=None):
 
     x_val_bin = binarize_static(exp.validation()[0], method='bernoulli', seed=124)
     vae = train_vae(exp, args, x_train, converter, args.latent, args.epoch, main_run=True,
-                    x_val=x_val_bin)
+                    x_val=x_val_bin, x_test=x_test_bin)
     test_elbo = likelihood.elbo(vae, x_test_bin)
-    nll_x = x_test_bin[:args.nll_examples]
+    nll_x = x_test_bin[:n_nll]
+    t0 = time.monotonic()
     test_ll = likelihood.iw_log_likelihood(vae, nll_x, n_samples=args.iw_samples)
+    nll_seconds = time.monotonic() - t0
     elbo_same = likelihood.elbo(vae, nll_x)
     measured = {
         'test_elbo': float(test_elbo.mean()),
         'test_nll': float(-test_ll.mean()),
         'test_nll_std_error': float(test_ll.std(ddof=1) / math.sqrt(len(test_ll))),
         'test_nll_examples': len(test_ll), 'iw_samples': args.iw_samples,
+        'test_nll_seconds': round(nll_seconds, 1),
         'test_neg_elbo_same_examples': float(-elbo_same.mean()),
     }
+    curve = [(e['iteration'], e['test/neg_elbo']) for e in exp._log_report.log
+             if 'test/neg_elbo' in e]
+    fig = plots.metric_curve(
+        curve, 'test -ELBO (nats)', title='M1 %s on %d images' % (
+            '-'.join(map(str, [784] + args.hidden + [args.latent])), len(x_train)),
+        references=[(PAPER['values']['test_nll'], 'paper: IWAE Table 1 VAE, NLL k=5000')],
+        final=(curve[-1][0] if curve else 0, measured['test_nll'],
+               'ours: NLL k=%d, %d test images' % (args.iw_samples, len(test_ll))))
+    exp.savefig(fig, 'test_bound.png')
     print('test ELBO %.2f nats (all %d), NLL %.2f +- %.2f nats (k=%d, %d images)'
           % (measured['test_elbo'], len(x_test_bin), measured['test_nll'],
              measured['test_nll_std_error'], args.iw_samples, len(test_ll)))
@@ -202,11 +275,16 @@ def main(argv=None):
                           inches=8.0)
         exp.savefig(fig, 'manifold.png')
         measured['test_elbo_z2'] = float(likelihood.elbo(vae2, x_test_bin).mean())
+        # the manifold decodes the prior's central 95 % square: is it where the codes are?
+        inside = np.abs(z_test) <= norm.ppf(1 - 0.5 / 20)
+        measured['codes_z2'] = {'mean': z_test.mean(axis=0), 'std': z_test.std(axis=0),
+                                'fraction_in_manifold_square': float(inside.all(1).mean())}
 
     exp.finish(measured, config={
-        'protocol': 'train on %d images (%s binarisation), test ELBO on %d stochastically '
-                    'binarised test images (seed 123), NLL on the first %d of them'
-                    % (len(x_train), args.binarize, len(x_test_bin), len(test_ll)),
+        'protocol': 'recipe %s: train on %d images (%s binarisation), test ELBO on %d '
+                    'stochastically binarised test images (seed 123), NLL on the first %d '
+                    'of them' % (args.recipe, len(x_train), args.binarize, len(x_test_bin),
+                                 len(test_ll)),
         'architecture': '-'.join(map(str, [784] + args.hidden + [args.latent])),
     })
 

@@ -79,3 +79,24 @@ def save_gif(path, frames, duration_ms=300):
         f.write(buf.getvalue())
     atomic_write(path, write)
     return path
+
+
+def metric_curve(points, ylabel, title=None, references=(), final=None):
+    """A learning curve against updates: ``points`` [(update, value), ...]; ``references``
+    [(value, label)] drawn as labelled horizontal lines (a paper's number, a baseline);
+    ``final`` (update, value, label) as a marker (e.g. the final, more costly estimate)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if points:
+        x, y = zip(*points)
+        ax.plot(x, y, '-', lw=1.2, label=ylabel)
+    for k, (value, label) in enumerate(references):
+        ax.axhline(value, ls='--', lw=1, color='C%d' % (k + 1), label=label)
+    if final is not None:
+        ax.plot([final[0]], [final[1]], 'o', color='k', label=final[2])
+    ax.set_xlabel('updates')
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig

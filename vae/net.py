@@ -13,6 +13,8 @@
   Autoencoders", Sec. 5.2; released code cdoersch/vae_tutorial ``mnist_cvae.prototxt`` and
   ``mnist_regressor.prototxt``).
 """
+import numpy as np
+
 import chainer
 import chainer.functions as F
 import chainer.links as L
@@ -151,6 +153,13 @@ class VAE(chainer.Chain):
     def decode(self, z):
         """Pixel logits of p(x|z)."""
         return self.decoder(z)
+
+    def init_output_bias(self, x_train):
+        """Start the decoder's output bias at the logits of the training images' mean, each
+        pixel clipped to [0.001, 0.999] (IWAE: ``get_train_bias_np`` in yburda/iwae)."""
+        mean = np.clip(np.asarray(x_train, dtype=np.float64).mean(axis=0), 0.001, 0.999)
+        bias = self.decoder.logit.b
+        bias.array[...] = bias.device.send(np.log(mean / (1 - mean)).astype(bias.dtype))
 
     def sample_prior(self, n):
         """z ~ N(0, I), float32, on this link's device."""
