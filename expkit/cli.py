@@ -36,7 +36,7 @@ class OneLineParser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.quick, self.derived = {}, []
+        self.quick, self.derived, self.presets = {}, [], None
 
     def error(self, message):
         self.exit(2, '%s: error: %s (see --help)\n' % (self.prog, message))
@@ -52,6 +52,12 @@ class OneLineParser(argparse.ArgumentParser):
         action.default = None
         action.help = (action.help or '').replace('%(default)s', shown)
         self.derived.append((action, fn))
+
+    def preset_defaults(self, dest, table):
+        """The value of option ``dest`` names a set of defaults for other options, ``table``
+        = {value: {dest: parsed value}} (e.g. a paper's recipe); options given explicitly
+        and the --quick protocol win over them."""
+        self.presets = (dest, table)
 
     def add_alias(self, old, new):
         """``old`` keeps working as a hidden alias of the option ``new`` (a renamed option
@@ -69,12 +75,15 @@ class OneLineParser(argparse.ArgumentParser):
         v.intercept(self)   # expkit.validate.script_parser: hand the parser over, parse nothing
         argv = list(sys.argv[1:] if args is None else args)
         ns = super().parse_args(argv, namespace)
+        defaults = dict(self.presets[1][getattr(ns, self.presets[0])]) if self.presets else {}
         if getattr(ns, 'quick', False):
-            unknown = set(self.quick) - {a.dest for a in self._actions}
-            if unknown:
-                raise ValueError('the quick protocol names no option %s' % sorted(unknown))
-            # parsed again with the quick values as defaults: explicit options still win
-            ns = super().parse_args(argv, argparse.Namespace(**self.quick))
+            defaults.update(self.quick)
+        unknown = set(defaults) - {a.dest for a in self._actions}
+        if unknown:
+            raise ValueError('the quick protocol or preset names no option %s'
+                             % sorted(unknown))
+        if defaults:      # parsed again with these defaults: explicit options still win
+            ns = super().parse_args(argv, argparse.Namespace(**defaults))
         for action, fn in self.derived:
             if getattr(ns, action.dest) is None:
                 value = fn(ns)

@@ -7,6 +7,7 @@ import platform
 import random
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -241,7 +242,7 @@ class Stage:
         self.name, self.trainer, self.stop, self.snapshot = name, trainer, stop, snapshot
         self.models = dict(models or {})
         self.log_trigger, self.snapshot_trigger = log_trigger, snapshot_trigger
-        self.log_report, self.images_per_iteration = None, None
+        self.log_report, self.images_per_iteration, self.selectors = None, None, []
         self.status, self.iterations, self.seconds, self.reloaded_from = None, 0, 0.0, None
 
     def images_per_sec(self, stats):
@@ -512,15 +513,6 @@ class Experiment:
             self._run(st)
         return trainer
 
-    def run(self, trainer, images_per_iteration):
-        """Run the main stage that :meth:`trainer` built (the old entry point, kept until
-        vae_mnist trains through :meth:`train`)."""
-        st = self._current
-        self._stages[st.name] = st
-        st.images_per_iteration = images_per_iteration
-        self._run(st)
-        return trainer
-
     def _load(self, trainer, path):
         """Load a trainer snapshot, after the script added its own extensions, so that their
         state and triggers are restored too (a trigger created after loading would fire at
@@ -538,6 +530,7 @@ class Experiment:
         trainer = st.trainer
         if st.name == self.resume_stage:
             self._load(trainer, self.resume)
+            self._bring_over(st, with_models=False)
         if len(self.stages) > 1:
             sys.stdout.write('training stage %s\n' % st.name)
         st.status = 'running'
@@ -583,10 +576,22 @@ class Experiment:
             for name, path in files.items():
                 self._load(st.models[name], path)
             st.reloaded_from = sorted(files.values())
-        if os.path.realpath(folder) != os.path.realpath(self.out):
+        self._bring_over(st, with_models=True)
+        st.status = 'reloaded'
+
+    def _bring_over(self, st, with_models):
+        """Resumed into another --out: copy the stage's best-on-validation models there (and,
+        for a reloaded stage, save its models), so the new folder is complete."""
+        folder = os.path.dirname(os.path.abspath(self.resume))
+        if os.path.realpath(folder) == os.path.realpath(self.out):
+            return
+        for selector in st.selectors:
+            for filename in selector.files().values():
+                if os.path.isfile(os.path.join(folder, filename)):
+                    shutil.copyfile(os.path.join(folder, filename), self.path(filename))
+        if with_models:
             for name, link in st.models.items():
                 self.save_model('model_%s.npz' % name, link)
-        st.status = 'reloaded'
 
     def select_best(self, trainer, name, evaluate, models, trigger=None, mode='min'):
         """Add model selection on a validation metric (:class:`SelectBest`) to ``trainer``,
@@ -597,6 +602,7 @@ class Experiment:
         trainer.extend(selector, name='select_best_' + name,
                        trigger=trigger or self._current.log_trigger)
         self.selectors[name] = selector
+        self._current.selectors.append(selector)
         return selector
 
     @property

@@ -144,6 +144,14 @@ def test_defaults_from_other_options_and_hidden_aliases(tmp_path):
     assert 'OUT/<prior>' in text and '--latent' not in text
     with pytest.raises(SystemExit):
         p.parse_args(['--latent', '0'])
+    # a recipe's defaults: explicit options, then --quick, win over them
+    p.add_argument('--recipe', choices=['a', 'b'], default='a')
+    p.preset_defaults('recipe', {'a': {}, 'b': dict(z_dim=9, epoch=50)})
+    assert (p.parse_args([]).z_dim, p.parse_args([]).epoch) == (2, 1)
+    args = p.parse_args(['--recipe', 'b'])
+    assert (args.z_dim, args.epoch) == (9, 50)
+    args = p.parse_args(['--recipe', 'b', '--quick', '--z-dim', '3'])
+    assert (args.z_dim, args.epoch) == (3, 1)
 
 
 def test_data_subsets_first_images(tmp_path, monkeypatch):

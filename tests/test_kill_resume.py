@@ -20,7 +20,7 @@ from reliability_runs import losses, read_log, run_logged, start_child
 
 FAMILIES = {   # script, epochs (one snapshot each), small options
     'aae': ('aae_gaussian', 5, ['--n-hidden', '64']),
-    'vae': ('vae_mnist', 5, ['--hidden', '64', '--latent', '4', '--manifold-epoch', '0',
+    'vae': ('vae_mnist', 5, ['--n-hidden', '64', '--z-dim', '4', '--manifold-epoch', '0',
                              '--iw-samples', '5', '--nll-examples', '10']),
     'm2': ('m2_semisupervised', 3, ['--n-hidden', '32', '--z-dim', '4']),
     'gan': ('dcgan_mnist', 4, ['--ch', '2', '--z-dim', '10', '--parzen-samples', '100',
