@@ -197,3 +197,26 @@ def test_scripts_without_data_list_only_honoured_options(script, absent, present
         assert option + ' ' not in text and option + '\n' not in text, option
     for option in present:
         assert option in text, option
+
+
+SCRIPTS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, 'experiments',
+                                                                          '*.py'))
+                 if not p.endswith('report.py'))
+HELPERS = ['aae/options.py', 'aae/optim.py', 'vae/semisup.py']   # where scripts hand args on
+
+
+@pytest.mark.parametrize('script', SCRIPTS)
+def test_every_option_of_a_script_is_read(script):
+    """An option a script declares is read by it (or the helper it hands args to); the
+    standard ones are expkit's. So --help lists only what the run honours."""
+    import argparse
+    import re
+    from expkit.validate import script_parser
+    standard = {a.dest for a in make_parser('x', epoch=1, batchsize=1, out='o')._actions}
+    parser = script_parser(load_script('experiments/%s.py' % script).main)
+    source = open(os.path.join(ROOT, 'experiments', script + '.py')).read() + ''.join(
+        open(os.path.join(ROOT, h)).read() for h in HELPERS)
+    unread = [a.dest for a in parser._actions
+              if a.dest not in standard and a.help != argparse.SUPPRESS and
+              not re.search(r'\b(args|a)\.%s\b' % a.dest, source)]
+    assert not unread, unread
