@@ -11,7 +11,7 @@ arXiv:1511.05644v2, Appendix (MNIST experiment setup):
   assumption: the transcription gives only the two settings above);
 * every learning rate divided by 10 after epoch 50 and again after epoch 1000 of the paper's
   50,000-image training set at batch 100, i.e. after 25,000 and 500,000 updates
-  (:data:`LR_DROP_UPDATES`, :func:`add_lr_drops`). The schedule counts updates, so it does
+  (:data:`LR_DROP_UPDATES`, :class:`LRDrops`). The schedule counts updates, so it does
   not move with the size of the training set a run uses.
 
 ``'adam'``: the seed article's author's setting (musyoku/adversarial-autoencoder,
@@ -108,6 +108,7 @@ class LRDrops(chainer.training.Extension):
     """
     trigger = (1, 'iteration')
     priority = chainer.training.PRIORITY_WRITER + 1     # before the next update
+    name = 'lr_drops'
 
     def __init__(self, optimizers, updates=LR_DROP_UPDATES, factor=0.1):
         self.updates, self.factor = sorted(u for u in updates if u > 0), factor
@@ -145,38 +146,32 @@ def drop_updates(updater, lr_drops):
 
 def add_lr_drops(trainer, optimizers, updates=LR_DROP_UPDATES, factor=0.1):
     """Divide every SGD learning rate by 10 after each number of updates in ``updates``."""
-    trainer.extend(LRDrops(optimizers.values(), updates, factor), name='lr_drops')
+    trainer.extend(LRDrops(optimizers.values(), updates, factor))
 
 
 AAE_LOSSES = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
 
 
-def run_trainer(exp, updater, optimizers, models, lr_drops, batchsize, losses=AAE_LOSSES,
-                report=('main/d_real', 'main/d_fake'), plots=None, extensions=(),
-                select=None):
-    """Train an AAE updater through ``exp``: the ``losses`` columns (by default the three
-    phases of Sec. 2; scripts add e.g. the supervised phase of Sec. 5), plotted in
-    loss_rec.png (the reconstruction cost, on its own scale) and loss.png (the others), the
-    columns in ``report``, extra ``plots`` and ``extensions``, the learning-rate drops
-    ``lr_drops`` (``(values, 'update' or 'epoch')``, see :func:`drop_updates`; recorded in
-    results.json as ``lr_schedule``), model selection ``select`` (keyword arguments of
-    :meth:`expkit.Experiment.select_best`), then run; returns the trainer."""
+def train_aae(exp, updater, optimizers, models, lr_drops, losses=AAE_LOSSES,
+              report=('main/d_real', 'main/d_fake'), plots=None, extensions=(), select=None):
+    """Train an AAE updater with :meth:`expkit.Experiment.train`: the ``losses`` columns (by
+    default the three phases of Sec. 2; scripts add e.g. the supervised phase of Sec. 5),
+    plotted in loss_rec.png (the reconstruction cost, on its own scale) and loss.png (the
+    others), the columns in ``report``, extra ``plots``, ``extensions`` and model selection
+    ``select``, and the learning-rate drops ``lr_drops`` (``(values, 'update' or 'epoch')``,
+    see :func:`drop_updates`; recorded in results.json as ``lr_schedule``). Returns the
+    trainer."""
     losses = list(losses)
     all_plots = {'loss_rec.png': [k for k in losses if k == 'main/loss_rec'],
                  'loss.png': [k for k in losses if k != 'main/loss_rec']}
     all_plots.update(plots or {})
-    trainer = exp.trainer(updater, models=models, report=losses + list(report),
-                          plots={name: keys for name, keys in all_plots.items() if keys})
-    for extension in extensions:
-        trainer.extend(extension)
-    if select:
-        exp.select_best(trainer, **select)
     updates = drop_updates(updater, lr_drops)
-    add_lr_drops(trainer, optimizers, updates)
     sgd = any(isinstance(o, chainer.optimizers.MomentumSGD) for o in optimizers.values())
     exp.record('lr_schedule', {
         'divide_by_10_after_updates': updates if sgd else [],
         'given_as': '%s %s' % (','.join(map(str, lr_drops[0])), lr_drops[1] + 's'),
         'updates_per_epoch': updates_per_epoch(updater)})
-    exp.run(trainer, images_per_iteration=batchsize)
-    return trainer
+    return exp.train(updater, models=models, report=losses + list(report),
+                     plots={name: keys for name, keys in all_plots.items() if keys},
+                     extensions=list(extensions) + [LRDrops(optimizers.values(), updates)],
+                     select=select)

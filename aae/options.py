@@ -2,8 +2,11 @@
 from aae.optim import LR_DROP_UPDATES
 from expkit.validate import epoch_list, nonnegative_float, positive_int, update_list
 
+#: the AAE scripts' part of the --quick protocol (expkit.make_parser)
+AAE_QUICK = dict(n_hidden=64)
 
-def add_aae_options(parser, n_hidden_quick=64, dis_noise=0.0):
+
+def add_aae_options(parser, dis_noise=0.0):
     """--optimizer, --rec-loss, --dis-output, --dis-noise, --n-hidden, --lr-drop-updates /
     --lr-drop (aae.optim/net)."""
     add = parser.add_argument
@@ -13,13 +16,15 @@ def add_aae_options(parser, n_hidden_quick=64, dis_noise=0.0):
     add('--rec-loss', choices=['sum', 'mean'], default=None,
         help='reconstruction cost per image: sum of squared errors over pixels (paper\'s '
              '"Euclidean cost"; default with sgd) or their mean (seed code; default with adam)')
+    parser.default_from('rec_loss', lambda args: 'mean' if args.optimizer == 'adam' else 'sum',
+                        'sum with sgd, mean with adam')
     add('--dis-output', choices=['softmax', 'sigmoid'], default='softmax',
         help='discriminator output: two-unit softmax (default, seed) or one sigmoid unit')
     add('--dis-noise', type=nonnegative_float, default=dis_noise, metavar='STD',
         help='std of Gaussian noise on the discriminator input (seed code: 0.3; default '
              '%(default)s)')
-    add('--n-hidden', type=positive_int, default=None,
-        help='hidden units per layer (paper: 1000, the default; --quick: %d)' % n_hidden_quick)
+    add('--n-hidden', type=positive_int, default=1000,
+        help='hidden units per layer (default %(default)s, the paper)')
     drops = parser.add_mutually_exclusive_group()
     drops.add_argument(
         '--lr-drop-updates', type=update_list, default=None, metavar='U1,U2',
@@ -30,16 +35,10 @@ def add_aae_options(parser, n_hidden_quick=64, dis_noise=0.0):
         '--lr-drop', type=epoch_list, default=None, metavar='E1,E2',
         help='the same in epochs of this run\'s training set, converted to updates with its '
              'iterations per epoch')
-    parser.set_defaults(n_hidden_quick=n_hidden_quick)
 
 
-def resolve_aae_options(args):
-    """Fill ``args.n_hidden``; return the lr drops as ``(values, 'update' or 'epoch')``
-    (:func:`aae.optim.drop_updates`)."""
-    if args.rec_loss is None:
-        args.rec_loss = 'mean' if args.optimizer == 'adam' else 'sum'
-    if args.n_hidden is None:
-        args.n_hidden = args.n_hidden_quick if args.quick else 1000
+def lr_drops(args):
+    """The lr drops as ``(values, 'update' or 'epoch')`` (:func:`aae.optim.drop_updates`)."""
     if args.lr_drop is not None:
         return tuple(args.lr_drop), 'epoch'
     if args.lr_drop_updates is not None:

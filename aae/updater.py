@@ -156,15 +156,15 @@ class CategoricalAAEUpdater(_PhaseUpdater):
     1. reconstruction (``enc``, ``dec``);
     2. regularization: ``dis_y`` (one-hot samples of Cat(y) vs y) and ``dis`` (samples of
        p(z) vs z) are updated, then the encoder (``gen``) fools both;
-    3. semi-supervised classification (Sec. 5), only if an iterator ``'labeled'`` is given:
+    3. semi-supervised classification (Sec. 5), only if an iterator ``'labelled'`` is given:
        the encoder (``sup``) minimises the cross-entropy of q(y|x) on a labelled minibatch.
 
-    Without ``'labeled'`` this is the unsupervised clustering model of Sec. 6.
+    Without ``'labelled'`` this is the unsupervised clustering model of Sec. 6.
 
     ``models``: the networks ``'enc'``, ``'dec'``, ``'dis_z'`` and ``'dis_y'``; ``prior``: as
     in :class:`AAEUpdater` (called with ``labels=None``).
 
-    ``labeled_reconstruction=True`` (seed code only, not the paper: Sec. 5 reconstructs
+    ``labelled_reconstruction=True`` (seed code only, not the paper: Sec. 5 reconstructs
     "an unlabeled mini-batch"): phase 1 also reconstructs the labelled minibatch from
     [one-hot true label, z], as musyoku/adversarial-autoencoder's
     ``run/semi-supervised/classification/train.py`` does.  ``rec_loss``: as in
@@ -178,15 +178,15 @@ class CategoricalAAEUpdater(_PhaseUpdater):
 
     def __init__(self, iterators, optimizers, models, prior,
                  converter=convert.concat_examples, device=None,
-                 labeled_reconstruction=False, rec_loss='sum', supervised_only=False):
+                 labelled_reconstruction=False, rec_loss='sum', supervised_only=False):
         super().__init__(iterators, optimizers, converter=converter, device=device)
         self.enc, self.dec = models['enc'], models['dec']
         self.dis_z, self.dis_y = models['dis_z'], models['dis_y']
         self.reconstruction_optimizers = ['enc', 'dec']
-        if (labeled_reconstruction or supervised_only) and 'labeled' not in self._iterators:
-            raise ValueError('labeled_reconstruction and supervised_only need a "labeled" '
+        if (labelled_reconstruction or supervised_only) and 'labelled' not in self._iterators:
+            raise ValueError('labelled_reconstruction and supervised_only need a "labelled" '
                              'iterator')
-        self.prior, self.labeled_reconstruction = prior, labeled_reconstruction
+        self.prior, self.labelled_reconstruction = prior, labelled_reconstruction
         self.rec_loss, self.supervised_only = rec_loss, supervised_only
 
     def _images(self, name):
@@ -249,13 +249,13 @@ class CategoricalAAEUpdater(_PhaseUpdater):
     def update_core(self):
         if self.supervised_only:      # ablation baseline: phase 3 only; 'main' counts epochs
             self.get_iterator('main').next()
-            x_l, t_l = self._images('labeled')[:2]
+            x_l, t_l = self._images('labelled')[:2]
             loss_sup, acc_sup = self.update_supervised(x_l, t_l)
             chainer.report({'main/loss_sup': loss_sup, 'main/acc_sup': acc_sup})
             return
         x = self._images('main')[0]
-        if self.labeled_reconstruction:                   # seed: labelled batch in phase 1
-            x_l, t_l = self._images('labeled')[:2]
+        if self.labelled_reconstruction:                   # seed: labelled batch in phase 1
+            x_l, t_l = self._images('labelled')[:2]
             loss_rec = self.update_reconstruction(x, x_l, t_l)                    # 1.
         else:
             loss_rec = self.update_reconstruction(x)                              # 1.
@@ -266,9 +266,9 @@ class CategoricalAAEUpdater(_PhaseUpdater):
                   'main/d_real': F.mean(aae_loss.p_real(d_real)),
                   'main/d_fake': F.mean(aae_loss.p_real(d_fake)),
                   'main/d_fake_y': F.mean(aae_loss.p_real(d_fake_y))}
-        if 'labeled' in self._iterators:                                          # 3.
-            if not self.labeled_reconstruction:
-                x_l, t_l = self._images('labeled')[:2]
+        if 'labelled' in self._iterators:                                          # 3.
+            if not self.labelled_reconstruction:
+                x_l, t_l = self._images('labelled')[:2]
             report['main/loss_sup'], report['main/acc_sup'] = self.update_supervised(x_l, t_l)
         chainer.report(report)
 
@@ -282,7 +282,7 @@ class DimReductionUpdater(CategoricalAAEUpdater):
     ``'heads'`` (``'dec'`` is bound to ``decoder.body`` only), which steps in the
     reconstruction phase and in a fourth phase that minimises
     :func:`aae.loss.cluster_head_loss`, pushing apart any two heads closer than ``threshold``
-    (eta).  With a ``'labeled'`` iterator this is the semi-supervised variant.
+    (eta).  With a ``'labelled'`` iterator this is the semi-supervised variant.
     """
 
     def __init__(self, iterators, optimizers, models, prior, threshold, **kwargs):

@@ -39,6 +39,18 @@ class Dataset(object):
         self.info.update(n_train=int(k), n_validation=int(n),
                          validation_indices=[int(k), int(n_all)] if n else None)
 
+    def subset(self, n_train=None, n_test=None):
+        """Keep the first ``n_train`` training images and the first ``n_test`` test (and at
+        most ``n_test`` validation) images; None keeps all."""
+        self.x_train, self.y_train = self.x_train[:n_train], self.y_train[:n_train]
+        self.x_test, self.y_test = self.x_test[:n_test], self.y_test[:n_test]
+        self.x_val, self.y_val = self.x_val[:n_test], self.y_val[:n_test]
+        if n_train is not None or n_test is not None:
+            self.info.update(n_train=len(self.x_train), n_test=len(self.x_test),
+                             subset={'n_train': n_train, 'n_test': n_test})
+            if 'n_validation' in self.info:
+                self.info['n_validation'] = len(self.x_val)
+
     @property
     def name(self):
         return self.info['name']

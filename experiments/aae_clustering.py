@@ -23,8 +23,8 @@ from expkit.validate import positive_int
 from evaluation.metrics import assign_cluster_labels, cluster_accuracy, hungarian_accuracy
 from aae.net import categorical_aae
 from aae.priors import Prior
-from aae.optim import make_optimizers, run_trainer
-from aae.options import add_aae_options, resolve_aae_options
+from aae.optim import make_optimizers, train_aae
+from aae.options import AAE_QUICK, add_aae_options, lr_drops
 from aae.updater import CategoricalAAEUpdater
 from aae.evaluate import decode, encode
 
@@ -32,18 +32,18 @@ PAPER_ERROR = {16: '9.55 +- 2.05', 30: '4.10 +- 1.13'}
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_clustering',
-                         validation=10000)   # the paper's 50k/10k split
+    parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
+                         out='results/aae_clustering', validation=10000,   # 50k/10k split
+                         quick=AAE_QUICK)
+    parser.default_from('out', lambda a: 'results/aae_clustering' + (
+        '' if a.clusters == 16 else '_%d' % a.clusters), 'results/aae_clustering, or '
+        'results/aae_clustering_30 with --clusters 30')
     parser.add_argument('--clusters', type=int, choices=[16, 30], default=16,
-                        help='number of clusters K (default %(default)s); without --out, '
-                             '30 writes to results/aae_clustering_30')
+                        help='number of clusters K (default %(default)s)')
     parser.add_argument('--z-dim', type=positive_int, default=5,
                         help='style code size (default %(default)s)')
     add_aae_options(parser, dis_noise=0.3)   # seed: GaussianNoise(0.3) before D_z and D_y
     args = parser.parse_args(argv)
-    if args.clusters != 16 and '--out' not in args.argv:
-        args.out = 'results/aae_clustering_%d' % args.clusters
-    lr_drops = resolve_aae_options(args)
     k = args.clusters
     exp = Experiment('aae_clustering', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Table 3 (MNIST test error %, '
@@ -61,8 +61,8 @@ def main(argv=None):
     nets = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
     updater = CategoricalAAEUpdater({'main': it}, optimizers, nets, Prior('gaussian', args.z_dim),
                                     device=exp.device, rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, nets,
-                lr_drops, args.batchsize, report=['main/d_fake', 'main/d_fake_y'])
+    train_aae(exp, updater, optimizers, nets, lr_drops(args),
+              report=['main/d_fake', 'main/d_fake_y'])
 
     # Sec. 6 rule: cluster i <- label of argmax_n q(y_i | x_n) over the training images
     q_train, _ = encode(enc, x_train, exp.device)

@@ -22,13 +22,13 @@ import chainer
 from expkit import Experiment, UsageError, make_parser, run_main, plots
 from expkit.validate import int_at_least, nonnegative_int, positive_float
 
-from datasets.semisup import split_labeled
+from datasets.semisup import split_labelled
 from evaluation.metrics import (assign_cluster_labels, classification_error, cluster_accuracy,
                                 hungarian_accuracy)
 from aae.net import dim_reduction_aae
 from aae.priors import Prior
-from aae.optim import AAE_LOSSES, make_optimizers, run_trainer
-from aae.options import add_aae_options, resolve_aae_options
+from aae.optim import AAE_LOSSES, make_optimizers, train_aae
+from aae.options import AAE_QUICK, add_aae_options, lr_drops
 from aae.updater import DimReductionUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
 
@@ -37,30 +37,28 @@ N_Z = 2                       # Fig. 11: 2-D representations
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_dim_reduction',
-                         validation=10000)   # the paper's 50k/10k split
+    parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
+                         out='results/aae_dim_reduction', validation=10000,   # 50k/10k split
+                         quick=dict(AAE_QUICK, labels=100))
+    parser.default_from('out', lambda a: 'results/aae_dim_reduction' + (
+        '_unsupervised' if a.labels == 0 else ''), 'results/aae_dim_reduction, or '
+        'results/aae_dim_reduction_unsupervised with --labels 0')
     parser.add_argument('--labels', type=nonnegative_int, default=1000, metavar='N',
                         help='labelled training images, balanced (default %(default)s); 0: '
-                             'unsupervised, writes to results/aae_dim_reduction_unsupervised '
-                             'without --out')
+                             'unsupervised')
     parser.add_argument('--clusters', type=int_at_least(2), default=None, metavar='M',
                         help='number of cluster heads (semi-supervised: 10; unsupervised '
                              'default 20, the seed code)')
+    parser.default_from('clusters', lambda a: N_CLASSES if a.labels else 20, '10 or 20')
     parser.add_argument('--head-threshold', type=positive_float, default=2.0, metavar='ETA',
                         help='heads closer than ETA are pushed apart (default %(default)s, '
                              'the seed code; the paper gives no value)')
     add_aae_options(parser, dis_noise=0.3)
     args = parser.parse_args(argv)
-    semi = args.labels > 0
-    if args.clusters is None:
-        args.clusters = N_CLASSES if semi else 20
-    if semi and args.clusters != N_CLASSES:
+    semi, m = args.labels > 0, args.clusters
+    if semi and m != N_CLASSES:
         raise UsageError('the semi-supervised model has one head per digit: use --clusters '
                          '10 or --labels 0')
-    if not semi and '--out' not in args.argv:
-        args.out = 'results/aae_dim_reduction_unsupervised'
-    lr_drops = resolve_aae_options(args)
-    m = args.clusters
     exp = Experiment('aae_dim_reduction', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Sec. 7, Fig. 11 (2-D MNIST '
                   'representations; the error rates in its caption could not be checked '
@@ -68,8 +66,6 @@ def main(argv=None):
         'values': {}})
     data = exp.load_data()
     x_train, y_train, x_test, y_test = exp.train_test()
-    if args.quick:
-        args.labels = min(args.labels, 100)
     if args.labels > len(x_train):
         raise UsageError('--labels %d exceeds the %d training images' % (args.labels,
                                                                          len(x_train)))
@@ -82,17 +78,16 @@ def main(argv=None):
                                  extra_dis={'dis_y': dis_y}, supervised=semi, heads=dec.heads)
     iters = {'main': chainer.iterators.SerialIterator(x_train, args.batchsize)}
     if semi:
-        labeled_idx, _ = split_labeled(y_train, args.labels, seed=args.seed)
-        iters['labeled'] = chainer.iterators.SerialIterator(
-            chainer.datasets.TupleDataset(x_train[labeled_idx], y_train[labeled_idx]),
+        labelled_idx, _ = split_labelled(y_train, args.labels, seed=args.seed)
+        iters['labelled'] = chainer.iterators.SerialIterator(
+            chainer.datasets.TupleDataset(x_train[labelled_idx], y_train[labelled_idx]),
             min(args.batchsize, args.labels))
     nets = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
     updater = DimReductionUpdater(iters, optimizers, nets, Prior('gaussian', N_Z),
                                   args.head_threshold, device=exp.device, rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, nets,
-                lr_drops, args.batchsize,
-                losses=AAE_LOSSES + ['main/loss_heads'] + (['main/loss_sup'] if semi else []),
-                report=['main/d_fake', 'main/d_fake_y'])
+    train_aae(exp, updater, optimizers, nets, lr_drops(args),
+              losses=AAE_LOSSES + ['main/loss_heads'] + (['main/loss_sup'] if semi else []),
+              report=['main/d_fake', 'main/d_fake_y'])
 
     q_test, z_test = encode(enc, x_test, exp.device)
     heads = chainer.backend.CpuDevice().send(dec.head_positions())
@@ -134,7 +129,7 @@ def main(argv=None):
         'test_reconstruction_mse_per_pixel': mse,
         'min_head_distance': float(dist.min()),
         'n_empty_test_clusters': int((sizes == 0).sum()),
-        'n_labeled': int(args.labels), 'n_train_images': len(x_train),
+        'n_labelled': int(args.labels), 'n_train_images': len(x_train),
         'n_test_images': len(x_test),
     }, config={'clusters': m, 'z_dim': N_Z,
                'error_rule': 'semi-supervised: argmax q(y|x) vs label; unsupervised: Sec. 6 '

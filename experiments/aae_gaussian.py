@@ -18,8 +18,8 @@ from expkit.validate import positive_int
 from evaluation.metrics import mmd
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import PRIORS, Prior, sample_prior
-from aae.optim import make_optimizers, run_trainer
-from aae.options import add_aae_options, resolve_aae_options
+from aae.optim import make_optimizers, train_aae
+from aae.options import AAE_QUICK, add_aae_options, lr_drops
 from aae.updater import AAEUpdater
 from aae.evaluate import (box_grid, decode, encode, gaussian_percentile_grid,
                           reconstruction_errors)
@@ -28,16 +28,18 @@ DEFAULT_OUT = 'results/aae_gaussian'
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out=DEFAULT_OUT)
+    parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100, out=DEFAULT_OUT,
+                         quick=dict(AAE_QUICK, n_samples=100))
+    parser.default_from('out', lambda a: DEFAULT_OUT + ('' if a.prior == 'gaussian' else
+                                                        '_' + a.prior),
+                        DEFAULT_OUT + ', or ' + DEFAULT_OUT + '_<prior> for another --prior')
     parser.add_argument('--prior', choices=PRIORS, default='gaussian',
-                        help='imposed prior p(z) (default %(default)s); without --out, '
-                             'mixture and swissroll write to ' + DEFAULT_OUT + '_<prior>')
+                        help='imposed prior p(z) (default %(default)s)')
     parser.add_argument('--z-dim', type=positive_int, default=2, help='code size (default 2)')
+    parser.add_argument('--n-samples', type=positive_int, default=10000,
+                        help='decoded prior samples saved in samples.npz (default %(default)s)')
     add_aae_options(parser)
     args = parser.parse_args(argv)
-    if args.prior != 'gaussian' and '--out' not in args.argv:
-        args.out = '%s_%s' % (DEFAULT_OUT, args.prior)
-    lr_drops = resolve_aae_options(args)
     exp = Experiment('aae_gaussian', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Fig. 2 (qualitative: no number '
                   'is reported for this figure)',
@@ -56,7 +58,7 @@ def main(argv=None):
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
     updater = AAEUpdater(it, optimizers, nets, Prior(args.prior, args.z_dim),
                          device=exp.device, rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, nets, lr_drops, args.batchsize)
+    train_aae(exp, updater, optimizers, nets, lr_drops(args))
 
     # --- Fig. 2a/2c: codes of the held-out images, beside samples of the prior
     z = encode(enc, x_test, exp.device)
@@ -97,8 +99,8 @@ def main(argv=None):
         exp.savefig(fig, 'manifold.png')
 
     # --- samples: decoder means at prior samples
-    samples = decode(dec, sample_prior(args.prior, 10000 if not args.quick else 100,
-                                       args.z_dim)[0], device=exp.device)
+    samples = decode(dec, sample_prior(args.prior, args.n_samples, args.z_dim)[0],
+                     device=exp.device)
     fig, _ = plots.image_grid(samples[:100], 10, data.image_shape,
                               title='decoder(z), z ~ %s prior' % args.prior)
     exp.savefig(fig, 'samples.png')

@@ -20,11 +20,11 @@ import chainer
 from expkit import Experiment, make_parser, run_main, plots
 from expkit.validate import probability
 
-from datasets.semisup import split_labeled
+from datasets.semisup import split_labelled
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import Prior, component_of, sample_prior
-from aae.optim import make_optimizers, run_trainer
-from aae.options import add_aae_options, resolve_aae_options
+from aae.optim import make_optimizers, train_aae
+from aae.options import AAE_QUICK, add_aae_options, lr_drops
 from aae.updater import AAEUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
 
@@ -33,17 +33,18 @@ N_CLASSES = 10
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out=DEFAULT_OUT)
+    parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100, out=DEFAULT_OUT,
+                         quick=AAE_QUICK)
+    parser.default_from('out', lambda a: DEFAULT_OUT + ('' if a.prior == 'mixture' else
+                                                        '_' + a.prior),
+                        DEFAULT_OUT + ', or ' + DEFAULT_OUT + '_swissroll with that --prior')
     parser.add_argument('--prior', choices=['mixture', 'swissroll'], default='mixture',
-                        help='Fig. 4 top (mixture, default) or bottom (swissroll); without '
-                             '--out, swissroll writes to ' + DEFAULT_OUT + '_swissroll')
-    parser.add_argument('--labeled-fraction', type=probability, default=0.2, metavar='F',
+                        help='Fig. 4 top (mixture, default) or bottom (swissroll)')
+    parser.add_argument('--labelled-fraction', type=probability, default=0.2, metavar='F',
                         help='fraction of training images with labels (default %(default)s)')
+    parser.add_alias('--labeled-fraction', '--labelled-fraction')
     add_aae_options(parser, dis_noise=0.3)     # the seed's regularize_z: GaussianNoise(0.3)
     args = parser.parse_args(argv)
-    if args.prior != 'mixture' and '--out' not in args.argv:
-        args.out = '%s_%s' % (DEFAULT_OUT, args.prior)
-    lr_drops = resolve_aae_options(args)
     exp = Experiment('aae_label_prior', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Sec. 2.3, Fig. 4 (qualitative: '
                   'no number is reported for this figure)',
@@ -52,10 +53,10 @@ def main(argv=None):
     x_train, y_train, x_test, y_test = exp.train_test()
 
     # labelled images keep their digit, the others get label K = "unlabelled" (Fig. 3)
-    n_labeled = int(round(args.labeled_fraction * len(x_train)))
-    labeled_idx, _ = split_labeled(y_train, n_labeled, seed=args.seed)
+    n_labelled = int(round(args.labelled_fraction * len(x_train)))
+    labelled_idx, _ = split_labelled(y_train, n_labelled, seed=args.seed)
     labels = np.full(len(x_train), N_CLASSES, dtype=np.int32)
-    labels[labeled_idx] = y_train[labeled_idx]
+    labels[labelled_idx] = y_train[labelled_idx]
 
     enc = Encoder(2, x_train.shape[1], args.n_hidden)
     dec = Decoder(2, x_train.shape[1], args.n_hidden)
@@ -72,14 +73,14 @@ def main(argv=None):
     updater = AAEUpdater(it, optimizers, nets, Prior(args.prior, 2, n_classes=N_CLASSES),
                          device=exp.device, n_classes=N_CLASSES, label_prior=True,
                          rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, nets, lr_drops, args.batchsize)
+    train_aae(exp, updater, optimizers, nets, lr_drops(args))
 
     # --- Fig. 4: test codes by digit, beside the prior by component
     z = encode(enc, x_test, exp.device)
     z_prior, k_prior = sample_prior(args.prior, len(z), 2, n_classes=N_CLASSES)
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.2))
     plots.scatter_codes(axes[0], z, y_test, title='codes of %d test images, by digit (%d %% '
-                        'of training labelled)' % (len(z), round(100 * args.labeled_fraction)))
+                        'of training labelled)' % (len(z), round(100 * args.labelled_fraction)))
     plots.scatter_codes(axes[1], z_prior, k_prior, title='prior samples, by component')
     lim = max(np.abs(np.percentile(z_prior, [0.5, 99.5])).max(),
               np.abs(np.percentile(z, [0.5, 99.5])).max()) * 1.1
@@ -108,7 +109,7 @@ def main(argv=None):
                                                   for k in range(N_CLASSES)],
         'test_reconstruction_mse_per_pixel': mse,
         'test_reconstruction_sse_per_image': sse,
-        'n_labeled': int(n_labeled), 'n_train_images': len(x_train),
+        'n_labelled': int(n_labelled), 'n_train_images': len(x_train),
         'n_test_images': len(x_test),
     }, config={'prior': args.prior,
                'component_rule': 'mixture: nearest component by angle; swissroll: slice by '

@@ -21,8 +21,8 @@ from datasets.mnist import stratified_split
 from evaluation.parzen import parzen_evaluate
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import Prior
-from aae.optim import make_optimizers, run_trainer
-from aae.options import add_aae_options, resolve_aae_options
+from aae.optim import make_optimizers, train_aae
+from aae.options import AAE_QUICK, add_aae_options, lr_drops
 from aae.updater import AAEUpdater
 from aae.evaluate import decode, reconstruction_errors
 
@@ -31,8 +31,9 @@ PAPER = {'aae_mnist_nats': '340 +- 2', 'gan_mnist_nats': '225 +- 2',
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_parzen',
-                         validation=10000)   # the paper's 50k/10k split
+    parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
+                         out='results/aae_parzen', validation=10000,   # the paper's 50k/10k
+                         quick=dict(AAE_QUICK, n_test=300, n_samples=500, n_valid=100))
     parser.add_argument('--z-dim', type=positive_int, default=8, help='code size (paper: 8)')
     parser.add_argument('--prior-std', type=positive_float, default=5.0,
                         help='std of the Gaussian prior (paper: 5)')
@@ -44,21 +45,15 @@ def main(argv=None):
                              'hold-out of the training images')
     add_aae_options(parser)
     args = parser.parse_args(argv)
-    lr_drops = resolve_aae_options(args)
     exp = Experiment('aae_parzen', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Table 1 (Parzen window estimate '
                   'on the MNIST test set, nats; full MNIST, 10k samples)',
         'values': PAPER})
     data = exp.load_data()
-    x_train, y_train, x_test = data.x_train, data.y_train, data.x_test
-    if args.quick:
-        args.epoch = 1
-        args.n_samples = min(args.n_samples, 500)
-        x_train, y_train, x_test = x_train[:1000], y_train[:1000], x_test[:300]
-        args.n_valid = min(args.n_valid, 100)
+    x_train, y_train, x_test, _ = exp.train_test()
     if len(data.x_val):                      # --validation: sigma on its first --n-valid
         at_most('--n-valid', args.n_valid, len(data.x_val), 'validation images')
-        x_valid = exp.validation(n_quick=args.n_valid)[0][:args.n_valid]
+        x_valid = data.x_val[:args.n_valid]
     else:
         below('--n-valid', args.n_valid, len(x_train), 'training images')
         train_idx, valid_idx = stratified_split(y_train, args.n_valid, seed=args.seed)
@@ -77,7 +72,7 @@ def main(argv=None):
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
     updater = AAEUpdater(it, optimizers, nets, prior, device=exp.device,
                          rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, nets, lr_drops, args.batchsize)
+    train_aae(exp, updater, optimizers, nets, lr_drops(args))
 
     samples = decode(dec, prior(args.n_samples), device=exp.device)
     res = parzen_evaluate(samples, x_valid, x_test)

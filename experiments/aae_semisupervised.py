@@ -21,14 +21,15 @@ import numpy as np
 
 import chainer
 from expkit import Experiment, UsageError, make_parser, run_main, plots
+from expkit.extensions import TestError
 from expkit.validate import positive_int
 
-from datasets.semisup import split_labeled
+from datasets.semisup import split_labelled
 from evaluation.metrics import classification_error
 from aae.net import categorical_aae, one_hot
 from aae.priors import Prior, sample_prior
-from aae.optim import AAE_LOSSES, make_optimizers, run_trainer
-from aae.options import add_aae_options, resolve_aae_options
+from aae.optim import AAE_LOSSES, make_optimizers, train_aae
+from aae.options import AAE_QUICK, add_aae_options, lr_drops
 from aae.updater import CategoricalAAEUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
 
@@ -36,46 +37,34 @@ N_CLASSES = 10
 PAPER_ERROR = {'100': '1.90 +- 0.10', '1000': '1.60 +- 0.08', 'all': '0.85 +- 0.02'}
 
 
-class TestError(chainer.training.Extension):
-    """Log the error of argmax q(y|x) on (a subset of) the test set as ``test/error``."""
-    trigger = (1, 'epoch')
-    priority = chainer.training.PRIORITY_WRITER
-
-    def __init__(self, enc, x, y, device):
-        self.enc, self.x, self.y, self.device = enc, x, y, device
-
-    def __call__(self, trainer):
-        q_y, _ = encode(self.enc, self.x, self.device)
-        chainer.report({'test/error': classification_error(q_y.argmax(1), self.y)})
-
-
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_semisupervised',
-                         validation=10000)   # the paper's 50k/10k split
+    parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
+                         out='results/aae_semisupervised', validation=10000,   # 50k/10k split
+                         quick=AAE_QUICK)
     parser.add_argument('--labels', choices=['100', '1000', 'all'], default='100',
                         help='number of labelled training images (default %(default)s), '
                              'balanced over the digits')
     parser.add_argument('--z-dim', type=positive_int, default=10,
                         help='style code size (default %(default)s)')
-    parser.add_argument('--labeled-reconstruction', action='store_true',
+    parser.add_argument('--labelled-reconstruction', action='store_true',
                         help="seed code, not the paper: also reconstruct the labelled "
                              "minibatch from [one-hot label, z] in the reconstruction phase")
+    parser.add_alias('--labeled-reconstruction', '--labelled-reconstruction')
     parser.add_argument('--supervised-only', action='store_true',
                         help='baseline: train the classifier on the labelled images alone '
                              '(no reconstruction, no adversarial phases)')
     add_aae_options(parser, dis_noise=0.3)   # seed: GaussianNoise(0.3) before D_z and D_y
     args = parser.parse_args(argv)
-    if args.supervised_only and args.labeled_reconstruction:
-        raise UsageError('--supervised-only trains no decoder: drop --labeled-reconstruction')
-    lr_drops = resolve_aae_options(args)
+    if args.supervised_only and args.labelled_reconstruction:
+        raise UsageError('--supervised-only trains no decoder: drop --labelled-reconstruction')
     exp = Experiment('aae_semisupervised', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Table 2 (MNIST, test error %, '
                   'full 50k/10k MNIST)',
         'values': {'test_error_percent_%s_labels' % k: v for k, v in PAPER_ERROR.items()}})
     data = exp.load_data()
     x_train, y_train, x_test, y_test = exp.train_test()
-    n_labeled = len(x_train) if args.labels == 'all' else int(args.labels)
-    labeled_idx, _ = split_labeled(y_train, n_labeled, seed=args.seed)
+    n_labelled = len(x_train) if args.labels == 'all' else int(args.labels)
+    labelled_idx, _ = split_labelled(y_train, n_labelled, seed=args.seed)
 
     enc, dec, dis_z, dis_y = categorical_aae(N_CLASSES, args.z_dim, x_train.shape[1],
                                              args.n_hidden, args.dis_output, args.dis_noise)
@@ -85,14 +74,14 @@ def main(argv=None):
                                  supervised=True)
     iters = {
         'main': chainer.iterators.SerialIterator(x_train, args.batchsize),   # all images
-        'labeled': chainer.iterators.SerialIterator(
-            chainer.datasets.TupleDataset(x_train[labeled_idx], y_train[labeled_idx]),
-            min(args.batchsize, n_labeled)),
+        'labelled': chainer.iterators.SerialIterator(
+            chainer.datasets.TupleDataset(x_train[labelled_idx], y_train[labelled_idx]),
+            min(args.batchsize, n_labelled)),
     }
     nets = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
     updater = CategoricalAAEUpdater(iters, optimizers, nets, Prior('gaussian', args.z_dim),
                                     device=exp.device,
-                                    labeled_reconstruction=args.labeled_reconstruction,
+                                    labelled_reconstruction=args.labelled_reconstruction,
                                     rec_loss=args.rec_loss, supervised_only=args.supervised_only)
     if args.supervised_only:                 # the baseline trains (and saves) the encoder only
         models, losses = {'enc': enc}, ['main/loss_sup']
@@ -100,25 +89,24 @@ def main(argv=None):
         models, losses = nets, AAE_LOSSES + ['main/loss_sup']
     x_val, y_val = exp.validation()
 
-    def validation_error():
-        return classification_error(encode(enc, x_val, exp.device)[0].argmax(1), y_val)
-    select = dict(name='error', evaluate=validation_error, models={'enc': enc}) \
-        if len(x_val) else None
-    run_trainer(exp, updater, optimizers, models, lr_drops, args.batchsize, losses=losses,
-                report=['main/acc_sup', 'test/error'] + (['validation/error'] if select else []),
-                plots={'error.png': ['test/error'] + (['validation/error'] if select else [])},
-                extensions=[TestError(enc, x_test[:2000], y_test[:2000], exp.device)],
-                select=select)
+    def classify(x):
+        return encode(enc, x, exp.device)[0].argmax(1)
+    select = dict(name='error', models={'enc': enc}, evaluate=lambda: classification_error(
+        classify(x_val), y_val)) if len(x_val) else None
+    train_aae(exp, updater, optimizers, models, lr_drops(args), losses=losses,
+              report=['main/acc_sup', 'test/error'] + (['validation/error'] if select else []),
+              plots={'error.png': ['test/error'] + (['validation/error'] if select else [])},
+              extensions=[TestError(classify, x_test[:2000], y_test[:2000])], select=select)
 
     q_y, z = encode(enc, x_test, exp.device)
     error = classification_error(q_y.argmax(1), y_test)
     config = {'labels': args.labels,
               'supervised_only': args.supervised_only,
               'protocol': '%d labelled (balanced, seed %d) of %d training images; %s' % (
-                  n_labeled, args.seed, len(x_train),
+                  n_labelled, args.seed, len(x_train),
                   'the labelled images alone (baseline)' if args.supervised_only else
                   'every training image is also used unlabelled')}
-    measured = {'test_error_percent': 100 * error, 'n_labeled': int(n_labeled),
+    measured = {'test_error_percent': 100 * error, 'n_labelled': int(n_labelled),
                 'n_train_images': len(x_train), 'n_test_images': len(x_test),
                 'n_validation_images': len(x_val)}
     if args.supervised_only:                 # no decoder was trained: no styles, no MSE

@@ -18,8 +18,8 @@ from expkit.validate import positive_int
 from evaluation.metrics import mmd
 from aae.net import Decoder, Discriminator, Encoder, one_hot
 from aae.priors import Prior, sample_prior
-from aae.optim import make_optimizers, run_trainer
-from aae.options import add_aae_options, resolve_aae_options
+from aae.optim import make_optimizers, train_aae
+from aae.options import AAE_QUICK, add_aae_options, lr_drops
 from aae.updater import AAEUpdater
 from aae.evaluate import decode, encode
 
@@ -27,12 +27,12 @@ N_CLASSES = 10
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/aae_style')
+    parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
+                         out='results/aae_style', quick=AAE_QUICK)
     parser.add_argument('--z-dim', type=positive_int, default=15,
                         help='style code size (paper: 15)')
     add_aae_options(parser)
     args = parser.parse_args(argv)
-    lr_drops = resolve_aae_options(args)
     exp = Experiment('aae_style', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Sec. 4, Fig. 7 (qualitative: no '
                   'number is reported for this figure)',
@@ -53,7 +53,7 @@ def main(argv=None):
     updater = AAEUpdater(it, optimizers, nets, Prior('gaussian', args.z_dim),
                          device=exp.device, n_classes=N_CLASSES, decoder_labels=True,
                          rec_loss=args.rec_loss)
-    run_trainer(exp, updater, optimizers, nets, lr_drops, args.batchsize)
+    train_aae(exp, updater, optimizers, nets, lr_drops(args))
 
     z = encode(enc, x_test, exp.device)
     # Fig. 7: row r = style of test image r (first column), columns = y = 0..9

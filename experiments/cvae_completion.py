@@ -10,13 +10,13 @@ generated; condition tower 1000-500-250-250 and encoder 1000-500-250 and decoder
 layer; 30 latent dims with prior N(0, I); sigmoid cross-entropy on grey targets plus the KL;
 Adam lr 1e-3 with weight decay 5e-4 on the weights, batch 100.  The regressor is the same
 condition tower and decoder without z.  ``--condition left-half|right-half`` conditions on a
-half instead (the tutorial text leaves this open).
+half instead (the tutorial text leaves this open).  The CVAE and the regressor are two
+training stages ('main', then 'regressor'; each resumes from its own snapshot).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 import chainer
 from chainer import iterators, optimizers
-from chainer.training import Trainer, extensions
 
 from expkit import Experiment, make_parser, run_main
 from expkit.validate import nonnegative_float, positive_float, positive_int
@@ -109,29 +109,28 @@ def completion_figure(truth, condition, mask, regressed, samples, pad=2):
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=30, batchsize=100, out='results/cvae_completion')
+    parser = make_parser(__doc__, script=__file__, epoch=30, batchsize=100,
+                         out='results/cvae_completion', quick=dict(n_train=300, n_test=200))
     parser.add_argument('--condition', choices=completion.CONDITIONS,
                         default='center-column',
                         help="pixels to condition on (default: Doersch's centre column)")
-    parser.add_argument('--latent', type=positive_int, default=30)
+    parser.add_argument('--z-dim', type=positive_int, default=30,
+                        help='latent dimensions (default %(default)s)')
     parser.add_argument('--lr', type=positive_float, default=1e-3)
     parser.add_argument('--weight-decay', type=nonnegative_float, default=5e-4)
     parser.add_argument('--regressor-epoch', type=positive_int, default=None,
                         help='epochs of the regressor baseline (default: --epoch)')
+    parser.default_from('regressor_epoch', lambda a: a.epoch, '--epoch')
     parser.add_argument('--samples', type=positive_int, default=6, help='CVAE samples per digit')
     args = parser.parse_args(argv)
-    exp = Experiment('cvae_completion', args, paper=PAPER)
+    exp = Experiment('cvae_completion', args, paper=PAPER, stages=['main', 'regressor'])
     data = exp.load_data()
     x_train, x_test = data.x_train, data.x_test
-    if args.quick:
-        args.epoch, args.regressor_epoch = 1, 1
-        x_train, x_test = x_train[:300], x_test[:200]
-    regressor_epoch = args.epoch if args.regressor_epoch is None else args.regressor_epoch
 
     mask = completion.condition_mask(args.condition, data.image_shape)
     n_cond = int(mask.sum())
     converter = completion.CompletionConverter(mask)
-    cvae = CompletionCVAE(n_cond, mask.size - n_cond, args.latent)
+    cvae = CompletionCVAE(n_cond, mask.size - n_cond, args.z_dim)
     regressor = CompletionRegressor(n_cond, mask.size - n_cond)
     cvae.to_device(exp.device)
     regressor.to_device(exp.device)
@@ -139,18 +138,14 @@ def main(argv=None):
     updater = CompletionUpdater(iterators.SerialIterator(x_train, args.batchsize),
                                 make_optimizer(cvae, args), converter=converter,
                                 device=exp.device)
-    trainer = exp.trainer(updater, models={'cvae': cvae},
-                          report=['main/loss', 'main/rec', 'main/kl'],
-                          plots={'loss.png': ['main/loss', 'main/rec', 'main/kl']})
-    exp.run(trainer, images_per_iteration=args.batchsize)
+    exp.train(updater, models={'cvae': cvae}, report=['main/loss', 'main/rec', 'main/kl'],
+              plots={'loss.png': ['main/loss', 'main/rec', 'main/kl']})
 
     reg_updater = CompletionUpdater(iterators.SerialIterator(x_train, args.batchsize),
                                     make_optimizer(regressor, args), converter=converter,
                                     device=exp.device, regressor=True)
-    reg_trainer = Trainer(reg_updater, (regressor_epoch, 'epoch'), out=exp.out)
-    reg_trainer.extend(extensions.LogReport(filename='log_regressor'))
-    reg_trainer.run()
-    exp.save_model('model_regressor.npz', regressor)
+    exp.train(reg_updater, stage='regressor', models={'regressor': regressor},
+              report=['main/loss'], stop=(args.regressor_epoch, 'epoch'))
 
     # Test conditions: one seeded noisy binarisation, shared by the CVAE and the regressor.
     cond_test, target_test = completion.split(x_test, mask)
@@ -178,7 +173,7 @@ def main(argv=None):
         'protocol': 'train on %d grey images (condition binarised afresh per use); test on %d '
                     'test images with one seeded binarisation of the condition'
                     % (len(x_train), len(x_test)),
-        'regressor_epoch': regressor_epoch})
+        'regressor_epoch': args.regressor_epoch})
 
 
 if __name__ == '__main__':

@@ -31,11 +31,14 @@ PAPER = {
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=14, batchsize=64, out='results/dcgan_mnist')
+    parser = make_parser(__doc__, script=__file__, epoch=14, batchsize=64,
+                         out='results/dcgan_mnist',
+                         quick=dict(n_train=256, n_test=200, batchsize=32, ch=8,
+                                    parzen_samples=500))
     parser.add_argument('--ch', type=int_at_least(2, even=True), default=64,
                         help='channels of the 7x7 feature map of G (and of the last one of D; '
                              'default %(default)s, small for the CPU budget)')
-    parser.add_argument('--n-hidden', type=positive_int, default=100,
+    parser.add_argument('--z-dim', type=positive_int, default=100,
                         help='z dimension (paper: 100)')
     parser.add_argument('--gen-loss', choices=GEN_LOSSES, default='nonsaturating')
     parser.add_argument('--parzen-samples', type=positive_int, default=10000,
@@ -50,14 +53,11 @@ def main(argv=None):
                          % (args.dataset, data.image_shape))
     x_train, x_valid = split_train_valid(data.x_train, args.seed)
     x_test = data.x_test
-    if args.quick:
-        args.epoch, args.batchsize, args.ch, x_train = 1, 32, 8, x_train[:256]
-        args.parzen_samples, x_valid, x_test = 500, x_valid[:100], x_test[:200]
     if args.parzen_test:
         x_test = x_test[:at_most('--parzen-test', args.parzen_test, len(x_test), 'test images')]
     x_img = x_train.reshape(-1, 1, 28, 28)
 
-    gen = dcgan.Generator(n_hidden=args.n_hidden, out_size=28, out_ch=1, ch=args.ch)
+    gen = dcgan.Generator(n_hidden=args.z_dim, out_size=28, out_ch=1, ch=args.ch)
     dis = dcgan.Discriminator(in_size=28, in_ch=1, ch=args.ch)
     gen.to_device(exp.device)
     dis.to_device(exp.device)
@@ -72,11 +72,9 @@ def main(argv=None):
     total = args.epoch * len(x_img) // args.batchsize
     grid_its = snapshot_iterations(total, fractions=(0.0, 0.1, 0.4, 1.0))
     recorder = SampleRecorder(gen, gen.make_hidden(100), iterations=grid_its)
-    trainer = exp.trainer(updater, models={'gen': gen, 'dis': dis},
-                          report=['gen/loss', 'dis/loss', 'dis/d_real', 'dis/d_fake'],
-                          plots={'loss.png': ['gen/loss', 'dis/loss']})
-    trainer.extend(recorder)
-    exp.run(trainer, images_per_iteration=args.batchsize)
+    trainer = exp.train(updater, models={'gen': gen, 'dis': dis}, extensions=[recorder],
+                        report=['gen/loss', 'dis/loss', 'dis/d_real', 'dis/d_fake'],
+                        plots={'loss.png': ['gen/loss', 'dis/loss']})
 
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(grid_its), figsize=(3.2 * len(grid_its), 3.6))

@@ -30,8 +30,9 @@ PAPER = {
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=50, batchsize=100, out='results/gan_goodfellow',
-                         validation=10000)   # mnist.yaml: train[:50000], valid[50000:]
+    parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
+                         out='results/gan_goodfellow', validation=10000,   # mnist.yaml's split
+                         quick=dict(n_train=500, n_test=200, parzen_samples=500))
     parser.add_argument('--noise', choices=['uniform', 'gaussian'], default='uniform',
                         help="G's noise: U(+-sqrt 3) (paper) or N(0, 1) (the repo's "
                              "later default)")
@@ -47,9 +48,6 @@ def main(argv=None):
     else:
         x_train, x_valid = split_train_valid(data.x_train, args.seed)
     x_test = data.x_test
-    if args.quick:
-        args.epoch, x_train = 1, x_train[:500]
-        args.parzen_samples, x_valid, x_test = 500, x_valid[:100], x_test[:200]
     if args.parzen_test:
         x_test = x_test[:at_most('--parzen-test', args.parzen_test, len(x_test), 'test images')]
 
@@ -65,16 +63,14 @@ def main(argv=None):
         opts[key].add_hook(optim.ExponentialDecay(0.1, 1.000004, 1e-6))    # ExponentialDecay
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
     updater = SimultaneousGANUpdater(it, opts, device=exp.device)
-    trainer = exp.trainer(updater, models={'gen': gen, 'dis': dis},
-                          report=['gen/loss', 'dis/loss', 'dis/d_real', 'dis/d_fake'],
-                          plots={'loss.png': ['gen/loss', 'dis/loss'],
-                                 'd_output.png': ['dis/d_real', 'dis/d_fake']})
     momentum = optim.MomentumAdjustor([opts['gen'], opts['dis']], init=0.5, final=0.7,
                                       start=1, saturate=250)            # MomentumAdjustor
-    trainer.extend(momentum)
     exp.record('schedule', dict(momentum.describe(), lr='0.1 / 1.000004^t before update t, '
                                                       'min 1e-6 (ExponentialDecay)'))
-    exp.run(trainer, images_per_iteration=args.batchsize)
+    trainer = exp.train(updater, models={'gen': gen, 'dis': dis}, extensions=[momentum],
+                        report=['gen/loss', 'dis/loss', 'dis/d_real', 'dis/d_fake'],
+                        plots={'loss.png': ['gen/loss', 'dis/loss'],
+                               'd_output.png': ['dis/d_real', 'dis/d_fake']})
 
     samples = net.generate(gen, args.parzen_samples)
     parzen, ref = evaluate_samples(exp, samples, x_train, x_valid, x_test, 'Goodfellow GAN samples')

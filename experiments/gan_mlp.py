@@ -20,6 +20,10 @@ from gan.extensions import SampleRecorder, snapshot_iterations
 from gan.loss import GEN_LOSSES
 from gan.updater import GANUpdater
 
+PAPER = {'source': 'seed article (Keras MLP GAN on MNIST); qualitative: sample grids at '
+                   'iterations 0, 10k, 50k, 150k',
+         'values': {}}
+
 
 def gradient_figure(log, gen_loss):
     import matplotlib.pyplot as plt
@@ -53,7 +57,9 @@ def gradient_figure(log, gen_loss):
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=40, batchsize=128, out='results/gan_mlp')
+    parser = make_parser(__doc__, script=__file__, epoch=40, batchsize=128,
+                         out='results/gan_mlp',
+                         quick=dict(n_train=256, batchsize=32, n_samples=1000))
     parser.add_argument('--gen-loss', choices=GEN_LOSSES, default='nonsaturating',
                         help='generator loss (default %(default)s; the seed trains the '
                              'stacked model with target 1, i.e. non-saturating)')
@@ -63,15 +69,12 @@ def main(argv=None):
                         help="the seed's first G without BN (it mode-collapsed)")
     parser.add_argument('--grad-norm-interval', type=positive_int, default=5, metavar='N',
                         help='measure both gradient norms every N iterations')
+    parser.add_argument('--n-samples', type=positive_int, default=10000,
+                        help='final samples saved in samples.npz (default %(default)s)')
     args = parser.parse_args(argv)
-    exp = Experiment('gan_mlp', args, paper={
-        'source': 'seed article (Keras MLP GAN on MNIST); qualitative: '
-                  'sample grids at iterations 0, 10k, 50k, 150k',
-        'values': {}})
+    exp = Experiment('gan_mlp', args, paper=PAPER)
     data = exp.load_data()
     x_train = data.x_train
-    if args.quick:
-        args.epoch, args.batchsize, x_train = 1, 32, x_train[:256]
 
     gen = net.MLPGenerator(batchnorm=not args.no_batchnorm)
     dis = net.MLPDiscriminator()
@@ -92,16 +95,15 @@ def main(argv=None):
     grid_its = snapshot_iterations(total)
     z_fixed = gen.make_hidden(100)
     recorder = SampleRecorder(gen, z_fixed, iterations=grid_its, every=max(1, total // 30))
-    trainer = exp.trainer(
-        updater, models={'gen': gen, 'dis': dis},
-        report=['gen/loss', 'dis/loss', 'dis/d_real', 'dis/d_fake', 'gen/grad_norm'],
-        plots={'loss.png': ['gen/loss', 'dis/loss']})
-    trainer.extend(recorder)
     grad_log = extensions.LogReport(
         keys=['gen/grad_norm_minimax', 'gen/grad_norm_nonsaturating', 'dis/d_fake'],
         trigger=(args.grad_norm_interval, 'iteration'), filename='log_grad_norm')
-    trainer.extend(grad_log, name='grad_norm_log')
-    exp.run(trainer, images_per_iteration=args.batchsize * args.n_dis)
+    grad_log.name = 'grad_norm_log'
+    trainer = exp.train(
+        updater, models={'gen': gen, 'dis': dis}, extensions=[recorder, grad_log],
+        report=['gen/loss', 'dis/loss', 'dis/d_real', 'dis/d_fake', 'gen/grad_norm'],
+        plots={'loss.png': ['gen/loss', 'dis/loss']},
+        images_per_iteration=args.batchsize * args.n_dis)
 
     # figures: grids at the seed's iterations (scaled), GIF, gradient norms
     import matplotlib.pyplot as plt
@@ -116,7 +118,7 @@ def main(argv=None):
     log = grad_log.log
     exp.savefig(gradient_figure(log, args.gen_loss), 'gen_grad_norm.png')
 
-    samples = net.generate(gen, 1000 if args.quick else 10000)
+    samples = net.generate(gen, args.n_samples)
     exp.save_npz('samples.npz', x=samples)
     plots.save_image_grid(exp.path('samples_final.png'), samples[:100], 10)
 

@@ -4,8 +4,8 @@ closed form D*(x) = p_d/(p_d+p_g) (Goodfellow et al. 2014, Prop. 1), and compare
 V(D) with 2 JSD(p_d||p_g) - 2 ln 2 (Theorem 1; JSD by scipy numerical integration), from
 overlapping pairs to nearly disjoint ones where JSD -> ln 2 and V -> 0.
 
-One "epoch" here is 1,000 Adam updates of D on fresh minibatches of --batchsize draws from
-each density (there is no finite data set). V(D) is computed by quadrature on a grid from D's
+One "epoch" here is --updates-per-epoch (1,000) Adam updates of D on fresh minibatches of
+--batchsize draws from each density (there is no finite data set). V(D) is computed by quadrature on a grid from D's
 logits, so the reported error is D's, not Monte-Carlo noise.
 """
 import numpy as np
@@ -64,23 +64,27 @@ def figures(results):
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=4, batchsize=512, out='results/gan_optimal_discriminator')
-    parser.add_argument('--units', type=positive_int, nargs='+', default=[64, 64],
+    parser = make_parser(__doc__, script=__file__, epoch=4, batchsize=512,
+                         out='results/gan_optimal_discriminator', data=False, trainer=False,
+                         quick=dict(updates_per_epoch=100))
+    parser.add_argument('--n-hidden', type=positive_int, nargs='+', default=[64, 64],
                         help='hidden units of the MLP discriminator (tanh; default 64 64)')
     parser.add_argument('--lr', type=positive_float, default=1e-3, help='Adam step size')
+    parser.add_argument('--updates-per-epoch', type=positive_int, default=1000, metavar='N',
+                        help='Adam updates of D per epoch (default %(default)s)')
     args = parser.parse_args(argv)
     exp = Experiment('gan_optimal_discriminator', args, paper={
         'source': 'Goodfellow et al. 2014, Proposition 1 (D* = p_d/(p_d+p_g)) and Theorem 1 '
                   '(V(D*, G) = -log 4 + 2 JSD(p_d || p_g))',
         'values': {'v_at_optimum': '2 JSD - 2 ln 2 (closed form, per pair)',
                    'v_disjoint_limit': 0.0, 'v_identical': -2 * LN2}})
-    n_iter = (100 if args.quick else 1000 * args.epoch)
+    n_iter = args.updates_per_epoch * args.epoch
 
     results, measured = {}, {'pairs': {}}
     for i, (name, mu_d, sd_d, mu_g, sd_g) in enumerate(PAIRS):
         pair = GaussianPair1D(mu_d, sd_d, mu_g, sd_g)
         dis, losses, trace = fit_discriminator(
-            pair, n_iter=n_iter, batchsize=args.batchsize, units=tuple(args.units),
+            pair, n_iter=n_iter, batchsize=args.batchsize, units=tuple(args.n_hidden),
             lr=args.lr, seed=args.seed + i, device=exp.device,
             trace_every=max(10, n_iter // 100))
         r = evaluate(pair, dis)

@@ -6,11 +6,10 @@ and PacGAN (Lin et al. 2018, §5.1: 2,500 samples, a mode is lost with < 20 of t
 Networks as the 2-D experiments of Unrolled GAN (Metz et al. 2017, App. A): G maps 256-D
 N(0, I) noise through two ReLU layers of 128 to 2-D, D has two ReLU layers of 128. Adam
 (step --lr, default 1e-3 for the CPU budget), beta1 0.5, k D steps per G step. Data:
-100,000 points drawn once per toy (datasets.toy), one epoch = one pass over them.
+100,000 points drawn once per toy (datasets.toy), one epoch = one pass over them. Each toy
+is a training stage of its own (--resume continues it; the toys before it are reloaded).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
-import time
-
 import numpy as np
 
 import chainer
@@ -18,6 +17,7 @@ import chainer
 from expkit import Experiment, make_parser, run_main
 from expkit.validate import positive_float, positive_int
 from gan import net
+from gan.extensions import SampleRecorder
 from gan.loss import GEN_LOSSES
 from gan.toy import TOY_SAMPLERS, coverage
 from gan.updater import GANUpdater
@@ -34,10 +34,10 @@ PAPER = {
 }
 
 
-def train_one(name, args, exp, log_every):
-    rng = np.random.default_rng(args.seed)
-    n_data = 5000 if args.quick else 100000
-    x = TOY_SAMPLERS[name](n_data, rng)
+def train_one(name, args, exp):
+    """GAN on one toy data set, as the training stage ``name`` (``snapshot_<name>_iter_N.npz``,
+    ``log_<name>``); G's samples of a fixed z at 0, 1/4, 1/2 and all of the iterations."""
+    x = TOY_SAMPLERS[name](args.n_points, np.random.default_rng(args.seed))
     gen = net.ToyGenerator(n_hidden=256)
     dis = net.ToyDiscriminator(n_in=2)
     gen.to_device(exp.device)
@@ -49,30 +49,17 @@ def train_one(name, args, exp, log_every):
     it = chainer.iterators.SerialIterator(x, args.batchsize)
     updater = GANUpdater(it, opts, n_dis=args.n_dis, gen_loss=args.gen_loss,
                          dis_loss_scale=1.0, device=exp.device)
-    total = args.epoch * n_data // (args.batchsize * args.n_dis)
+    total = args.epoch * args.n_points // (args.batchsize * args.n_dis)
     snaps = sorted({0, total // 4, total // 2, total})
-    frames, log = {}, []
-    z_fixed = gen.make_hidden(2500)
-    t0 = time.time()
-    for i in range(total + 1):
-        if i in snaps:
-            with chainer.using_config('train', False), chainer.no_backprop_mode():
-                frames[i] = chainer.backend.CpuDevice().send(gen(gen.xp.asarray(z_fixed)).array)
-        if i == total:
-            break
-        obs = {}
-        with chainer.reporter.Reporter().scope(obs):
-            rep = chainer.reporter.get_current_reporter()
-            rep.add_observer('gen', gen)
-            rep.add_observer('dis', dis)
-            updater.update()
-        if i % log_every == 0:
-            log.append({'iteration': i, **{k: float(getattr(v, 'array', v))
-                                           for k, v in obs.items()}})
-    seconds = time.time() - t0
-    final = net.generate(gen, 2500)   # fresh z for the metric
-    return {'x': x, 'frames': frames, 'snaps': snaps, 'log': log, 'final': final,
-            'seconds': seconds, 'points': total * args.batchsize * args.n_dis}
+    recorder = SampleRecorder(gen, gen.make_hidden(2500), iterations=snaps)
+    trainer = exp.train(updater, stage=name, models={name + '_gen': gen, name + '_dis': dis},
+                        report=['gen/loss', 'dis/loss'], stop=(total, 'iteration'),
+                        log_trigger=(10, 'iteration'), extensions=[recorder],
+                        images_per_iteration=args.batchsize * args.n_dis)   # 2-D points
+    return {'x': x, 'frames': recorder.frames, 'snaps': snaps,
+            'log': trainer.get_extension('LogReport').log,
+            'final': net.generate(gen, 2500),   # fresh z for the metric
+            'iterations': int(trainer.updater.iteration)}
 
 
 def figure(runs, gen_loss):
@@ -86,7 +73,8 @@ def figure(runs, gen_loss):
         lim = np.abs(r['x']).max() * 1.25
         for ax, i in zip(row, r['snaps']):
             ax.scatter(r['x'][:2500, 0], r['x'][:2500, 1], s=1, c='0.75')
-            ax.scatter(r['frames'][i][:, 0], r['frames'][i][:, 1], s=1, c='C3')
+            if i in r['frames']:             # not reached when --time-limit stopped it
+                ax.scatter(r['frames'][i][:, 0], r['frames'][i][:, 1], s=1, c='C3')
             ax.set_xlim(-lim, lim)
             ax.set_ylim(-lim, lim)
             ax.set_aspect('equal')
@@ -109,38 +97,37 @@ def figure(runs, gen_loss):
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=25, batchsize=512, out='results/gan_toy')
+    parser = make_parser(__doc__, script=__file__, epoch=25, batchsize=512,
+                         out='results/gan_toy', data=False,
+                         quick=dict(batchsize=256, n_points=5000))
     parser.add_argument('--toy', nargs='+', choices=sorted(TOY_SAMPLERS),
-                        default=['ring', 'grid', 'swissroll'], help='toy data sets to run')
+                        default=['ring', 'grid', 'swissroll'],
+                        help='toy data sets to run, each a training stage of its own')
     parser.add_argument('--gen-loss', choices=GEN_LOSSES, default='nonsaturating')
     parser.add_argument('--n-dis', type=positive_int, default=1, metavar='K',
                         help='D steps per G step (default %(default)s)')
     parser.add_argument('--lr', type=positive_float, default=1e-3,
                         help='Adam step size for G and D (default %(default)s)')
+    parser.add_argument('--n-points', type=positive_int, default=100000, metavar='N',
+                        help='points drawn once per toy data set (default %(default)s)')
     args = parser.parse_args(argv)
-    exp = Experiment('gan_toy', args, paper=PAPER)
-    if args.quick:
-        args.epoch, args.batchsize = 1, 256
-    runs, measured, seconds, points = {}, {}, 0.0, 0
-    for name in args.toy:
-        r = train_one(name, args, exp, log_every=1 if args.quick else 10)
+    toys = list(dict.fromkeys(args.toy))
+    exp = Experiment('gan_toy', args, paper=PAPER, stages=toys)
+    runs, measured = {}, {}
+    for name in toys:
+        r = runs[name] = train_one(name, args, exp)
         r['metrics'] = coverage(name, r['final'])
-        runs[name] = r
-        seconds += r['seconds']
-        points += r['points']
-        measured[name] = dict(r['metrics'], iterations=r['snaps'][-1])
-        print('%-10s modes %d/%d  high-quality %.1f%%  (%d iterations, %.0f s)' % (
+        measured[name] = dict(r['metrics'], iterations=r['iterations'])
+        print('%-10s modes %d/%d  high-quality %.1f%%  (%d iterations)' % (
             name, r['metrics']['modes_captured'], r['metrics']['n_modes'],
-            100 * r['metrics']['high_quality_fraction'], r['snaps'][-1], r['seconds']))
-    exp.train_seconds = seconds
-    exp.images_per_second = points / max(seconds, 1e-9)   # 2-D points per second
+            100 * r['metrics']['high_quality_fraction'], r['iterations']))
     exp.savefig(figure(runs, args.gen_loss), 'toy_%s.png' % args.gen_loss)
     exp.save_npz('samples.npz', **{name: runs[name]['final'] for name in runs})
     exp.finish(measured, config={'gen_loss': args.gen_loss, 'n_dis': args.n_dis,
                                  'lr': args.lr, 'samples_for_metric': 2500,
                                  'min_count': 20, 'n_std': 3,
-                                 'protocol': '100,000 points per toy drawn once; metrics '
-                                             'on 2,500 fresh G samples'})
+                                 'protocol': '%d points per toy drawn once; metrics on '
+                                             '2,500 fresh G samples' % args.n_points})
 
 
 if __name__ == '__main__':

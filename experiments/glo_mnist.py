@@ -3,7 +3,7 @@ arXiv:1707.05776): a DCGAN generator and one free code per training image, train
 plain SGD (lr 1 for the generator, 10 for the codes) on the Laplacian-pyramid L1 loss, codes
 initialised by PCA and kept in the unit ball.
 
-Trains one model per --dims entry with --loss, plus one with --compare-loss at the first d,
+Trains one model per --z-dim entry with --loss, plus one with --compare-loss at the first d,
 side by side on the same minibatches. Figures: originals vs reconstructions for each d
 (paper Figs. 1-3), Lap1 vs MSE reconstructions, samples from a full-covariance Gaussian
 fitted to the codes (Fig. 4), interpolation (Fig. 5), code arithmetic (Fig. 6) and
@@ -49,14 +49,17 @@ INFER_LR = {'lap1': 0.5, 'mse': 3.0, 'lap1+mse': 0.5}
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=15, batchsize=128, out='results/glo_mnist',
-                         datasets=('mnist', 'fashion-mnist'))
+    parser = make_parser(__doc__, script=__file__, epoch=15, batchsize=128,
+                         out='results/glo_mnist', datasets=('mnist', 'fashion-mnist'),
+                         quick=dict(n_train=256, z_dim=(8, 16), n_heldout=16, infer_steps=2,
+                                    n_samples=100))
     add = parser.add_argument
     add('--loss', choices=LOSSES, default='lap1', help='reconstruction loss (default lap1)')
     add('--compare-loss', choices=LOSSES + ('none',), default='mse',
         help='second loss, trained at the first d for the side-by-side (default mse)')
-    add('--dims', type=positive_int_list, default='100,512',
-        help='code sizes d, comma-separated (default 100,512)')
+    add('--z-dim', type=positive_int_list, default='100,512',
+        help='code sizes d, comma-separated: one model each (default 100,512)')
+    parser.add_alias('--dims', '--z-dim')
     add('--init', choices=INITS, default='pca', help='initial codes (default pca)')
     add('--projection', choices=PROJECTIONS, default='ball',
         help='keep codes in the unit ball (seed, default) or on the sphere (paper text)')
@@ -74,8 +77,10 @@ def main(argv=None):
     add('--infer-steps', type=nonnegative_int, default=20, help='SGD steps per held-out code (20)')
     add('--infer-lr', type=positive_float, default=None,
         help='per-image SGD rate for held-out codes (default: %s by loss)' % INFER_LR)
+    add('--n-samples', type=positive_int, default=1000,
+        help='samples of the main model saved in samples.npz (default %(default)s)')
     args = parser.parse_args(argv)
-    dims = list(args.dims)
+    dims = list(args.z_dim)
     exp = Experiment('glo_mnist', args, paper=PAPER)
     data = exp.load_data()
     if tuple(data.image_shape) != (28, 28):
@@ -83,14 +88,8 @@ def main(argv=None):
                          % (data.name, data.image_shape))
     rng = np.random.RandomState(args.seed)
     x_train, y_train = data.x_train, data.y_train
-    n_heldout = args.n_heldout
-    if args.quick:
-        args.epoch, n_heldout, args.infer_steps = 1, 16, 2
-        keep = rng.choice(len(x_train), 256, replace=False)
-        x_train, y_train = x_train[keep], y_train[keep]
-        dims = [min(d, 8 * (i + 1)) for i, d in enumerate(dims)]
-    at_most('--n-heldout', n_heldout, len(data.x_test), 'test images')
-    held = rng.choice(len(data.x_test), min(n_heldout, len(data.x_test)), replace=False)
+    at_most('--n-heldout', args.n_heldout, len(data.x_test), 'test images')
+    held = rng.choice(len(data.x_test), args.n_heldout, replace=False)
     x_held = data.x_test[held]
     lap1_options = dict(levels=args.lap1_levels, sigma=args.lap1_sigma,
                         weights=args.lap1_weights)
@@ -99,7 +98,7 @@ def main(argv=None):
     variants = [(args.loss, d) for d in dims]
     if args.compare_loss not in ('none', args.loss):
         variants.append((args.compare_loss, dims[0]))
-    variants = list(dict.fromkeys(variants))     # --dims 100,100: one model
+    variants = list(dict.fromkeys(variants))     # --z-dim 100,100: one model
     models, loss_funcs, optimizers, start_codes = {}, {}, {}, {}
     for loss_name, d in variants:
         name = '%s_d%d' % (loss_name, d)
@@ -126,13 +125,13 @@ def main(argv=None):
     dataset = chainer.datasets.TupleDataset(x_train, np.arange(len(x_train), dtype=np.int32))
     iterator = chainer.iterators.SerialIterator(dataset, args.batchsize)
     updater = GLOUpdater(iterator, models, loss_funcs, optimizers, device=exp.device)
-    trainer = exp.trainer(
+    trainer = exp.train(
         updater, models={'%s_%s' % (n, part): link for n, (gen, codes) in models.items()
                          for part, link in (('gen', gen), ('codes', codes))},
         report=['%s/loss' % n for n in names],
         plots={'loss.png': ['%s/loss' % n for n in names],
-               'train_mse.png': ['%s/mse' % n for n in names]})
-    exp.run(trainer, images_per_iteration=args.batchsize * len(models))
+               'train_mse.png': ['%s/mse' % n for n in names]},
+        images_per_iteration=args.batchsize * len(models))
 
     # -- reconstructions: training codes, and held-out codes fitted with theta fixed ------
     cpu = chainer.backend.CpuDevice()
@@ -192,8 +191,7 @@ def main(argv=None):
     gen, codes = models[main_name]
     z = cpu.send(codes.W.array)
     mean, cov = fit_gaussian(z)                                     # z ~ N(mu, Sigma)
-    n_samples = 100 if args.quick else 1000
-    samples = cpu.send(decode(gen, sample_codes(mean, cov, n_samples, args.projection,
+    samples = cpu.send(decode(gen, sample_codes(mean, cov, args.n_samples, args.projection,
                                                 args.seed)))
     exp.save_npz('samples.npz', x=samples)
     exp.save_npz('codes.npz', z=z, labels=y_train)

@@ -5,12 +5,13 @@ test NLL (k = 5000, the IWAE protocol of Burda et al. 2016).
 Model (K&W 2013 Sec. 3, App. C): Gaussian encoder q(z|x) = N(mu, diag sigma^2), Bernoulli
 decoder (pixel logits), prior N(0, I), one reparameterised sample per datapoint, KL in closed
 form (App. B).  Default 784-500-500-20 tanh (K&W's 500 tanh units and N_z = 20; two hidden
-layers as in nips14-ssl's M1; ``--hidden 500`` is K&W's single layer).  Training images are
+layers as in nips14-ssl's M1; ``--n-hidden 500`` is K&W's single layer).  Training images are
 binarised afresh at every use (dynamic binarisation); ``--binarize static`` fixes one draw.
 Adam(1e-3), as chainer's examples/vae and Doersch's tutorial solvers (K&W used Adagrad:
 ``--optimizer adagrad --lr 0.01``).  The decoder's output bias starts at the logits of the
-training mean (IWAE's ``get_train_bias_np``; ``--output-bias zero`` starts it at zero).  ``--init-from-ae`` first trains the same
-encoder mean and decoder as a plain autoencoder and starts the VAE from those weights.
+training mean (IWAE's ``get_train_bias_np``; ``--output-bias zero`` starts it at zero).
+``--init-from-ae`` first trains the same encoder mean and decoder as a plain autoencoder (the
+training stage 'ae') and starts the VAE from those weights.
 
 ``--recipe iwae`` is the protocol behind the paper number (Burda et al. 2016, Sec. 5 and
 App. C; yburda/iwae ``experiments.py``): 784-200-200-50 tanh, minibatch 20, IWAE's Adam
@@ -24,10 +25,10 @@ By default the last 10,000 training images are held out as the validation set
 (``model_vae_best.npz``) and its test ELBO is reported beside the last model's.  The test
 ELBO is logged every epoch (``test_bound.png``, against the paper's NLL); the NLL is
 estimated on all 10,000 test images at the end (``--nll-examples`` fewer).  A second model
-with a 2-D latent is trained for the scatter and manifold figures.
+with a 2-D latent (the training stage 'z2', after 'ae_z2' with ``--init-from-ae``) is trained
+for the scatter and manifold figures.
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
-import argparse
 import math
 import time
 
@@ -55,9 +56,9 @@ PAPER = {
 
 #: the defaults each --recipe sets (explicit options still win)
 RECIPES = {
-    'default': dict(hidden=[500, 500], latent=20, activation='tanh', batchsize=100, epoch=60,
+    'default': dict(n_hidden=[500, 500], z_dim=20, activation='tanh', batchsize=100, epoch=60,
                     optimizer='adam', lr=1e-3),
-    'iwae': dict(hidden=[200, 200], latent=50, activation='tanh',
+    'iwae': dict(n_hidden=[200, 200], z_dim=50, activation='tanh',
                  batchsize=vae_optim.IWAE_BATCHSIZE,
                  epoch=vae_optim.total_epochs(vae_optim.IWAE_STAGES), optimizer='iwae-adam',
                  lr=vae_optim.IWAE_STAGES[0][1], validation=0),
@@ -84,51 +85,56 @@ def schedule(args, opt, updates_per_epoch):
         attr='alpha' if args.optimizer != 'adagrad' else 'lr')
 
 
-def train_vae(exp, args, x_train, converter, n_latent, epochs, main_run, x_val=(),
-              x_test=()):
-    """Train one M1 (optionally after autoencoder pretraining); returns the model. The main
-    run keeps the model with the best ELBO on the binarised ``x_val`` (if any) as
-    ``model_vae_best.npz`` and logs the test ELBO of ``x_test`` (if any) every epoch."""
-    vae = VAE(784, n_latent, tuple(args.hidden), args.activation)
+def stages(args):
+    """The training stages of a run, in their order."""
+    two_d = ['z2'] if args.manifold_epoch > 0 else []
+    if args.init_from_ae:
+        return ['ae', 'main'] + ['ae_' + s for s in two_d] + two_d
+    return ['main'] + two_d
+
+
+def train_vae(exp, args, x_train, converter, n_latent, stage, x_val=(), x_test=()):
+    """Train one M1 as the training stage ``stage`` ('main' or 'z2'), after its autoencoder
+    pretraining ('ae' or 'ae_z2') with --init-from-ae; returns the model and its trainer.
+    The main model with the best ELBO on the binarised ``x_val`` (if any) is kept as
+    ``model_vae_best.npz``; its test ELBO of ``x_test`` (if any) is logged every epoch."""
+    vae = VAE(784, n_latent, tuple(args.n_hidden), args.activation)
     if args.output_bias == 'mean':
         vae.init_output_bias(x_train)
     vae.to_device(exp.device)
+    suffix = '' if stage == 'main' else '_' + stage
     if args.init_from_ae:
-        ae_opt = make_optimizer(args, vae)
         ae_updater = AutoencoderUpdater(
-            iterators.SerialIterator(x_train, args.batchsize), ae_opt,
+            iterators.SerialIterator(x_train, args.batchsize), make_optimizer(args, vae),
             converter=converter, device=exp.device)
-        ae_epochs = 1 if args.quick else args.ae_epoch
-        while ae_updater.epoch < ae_epochs:
-            ae_updater.update()
-        print('autoencoder pretraining (z=%d): %d epochs' % (n_latent, ae_epochs))
+        exp.train(ae_updater, stage='ae' + suffix, models={'ae' + suffix: vae},
+                  report=['main/loss_ae'], stop=(args.ae_epoch, 'epoch'))
     opt = make_optimizer(args, vae)
     updater = VAEUpdater(iterators.SerialIterator(x_train, args.batchsize), opt,
                          converter=converter, device=exp.device)
-    if main_run:
-        validation = ['validation/elbo'] if len(x_val) else []
-        test = ['test/neg_elbo'] if len(x_test) else []
-        trainer = exp.trainer(updater, models={'vae': vae},
-                              report=['main/loss', 'main/rec', 'main/kl'] + validation + test,
-                              plots={'loss.png': ['main/loss']})
-        staged = schedule(args, opt, len(x_train) / args.batchsize)
-        if staged is not None:
-            trainer.extend(staged, name='lr_stages')
-        if test:       # for the curve only: the model is never selected on the test set
-            trainer.extend(lambda t: chainer.report(
-                {'test/neg_elbo': -float(likelihood.elbo(vae, x_test).mean())}),
-                name='test_elbo', trigger=(1, 'epoch'),
-                priority=chainer.training.PRIORITY_WRITER)
-        if validation:
-            exp.select_best(trainer, 'elbo', lambda: float(likelihood.elbo(vae, x_val).mean()),
-                            {'vae': vae}, mode='max')
-        exp.run(trainer, images_per_iteration=args.batchsize)
-    else:
-        trainer = chainer.training.Trainer(updater, (epochs, 'epoch'), out=exp.out)
-        trainer.extend(chainer.training.extensions.LogReport(filename='log_z2'))
-        trainer.run()
-        exp.save_model('model_vae_z2.npz', vae)
-    return vae
+    if stage != 'main':
+        return vae, exp.train(updater, stage=stage, models={'vae' + suffix: vae},
+                              report=['main/loss', 'main/rec', 'main/kl'],
+                              stop=(args.manifold_epoch, 'epoch'))
+    validation = ['validation/elbo'] if len(x_val) else []
+    test = ['test/neg_elbo'] if len(x_test) else []
+    extensions = []
+    staged = schedule(args, opt, len(x_train) / args.batchsize)
+    if staged is not None:
+        staged.name = 'lr_stages'
+        extensions.append(staged)
+    if test:           # for the curve only: the model is never selected on the test set
+        @chainer.training.make_extension(trigger=(1, 'epoch'),
+                                         priority=chainer.training.PRIORITY_WRITER)
+        def test_elbo(trainer):
+            chainer.report({'test/neg_elbo': -float(likelihood.elbo(vae, x_test).mean())})
+        extensions.append(test_elbo)
+    select = dict(name='elbo', evaluate=lambda: float(likelihood.elbo(vae, x_val).mean()),
+                  models={'vae': vae}, mode='max') if validation else None
+    return vae, exp.train(updater, models={'vae': vae},
+                          report=['main/loss', 'main/rec', 'main/kl'] + validation + test,
+                          plots={'loss.png': ['main/loss']}, extensions=extensions,
+                          select=select)
 
 
 def decode_mean(vae, z):
@@ -161,15 +167,19 @@ def manifold(vae, n=20):
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, epoch=60, batchsize=100, out='results/vae_mnist',
-                         validation=10000)   # nips14-ssl's 50k/10k split
+    parser = make_parser(__doc__, script=__file__, epoch=60, batchsize=100,
+                         out='results/vae_mnist', validation=10000,   # nips14-ssl's 50k/10k
+                         quick=dict(n_test=1000, ae_epoch=1, manifold_epoch=1, iw_samples=50,
+                                    nll_examples=20))
     parser.add_argument('--recipe', choices=sorted(RECIPES), default='default',
                         help="'default' (below) or 'iwae': IWAE's protocol for its Table 1 "
-                             "VAE (sets --hidden 200 200 --latent 50 --batchsize 20 --epoch "
+                             "VAE (sets --n-hidden 200 200 --z-dim 50 --batchsize 20 --epoch "
                              "3280 --optimizer iwae-adam --validation 0 and the staged "
                              "learning rate; explicit options win)")
-    parser.add_argument('--latent', type=positive_int, default=20, help='N_z of the main model')
-    parser.add_argument('--hidden', type=positive_int, nargs='+', default=[500, 500],
+    parser.preset_defaults('recipe', RECIPES)
+    parser.add_argument('--z-dim', type=positive_int, default=20,
+                        help='N_z of the main model (default %(default)s)')
+    parser.add_argument('--n-hidden', type=positive_int, nargs='+', default=[500, 500],
                         help='hidden layer sizes (default 500 500; K&W 2013: 500)')
     parser.add_argument('--activation', choices=['tanh', 'softplus', 'relu'], default='tanh')
     parser.add_argument('--optimizer', choices=['adam', 'adagrad', 'iwae-adam'], default='adam')
@@ -182,25 +192,18 @@ def main(argv=None):
                         help='fresh Bernoulli draw per use (default) or one fixed draw')
     parser.add_argument('--init-from-ae', action='store_true',
                         help='initialise from a plain autoencoder trained first')
-    parser.add_argument('--ae-epoch', type=positive_int, default=10)
+    parser.add_argument('--ae-epoch', type=positive_int, default=10,
+                        help='epochs of the autoencoder pretraining (default %(default)s)')
     parser.add_argument('--manifold-epoch', type=nonnegative_int, default=40,
                         help='epochs of the 2-D latent model (0 skips it)')
     parser.add_argument('--iw-samples', type=positive_int, default=5000,
                         help='importance samples k for the test NLL (IWAE protocol: 5000)')
     parser.add_argument('--nll-examples', type=positive_int, default=None,
                         help='test images for the k-sample NLL (default: all)')
-    recipe = argparse.ArgumentParser(add_help=False)
-    recipe.add_argument('--recipe', default='default')
-    chosen = recipe.parse_known_args(argv)[0].recipe
-    parser.set_defaults(**RECIPES.get(chosen, {}))   # an unknown name is refused below
     args = parser.parse_args(argv)
-    exp = Experiment('vae_mnist', args, paper=PAPER)
+    exp = Experiment('vae_mnist', args, paper=PAPER, stages=stages(args))
     data = exp.load_data()
     x_train, x_test, y_test = data.x_train, data.x_test, data.y_test
-    if args.quick:
-        args.epoch, args.manifold_epoch = 1, min(args.manifold_epoch, 1)
-        args.iw_samples, args.nll_examples = 50, 20
-        x_train, x_test, y_test = x_train[:1000], x_test[:1000], y_test[:1000]
 
     n_nll = len(x_test) if args.nll_examples is None else args.nll_examples
     at_most('--nll-examples', n_nll, len(x_test), 'test images')
@@ -214,8 +217,8 @@ def main(argv=None):
         converter = chainer.dataset.concat_examples
 
     x_val_bin = binarize_static(exp.validation()[0], method='bernoulli', seed=124)
-    vae = train_vae(exp, args, x_train, converter, args.latent, args.epoch, main_run=True,
-                    x_val=x_val_bin, x_test=x_test_bin)
+    vae, trainer = train_vae(exp, args, x_train, converter, args.z_dim, 'main',
+                             x_val=x_val_bin, x_test=x_test_bin)
     test_elbo = likelihood.elbo(vae, x_test_bin)
     nll_x = x_test_bin[:n_nll]
     t0 = time.monotonic()
@@ -230,11 +233,11 @@ def main(argv=None):
         'test_nll_seconds': round(nll_seconds, 1),
         'test_neg_elbo_same_examples': float(-elbo_same.mean()),
     }
-    curve = [(e['iteration'], e['test/neg_elbo']) for e in exp._log_report.log
-             if 'test/neg_elbo' in e]
+    curve = [(e['iteration'], e['test/neg_elbo'])
+             for e in trainer.get_extension('LogReport').log if 'test/neg_elbo' in e]
     fig = plots.metric_curve(
         curve, 'test -ELBO (nats)', title='M1 %s on %d images' % (
-            '-'.join(map(str, [784] + args.hidden + [args.latent])), len(x_train)),
+            '-'.join(map(str, [784] + args.n_hidden + [args.z_dim])), len(x_train)),
         references=[(PAPER['values']['test_nll'], 'paper: IWAE Table 1 VAE, NLL k=5000')],
         final=(curve[-1][0] if curve else 0, measured['test_nll'],
                'ours: NLL k=%d, %d test images' % (args.iw_samples, len(test_ll))))
@@ -245,10 +248,10 @@ def main(argv=None):
 
     # Figures of the main model: samples from the prior and reconstructions.
     rng = np.random.RandomState(args.seed)
-    samples = decode_mean(vae, rng.standard_normal((100, args.latent)))
+    samples = decode_mean(vae, rng.standard_normal((100, args.z_dim)))
     exp.save_npz('samples.npz', x=samples)
     fig = grid_figure(samples, 10, 'samples: mean of p(x|z), z ~ N(0, I), N_z = %d'
-                      % args.latent)
+                      % args.z_dim)
     exp.savefig(fig, 'samples.png')
     originals = x_test_bin[:50]
     recon = decode_mean(vae, encode_mean(vae, originals))
@@ -263,8 +266,7 @@ def main(argv=None):
 
     # The 2-D latent model: scatter of the test codes and the manifold (K&W Fig. 4).
     if args.manifold_epoch > 0:
-        vae2 = train_vae(exp, args, x_train, converter, 2, args.manifold_epoch,
-                         main_run=False)
+        vae2, _ = train_vae(exp, args, x_train, converter, 2, 'z2')
         z_test = encode_mean(vae2, x_test_bin)
         exp.save_npz('codes.npz', z=z_test, labels=y_test)
         import matplotlib.pyplot as plt
@@ -285,7 +287,7 @@ def main(argv=None):
                     'stochastically binarised test images (seed 123), NLL on the first %d '
                     'of them' % (args.recipe, len(x_train), args.binarize, len(x_test_bin),
                                  len(test_ll)),
-        'architecture': '-'.join(map(str, [784] + args.hidden + [args.latent])),
+        'architecture': '-'.join(map(str, [784] + args.n_hidden + [args.z_dim])),
     })
 
 

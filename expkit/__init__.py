@@ -2,15 +2,17 @@
 
 Each script is short wiring for one figure or table::
 
-    parser = make_parser(__doc__, epoch=20, batchsize=100, out='results/aae_gaussian')
-    args = parser.parse_args(argv)
-    exp = Experiment('aae_gaussian', args, paper={...})
-    data = exp.load_data()              # --validation: data.x_val, the last N training images
-    trainer = exp.trainer(updater, models={...}, report=[...], plots={...})
-    exp.select_best(trainer, 'error', evaluate, {'enc': enc})   # optional model selection
-    exp.run(trainer, images_per_iteration=args.batchsize)      # --resume, --time-limit
+    parser = make_parser(__doc__, script=__file__, epoch=20, batchsize=100,
+                         out='results/aae_gaussian', quick=dict(n_hidden=64))
+    args = parser.parse_args(argv)      # every default resolved here, --quick included
+    exp = Experiment('aae_gaussian', args, paper={...}, stages=['main'])
+    data = exp.load_data()              # --validation, --n-train/--n-test subsets
+    exp.train(updater, models={...}, report=[...], plots={...},     # --resume, --time-limit
+              select=dict(name='error', evaluate=..., models={...}))  # optional selection
     exp.finish(measured={...}, config={...})
 
+A run of several training stages (M1 then M2, a CVAE then its regressor) declares them in
+``Experiment(..., stages=[...])`` and calls ``exp.train(..., stage=name)`` for each, in order.
 ``--threads`` (BLAS/OpenMP threads, default every core) is applied when the Experiment is
 made; ``--time-limit`` stops training early with a snapshot and records ``partial`` and the
 ``resume_command`` in results.json.

@@ -3,11 +3,22 @@
 Usage contract, the same for every script::
 
     python experiments/NAME.py [--device SPEC | --gpu N] [--epoch E] [--batchsize B]
-        [--seed S] [--out DIR] [--dataset NAME] [--data-dir DIR] [--resume SNAPSHOT] [--quick]
-        [--validation N] [--threads N] [--time-limit MINUTES]
+        [--seed S] [--out DIR] [--dataset NAME] [--data-dir DIR] [--n-train N] [--n-test N]
+        [--validation N] [--resume SNAPSHOT] [--snapshot-interval E] [--quick]
+        [--threads N] [--time-limit MINUTES]
+
+A script that reads no data set (``make_parser(..., data=False)``) has no --dataset,
+--data-dir, --n-train, --n-test or --validation; one that trains without
+:meth:`expkit.Experiment.train` (``trainer=False``) has no --resume, --snapshot-interval or
+--time-limit.
+
+``--quick`` is one declared protocol: ``make_parser(..., quick={...})`` names the values it
+gives (every script: ``epoch=1``, and with data ``n_train=1000, n_test=500``, plus the
+script's own, e.g. ``n_hidden=64``). They become the defaults of those options when
+``--quick`` is given, so an option given explicitly still wins; ``args.quick_protocol``
+records them. The parser resolves every default; nothing rewrites ``args`` after parsing.
 """
 import argparse
-import inspect
 import os
 import shutil
 import sys
@@ -19,39 +30,102 @@ _created_dirs = []  # output folders this process created; removed again if a ru
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a bad option prints one line (no usage block) and exits with status 2."""
+    """argparse, but a bad option prints one line (no usage block) and exits with status 2;
+    with the quick protocol, defaults computed from other options (:meth:`default_from`) and
+    hidden aliases of renamed options (:meth:`add_alias`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.quick, self.derived, self.presets = {}, [], None
 
     def error(self, message):
         self.exit(2, '%s: error: %s (see --help)\n' % (self.prog, message))
+
+    def action(self, dest):
+        return next(a for a in self._actions if a.dest == dest and a.help != argparse.SUPPRESS)
+
+    def default_from(self, dest, fn, shown):
+        """When option ``dest`` is not given, its value is ``fn(args)`` of the other parsed
+        options (e.g. an output folder that depends on ``--prior``); ``shown`` is the default
+        that --help states."""
+        action = self.action(dest)
+        action.default = None
+        action.help = (action.help or '').replace('%(default)s', shown)
+        self.derived.append((action, fn))
+
+    def preset_defaults(self, dest, table):
+        """The value of option ``dest`` names a set of defaults for other options, ``table``
+        = {value: {dest: parsed value}} (e.g. a paper's recipe); options given explicitly
+        and the --quick protocol win over them."""
+        self.presets = (dest, table)
+
+    def add_alias(self, old, new):
+        """``old`` keeps working as a hidden alias of the option ``new`` (a renamed option
+        that recorded commands still use)."""
+        action = next(a for a in self._actions if new in a.option_strings)
+        kwargs = dict(dest=action.dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        if action.nargs == 0:
+            kwargs.update(action='store_true')
+        else:
+            kwargs.update(type=action.type, nargs=action.nargs, choices=action.choices,
+                          metavar=action.metavar)
+        self.add_argument(old, **kwargs)
 
     def parse_args(self, args=None, namespace=None):
         v.intercept(self)   # expkit.validate.script_parser: hand the parser over, parse nothing
         argv = list(sys.argv[1:] if args is None else args)
         ns = super().parse_args(argv, namespace)
+        defaults = dict(self.presets[1][getattr(ns, self.presets[0])]) if self.presets else {}
+        if getattr(ns, 'quick', False):
+            defaults.update(self.quick)
+        unknown = set(defaults) - {a.dest for a in self._actions}
+        if unknown:
+            raise ValueError('the quick protocol or preset names no option %s'
+                             % sorted(unknown))
+        if defaults:      # parsed again with these defaults: explicit options still win
+            ns = super().parse_args(argv, argparse.Namespace(**defaults))
+        for action, fn in self.derived:
+            if getattr(ns, action.dest) is None:
+                value = fn(ns)
+                if isinstance(value, str) and action.type is not None:
+                    try:
+                        value = self._get_value(action, value)
+                    except argparse.ArgumentError as exc:
+                        self.error(str(exc))
+                setattr(ns, action.dest, value)
+        ns.quick_protocol = dict(self.quick) if getattr(ns, 'quick', False) else None
         ns.argv = argv
         ns.script = self.script
         ns.validation_default = self.validation_default
         return ns
 
 
-def make_parser(description, *, epoch, batchsize, out, dataset='mnist',
-                snapshot_interval=None, datasets=('mnist', 'fashion-mnist', 'digits'),
-                validation=0):
+def _as_option(dest, value):
+    text = ','.join(map(str, value)) if isinstance(value, tuple) else (
+        ' '.join(map(str, value)) if isinstance(value, list) else str(value))
+    return '--%s %s' % (dest.replace('_', '-'), text)
+
+
+def make_parser(description, *, epoch, batchsize, out, script=None, dataset='mnist',
+                datasets=('mnist', 'fashion-mnist', 'digits'), validation=0, quick=None,
+                data=True, trainer=True):
     """The parser with the standard options; scripts add their own with ``add_argument``.
 
+    ``script``: the script's ``__file__`` (its name in messages and in results.json);
     ``epoch``/``batchsize``/``out`` are the script's defaults for the full run;
     ``validation``: the default of ``--validation`` on the official 60,000 training images
-    (the paper's protocol, e.g. 10000 for a 50k/10k split; 0 for none).
+    (the paper's protocol, e.g. 10000 for a 50k/10k split; 0 for none); ``quick``: the
+    script's values for ``--quick`` besides the standard ones (parsed values, e.g.
+    ``dict(n_hidden=64)``); ``data=False``: the script reads no data set; ``trainer=False``:
+    it does not train through :meth:`expkit.Experiment.train`.
     """
-    caller = inspect.stack()[1].filename
-    prog = os.path.basename(caller) if caller.endswith('.py') else None
-    main_file = os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ''
-    if prog and os.path.dirname(main_file) == os.path.dirname(os.path.abspath(caller)):
-        prog = os.path.basename(main_file)  # a wrapper script (m1m2 -> m2) names itself
+    prog = os.path.basename(script) if script else None
     parser = OneLineParser(prog=prog, description=(description or '').strip(),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.script = os.path.relpath(caller) if prog else caller
-    parser.validation_default = validation
+    parser.script = os.path.relpath(script) if script else (sys.argv[0] if sys.argv else '')
+    parser.validation_default = validation if data else 0
+    parser.quick = dict(dict(epoch=1, **(dict(n_train=1000, n_test=500) if data else {})),
+                        **(quick or {}))
     add = parser.add_argument
     dev = parser.add_mutually_exclusive_group()
     dev.add_argument('--device', type=v.device_spec, default='@numpy',
@@ -64,27 +138,40 @@ def make_parser(description, *, epoch, batchsize, out, dataset='mnist',
         help='minibatch size (default %(default)s)')
     add('--seed', type=v.seed, default=0, help='random seed (default %(default)s)')
     add('--out', type=v.writable_dir, default=out, help='output folder (default %(default)s)')
-    add('--dataset', default=dataset, choices=list(datasets),
-        help='training data (default %(default)s)')
-    add('--data-dir', type=v.readable_dir, default=None, metavar='DIR',
-        help='folder with the IDX files (default: $MNIST_DIR, the cache, a download, '
-             'then the offline mnist-5k fallback)')
-    add('--resume', type=v.readable_file, default=None, metavar='SNAPSHOT',
-        help='continue from a trainer snapshot')
-    add('--snapshot-interval', type=v.positive_int,
-        default=snapshot_interval or max(1, epoch // 4),
-        metavar='EPOCHS', help='snapshot every this many epochs (default %(default)s)')
-    add('--quick', action='store_true', help='tiny run (seconds) for smoke tests')
-    add('--validation', type=v.nonnegative_int, default=None, metavar='N',
-        help='hold out the last N training images as the validation set (default: %s)' % (
-            '0' if not validation else "%d on the official 60,000 training images%s, else 0"
-            % (validation, " -- the paper's 50k/10k split" if validation == 10000 else '')))
+    if data:
+        add('--dataset', default=dataset, choices=list(datasets),
+            help='training data (default %(default)s)')
+        add('--data-dir', type=v.readable_dir, default=None, metavar='DIR',
+            help='folder with the IDX files (default: $MNIST_DIR, the cache, a download, '
+                 'then the offline mnist-5k fallback)')
+        add('--n-train', type=v.positive_int, default=None, metavar='N',
+            help='train on the first N training images (default: all)')
+        add('--n-test', type=v.positive_int, default=None, metavar='N',
+            help='evaluate on the first N test images, and on at most N validation images '
+                 '(default: all)')
+        add('--validation', type=v.nonnegative_int, default=None, metavar='N',
+            help='hold out the last N training images as the validation set (default: %s)' % (
+                '0' if not validation else "%d on the official 60,000 training images%s, "
+                "else 0" % (validation, " -- the paper's 50k/10k split"
+                            if validation == 10000 else '')))
+    if trainer:
+        add('--resume', type=v.readable_file, default=None, metavar='SNAPSHOT',
+            help='continue from a snapshot (snapshot_iter_N.npz, or snapshot_STAGE_iter_N.npz '
+                 'of a training stage: the stages before it are loaded, not trained again)')
+        add('--snapshot-interval', type=v.positive_int, default=None, metavar='EPOCHS',
+            help='snapshot every this many epochs (default: a quarter of the epochs of each '
+                 'training stage, at least 1), and at the end')
+    add('--quick', action='store_true',
+        help='tiny run (seconds) for smoke tests: the defaults become %s (options given '
+             'explicitly win)' % ' '.join(_as_option(k, val) for k, val in parser.quick.items()))
     add('--threads', type=v.positive_int, default=None, metavar='N',
         help='CPU threads for BLAS/OpenMP (default: every core this process may use)')
-    add('--time-limit', type=v.positive_float, default=None, metavar='MINUTES',
-        help='stop training cleanly before this many minutes from the start (a snapshot is '
-             'written, evaluation and figures follow, results.json gets "partial": true and '
-             'the resume_command); the evaluation after training is extra')
+    if trainer:
+        add('--time-limit', type=v.positive_float, default=None, metavar='MINUTES',
+            help='stop training cleanly before this many minutes from the start (a snapshot '
+                 'is written, later training stages are skipped, evaluation and figures '
+                 'follow, results.json gets "partial": true and the resume_command); the '
+                 'evaluation after training is extra')
     return parser
 
 

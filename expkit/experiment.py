@@ -1,10 +1,13 @@
-"""One run of one experiment: seeds, device, threads, data, the Trainer wiring (time limit,
-resume), and ``results.json``."""
+"""One run of one experiment: seeds, device, threads, data, the Trainer wiring of its
+training stages (time limit, resume), and ``results.json``."""
+import glob
 import json
 import os
 import platform
 import random
+import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -101,14 +104,14 @@ class PlotReport(extensions.PlotReport):
 
 
 class TimedSnapshot(chainer.training.Extension):
-    """chainer's trainer snapshot (uncompressed, ``snapshot_iter_N.npz``), timed: the longest
+    """chainer's trainer snapshot (uncompressed, ``filename``), timed: the longest
     write so far (``seconds``; 2 s before the first) sizes the time limit's margin."""
     name = 'snapshot'
     priority = -100                       # after every other extension, like chainer's
 
-    def __init__(self, savefun=save_npz_uncompressed):
-        self.write = extensions.snapshot(savefun=savefun,
-                                         filename='snapshot_iter_{.updater.iteration}.npz')
+    def __init__(self, savefun=save_npz_uncompressed,
+                 filename='snapshot_iter_{.updater.iteration}.npz'):
+        self.write = extensions.snapshot(savefun=savefun, filename=filename)
         self.seconds, self._timed = 2.0, False
 
     def __call__(self, trainer):
@@ -218,6 +221,67 @@ def atomic_write(path, write):
         raise
 
 
+_SNAPSHOT = re.compile(r'snapshot_(?:(?P<stage>.+)_)?iter_(?P<iteration>\d+)\.npz')
+
+
+def stage_files(stage):
+    """The snapshot name (chainer's format string) and the log name of a training stage:
+    ``snapshot_iter_N.npz`` and ``log`` for 'main', ``snapshot_<stage>_iter_N.npz`` and
+    ``log_<stage>`` for any other."""
+    if stage == 'main':
+        return 'snapshot_iter_{.updater.iteration}.npz', 'log'
+    return 'snapshot_%s_iter_{.updater.iteration}.npz' % stage, 'log_' + stage
+
+
+class Stage:
+    """One named training stage of a run: its Trainer, and what results.json records of it
+    (``status``: trained, partial (stopped by --time-limit), reloaded (finished by an earlier
+    run), skipped (after a partial stage) or diverged)."""
+
+    def __init__(self, name, trainer, stop, snapshot, models, log_trigger, snapshot_trigger):
+        self.name, self.trainer, self.stop, self.snapshot = name, trainer, stop, snapshot
+        self.models = dict(models or {})
+        self.log_trigger, self.snapshot_trigger = log_trigger, snapshot_trigger
+        self.log_report, self.images_per_iteration, self.selectors = None, None, []
+        self.status, self.iterations, self.seconds, self.reloaded_from = None, 0, 0.0, None
+
+    def images_per_sec(self, stats):
+        """LogReport postprocess: images per second of training over the log interval
+        (``elapsed_time`` is the training time since iteration 0, resumed runs included)."""
+        log = self.log_report.log
+        last = log[-1] if log else {'iteration': 0, 'elapsed_time': 0.0}
+        seconds = stats['elapsed_time'] - last['elapsed_time']
+        if self.images_per_iteration and seconds > 0:
+            stats['images_per_sec'] = round(
+                (stats['iteration'] - last['iteration']) * self.images_per_iteration / seconds,
+                1)
+
+    def snapshot_path(self, out):
+        return os.path.join(out, stage_files(self.name)[0].format(self.trainer))
+
+    def planned_iterations(self):
+        """Iterations of the planned schedule (epochs converted with the main iterator's
+        dataset size and batch size), or None when unknown."""
+        if self.stop.unit == 'iteration':
+            return int(self.stop.length)
+        it = self.trainer.updater.get_iterator('main')
+        n, b = len(getattr(it, 'dataset', ())), getattr(it, 'batch_size', 0)
+        return int(np.ceil(self.stop.length * n / b)) if n and b else None
+
+    def record(self):
+        images = self.iterations * (self.images_per_iteration or 0)
+        rec = {'status': self.status, 'iterations': int(self.iterations),
+               'seconds': round(self.seconds, 2),
+               'images_per_second': round(images / self.seconds, 1) if self.seconds else None,
+               'stopped_at_iteration': int(self.trainer.updater.iteration),
+               'planned_iterations': self.planned_iterations(),
+               'snapshot_every': list(self.snapshot_trigger),
+               'log': stage_files(self.name)[1]}
+        if self.reloaded_from:
+            rec['reloaded_from'] = self.reloaded_from
+        return rec
+
+
 class Experiment:
     """Holds what every experiment needs: ``device``, ``xp``, ``out``, ``data`` and the clock.
 
@@ -226,9 +290,11 @@ class Experiment:
         args: the namespace from :func:`expkit.make_parser`'s parser.
         paper: the paper's reference values with their source, e.g.
             ``{'source': 'Makhzani et al. 2015, Table 1', 'values': {'parzen_ll': '340 ± 2'}}``.
+        stages: the names of the training stages :meth:`train` runs, in their order (e.g.
+            ``['m1', 'main']``); ``--resume`` names one of them by its snapshot's file name.
     """
 
-    def __init__(self, name, args, paper=None):
+    def __init__(self, name, args, paper=None, stages=('main',)):
         self.name = name
         self.args = args
         self.paper = paper or {}
@@ -237,22 +303,40 @@ class Experiment:
         self.xp = self.device.xp
         self.out = args.out
         self.data = None
-        self.images_per_second = None
-        self.train_seconds = None
-        self.train_iterations = None
-        self.eval_seconds = None
         self._start_wall, self._start = time.time(), clock()
         self._git = _git_state()             # the code that runs, recorded in results.json
         self._train_end = None
-        self._stop = None
+        self.stages = list(stages)
+        self._stages = {}                # name -> Stage, in the order train() met them
+        self._current = None             # the Stage that trainer() built last
         self.selectors = {}              # name -> SelectBest (see select_best)
         self._recorded = {}
-        if args.resume is not None and not os.path.isfile(args.resume):
-            raise UsageError('--resume %s: no such snapshot file; pass a snapshot_*.npz '
-                             'written by an earlier run' % args.resume)
+        self.resume = getattr(args, 'resume', None)
+        self.resume_stage = self._resume_stage()
         self.time_limit = getattr(args, 'time_limit', None)    # minutes (positive_float)
         self.threads = self.set_threads(getattr(args, 'threads', None))
         self.seed(args.seed)
+
+    def _resume_stage(self):
+        """The training stage that ``--resume`` continues, from the snapshot's file name."""
+        if self.resume is None:
+            return None
+        if not os.path.isfile(self.resume):
+            raise UsageError('--resume %s: no such snapshot file; pass a snapshot_*.npz '
+                             'written by an earlier run' % self.resume)
+        match = _SNAPSHOT.fullmatch(os.path.basename(self.resume))
+        if match is None:
+            if len(self.stages) == 1:
+                return self.stages[0]
+            raise UsageError('--resume %s: not a snapshot_iter_N.npz or snapshot_STAGE_iter_N'
+                             '.npz, so its training stage is unknown; pass a snapshot as the '
+                             'run wrote it' % self.resume)
+        stage = match.group('stage') or 'main'
+        if stage not in self.stages:
+            raise UsageError('--resume %s: a snapshot of the training stage %r, which this run '
+                             'does not have (its stages: %s); pass a snapshot of one of them'
+                             % (self.resume, stage, ', '.join(self.stages)))
+        return stage
 
     @staticmethod
     def set_threads(n):
@@ -298,11 +382,14 @@ class Experiment:
 
     # -- data ----------------------------------------------------------------------------
     def load_data(self, name=None, **kwargs):
-        """``datasets.load`` for ``--dataset``/``--data-dir``; records its info for results."""
+        """``datasets.load`` for ``--dataset``/``--data-dir``, then the validation hold-out
+        (``--validation``) and the subsets ``--n-train``/``--n-test`` (the first N images; at
+        most ``--n-test`` validation images); records its info for results."""
         import datasets
         self.data = datasets.load(name or self.args.dataset, data_dir=self.args.data_dir,
                                   **kwargs)
         self._hold_out_validation()
+        self.data.subset(self.args.n_train, self.args.n_test)
         return self.data
 
     def _hold_out_validation(self):
@@ -319,54 +406,62 @@ class Experiment:
                     % (default, n_all))
         else:                                    # >= 0 already (nonnegative_int)
             validate.below('--validation', n, n_all, 'training images of %s' % d.name)
-        self.args.validation = n
         d.hold_out(n)
 
-    def validation(self, n_quick=300):
-        """``(x_val, y_val)``: the held-out validation images (its first ``n_quick`` with
-        ``--quick``); empty without ``--validation``."""
-        d = self.data
-        if self.quick:
-            return d.x_val[:n_quick], d.y_val[:n_quick]
-        return d.x_val, d.y_val
+    def validation(self):
+        """``(x_val, y_val)`` of the loaded data (empty without a validation split)."""
+        return self.data.x_val, self.data.y_val
 
-    def train_test(self, n_quick_train=1000, n_quick_test=500):
-        """``(x_train, y_train, x_test, y_test)`` of the loaded data; with ``--quick``, the
-        first ``n_quick_train`` / ``n_quick_test`` images and a single epoch."""
+    def train_test(self):
+        """``(x_train, y_train, x_test, y_test)`` of the loaded data."""
         d = self.data
-        if not self.quick:
-            return d.x_train, d.y_train, d.x_test, d.y_test
-        self.args.epoch = 1
-        return (d.x_train[:n_quick_train], d.y_train[:n_quick_train], d.x_test[:n_quick_test],
-                d.y_test[:n_quick_test])
+        return d.x_train, d.y_train, d.x_test, d.y_test
 
     # -- training ------------------------------------------------------------------------
-    def trainer(self, updater, models=None, report=(), plots=None, stop=None,
-                log_trigger=None, snapshot_trigger=None):
-        """A chainer Trainer with the standard extensions (``--resume`` is loaded by :meth:`run`).
+    def snapshot_interval(self, stop):
+        """``--snapshot-interval`` epochs, or by default a quarter of the stage's length
+        ``stop`` (at least 1, in its unit)."""
+        every = getattr(self.args, 'snapshot_interval', None)
+        if every:
+            return every, 'epoch'
+        length, unit = stop
+        return max(1, int(length) // 4), unit
 
-        Extensions: LogReport (with ``images_per_sec`` over each log interval),
-        PrintReport(epoch, iteration, ``report``, images_per_sec, elapsed_time), ProgressBar,
-        PlotReport per ``plots`` entry ({png name: [keys]}), the NaN/inf guard
-        (:class:`expkit.guards.FiniteGuard`), the global random state in snapshots
-        (:class:`expkit.resume.RandomStateSnapshot`), an atomic trainer snapshot every
-        ``--snapshot-interval`` epochs (and at the end, see :meth:`run`), and the ``models``
-        ({name: link}) saved as ``model_<name>.npz`` at the end. ``--time-limit`` stops it
-        early (:class:`StopAt`); ``--resume`` is loaded in :meth:`run`, after the script has
-        added its own extensions, so their state (e.g. :meth:`select_best`) is restored too.
+    def trainer(self, updater, models=None, report=(), plots=None, stop=None,
+                log_trigger=None, snapshot_trigger=None, stage='main'):
+        """The chainer Trainer of one training stage, with the standard extensions
+        (:meth:`train` builds, resumes and runs it).
+
+        Extensions: LogReport (``log``, or ``log_<stage>``; with ``images_per_sec`` over each
+        log interval), PrintReport(epoch, iteration, ``report``, images_per_sec,
+        elapsed_time), ProgressBar (not with --quick), PlotReport per ``plots`` entry
+        ({png name: [keys]}), the NaN/inf guard (:class:`expkit.guards.FiniteGuard`), the
+        global random state in snapshots (:class:`expkit.resume.RandomStateSnapshot`), an
+        atomic trainer snapshot (``snapshot_iter_N.npz``, or ``snapshot_<stage>_iter_N.npz``)
+        every ``snapshot_trigger`` (default :meth:`snapshot_interval`) and at the end. The
+        stage stops at ``stop`` (default ``(--epoch, 'epoch')``) or early for
+        ``--time-limit`` (:class:`StopAt`, one deadline for the whole run).
         """
         stop = stop or (self.args.epoch, 'epoch')
-        log_trigger = self._log_trigger = log_trigger or (1, 'epoch')
+        log_trigger = log_trigger or (1, 'epoch')
+        snapshot_trigger = snapshot_trigger or self.snapshot_interval(stop)
+        snapshot_name, log_name = stage_files(stage)
         self.path('')  # create out
         deadline = None
         if self.time_limit is not None:
             deadline = self._start + 60.0 * self.time_limit
-        self._stop = StopAt(*stop, deadline=deadline,
-                            snapshot_seconds=lambda: self._snapshot.seconds)
-        trainer = chainer.training.Trainer(updater, self._stop, out=self.out)
-        self._log_report = extensions.LogReport(trigger=log_trigger,
-                                                postprocess=self._images_per_sec)
-        trainer.extend(self._log_report)
+        stop_at = StopAt(*stop, deadline=deadline,
+                         snapshot_seconds=lambda: snapshot.seconds)
+        trainer = chainer.training.Trainer(updater, stop_at, out=self.out)
+        guard = guards.FiniteGuard(   # NaN/inf: results.json marked diverged, exit 3
+            self, last_snapshot=self.resume if stage == self.resume_stage else None)
+        snapshot = TimedSnapshot(savefun=guard.saving(save_npz_uncompressed),
+                                 filename=snapshot_name)
+        st = self._current = Stage(stage, trainer, stop_at, snapshot, models, log_trigger,
+                                   snapshot_trigger)
+        st.log_report = extensions.LogReport(trigger=log_trigger, filename=log_name,
+                                             postprocess=st.images_per_sec)
+        trainer.extend(st.log_report)
         columns = ['epoch', 'iteration'] + list(report) + ['images_per_sec', 'elapsed_time']
         trainer.extend(extensions.PrintReport(columns), trigger=log_trigger)
         if not self.quick:
@@ -374,62 +469,129 @@ class Experiment:
         for filename, keys in (plots or {}).items():
             trainer.extend(PlotReport(list(keys), x_key=log_trigger[1], filename=filename,
                                       trigger=log_trigger))
-        guard = guards.FiniteGuard(self)     # NaN/inf: results.json marked diverged, exit 3
         trainer.extend(guard)
         trainer.extend(RandomStateSnapshot())  # a resumed run draws the same random numbers
-        self._snapshot = TimedSnapshot(savefun=guard.saving(save_npz_uncompressed))
-        trainer.extend(self._snapshot,
-                       trigger=snapshot_trigger or (self.args.snapshot_interval, 'epoch'))
-        self._models = dict(models or {})
-        self._images_per_iteration = None
+        trainer.extend(snapshot, trigger=snapshot_trigger)
         return trainer
 
-    def _images_per_sec(self, stats):
-        """LogReport postprocess: images per second of training over the log interval
-        (``elapsed_time`` is the training time since iteration 0, resumed runs included)."""
-        log = self._log_report.log
-        last = log[-1] if log else {'iteration': 0, 'elapsed_time': 0.0}
-        seconds = stats['elapsed_time'] - last['elapsed_time']
-        if self._images_per_iteration and seconds > 0:
-            stats['images_per_sec'] = round(
-                (stats['iteration'] - last['iteration']) * self._images_per_iteration / seconds,
-                1)
+    def train(self, updater, stage='main', models=None, report=(), plots=None, stop=None,
+              extensions=(), select=None, images_per_iteration=None, log_trigger=None,
+              snapshot_trigger=None):
+        """Train one stage: the one entry point of every training loop. Returns its Trainer.
 
-    def resume(self, trainer):
-        """Load ``--resume`` into the trainer. :meth:`run` calls it, after the script has added
-        its own extensions, so that their state and triggers are restored too (a trigger
-        created after loading would fire at the first update of the resumed run)."""
-        if self.args.resume:
-            try:
-                chainer.serializers.load_npz(self.args.resume, trainer)
-            except Exception as exc:
-                raise UsageError('--resume %s: cannot load it into this run (%s); pass a '
-                                 'snapshot written by the same script and options'
-                                 % (self.args.resume, ' '.join(str(exc).split())[:200]))
+        ``stage``: one of the declared ``stages``, in their order; ``models``: {name: link}
+        saved as ``model_<name>.npz`` when the stage ends; ``report``: PrintReport columns;
+        ``plots``: {png name: [keys]}; ``stop``: ``(length, 'epoch' or 'iteration')``
+        (default ``--epoch`` epochs); ``extensions``: the script's own Trainer extensions;
+        ``select``: keyword arguments of :meth:`select_best` (model selection on a
+        validation metric); ``images_per_iteration``: for images/s (default --batchsize).
 
-    def run(self, trainer, images_per_iteration):
-        """Resume (``--resume``), run the trainer (until done or ``--time-limit``), snapshot
-        the final state, save models, measure images/s."""
-        self.resume(trainer)
-        self._images_per_iteration = images_per_iteration
+        With ``--resume`` of this stage's snapshot the stage continues from it; a stage
+        before the resumed one is reloaded (:meth:`_reload`), not trained; a stage after it
+        starts afresh. After a stage that ``--time-limit`` stopped, later stages are skipped
+        (their Trainer is returned untrained). results.json records every stage under
+        ``stages``.
+        """
+        if len(self._stages) >= len(self.stages) or self.stages[len(self._stages)] != stage:
+            raise ValueError('training stage %r: the run declared the stages %s, in this order'
+                             % (stage, self.stages))
+        trainer = self.trainer(updater, models=models, report=report, plots=plots, stop=stop,
+                               log_trigger=log_trigger, snapshot_trigger=snapshot_trigger,
+                               stage=stage)
+        st = self._stages[stage] = self._current
+        for extension in extensions:
+            trainer.extend(extension)
+        if select:
+            self.select_best(trainer, **select)
+        st.images_per_iteration = images_per_iteration or self.args.batchsize
+        order = self.stages.index
+        if self.resume_stage is not None and order(stage) < order(self.resume_stage):
+            self._reload(st)
+        elif self.partial:
+            st.status = 'skipped'
+        else:
+            self._run(st)
+        return trainer
+
+    def _load(self, trainer, path):
+        """Load a trainer snapshot, after the script added its own extensions, so that their
+        state and triggers are restored too (a trigger created after loading would fire at
+        the first update of the resumed run)."""
+        try:
+            chainer.serializers.load_npz(path, trainer)
+        except Exception as exc:
+            raise UsageError('--resume %s: cannot load %s into this run (%s); pass a '
+                             'snapshot written by the same script and options'
+                             % (self.resume, path, ' '.join(str(exc).split())[:200]))
+
+    def _run(self, st):
+        """Resume (``--resume`` of this stage), run the trainer (until done or
+        ``--time-limit``), snapshot the final state, save the models, measure images/s."""
+        trainer = st.trainer
+        if st.name == self.resume_stage:
+            self._load(trainer, self.resume)
+            self._bring_over(st, with_models=False)
+        if len(self.stages) > 1:
+            sys.stdout.write('training stage %s\n' % st.name)
+        st.status = 'running'
         start_iteration = trainer.updater.iteration
         t0 = clock()
         trainer.run()
-        self.train_seconds = clock() - t0
-        self.train_iterations = trainer.updater.iteration - start_iteration
-        images = self.train_iterations * images_per_iteration
-        self.images_per_second = images / max(self.train_seconds, 1e-9)
-        self._snapshot(trainer)
-        for name, link in self._models.items():
+        st.seconds = clock() - t0
+        st.iterations = trainer.updater.iteration - start_iteration
+        st.snapshot(trainer)
+        for name, link in st.models.items():
             self.save_model('model_%s.npz' % name, link)
-        self._trainer = trainer
+        st.status = 'partial' if st.stop.timed_out else 'trained'
         self._train_end = clock()
-        if self.partial:
-            sys.stdout.write('time limit (%g min): training stopped at iteration %d of %s; '
-                             'resume with:\n  %s\n' % (self.time_limit, trainer.updater.iteration,
-                                                       self.planned_iterations(),
-                                                       self.resume_command()))
-        return trainer
+        if st.status == 'partial':
+            sys.stdout.write('time limit (%g min): training stopped at iteration %d of %s%s; '
+                             'resume with:\n  %s\n' % (
+                                 self.time_limit, trainer.updater.iteration,
+                                 st.planned_iterations(),
+                                 '' if len(self.stages) == 1 else ' of stage ' + st.name,
+                                 self.resume_command()))
+
+    def _reload(self, st):
+        """A stage before the resumed one, which the earlier run finished: its newest snapshot
+        in the folder of the ``--resume`` snapshot is loaded (weights, log, model
+        selection), or, if there is none, its models ``model_<name>.npz``; it is not
+        trained again."""
+        folder = os.path.dirname(os.path.abspath(self.resume))
+        pattern = stage_files(st.name)[0].replace('{.updater.iteration}', '*')
+        found = [(int(_SNAPSHOT.fullmatch(os.path.basename(p)).group('iteration')), p)
+                 for p in glob.glob(os.path.join(folder, pattern))]
+        if found:
+            st.reloaded_from = max(found)[1]
+            self._load(st.trainer, st.reloaded_from)
+        else:
+            files = {name: os.path.join(folder, 'model_%s.npz' % name) for name in st.models}
+            missing = [p for p in files.values() if not os.path.isfile(p)]
+            if missing or not files:
+                raise UsageError('--resume %s: the training stage %s comes before it, and '
+                                 'neither its snapshot nor its models (%s) are in %s; resume '
+                                 'from a snapshot in the folder of a run that finished it'
+                                 % (self.resume, st.name, ', '.join(
+                                     os.path.basename(p) for p in missing) or 'none', folder))
+            for name, path in files.items():
+                self._load(st.models[name], path)
+            st.reloaded_from = sorted(files.values())
+        self._bring_over(st, with_models=True)
+        st.status = 'reloaded'
+
+    def _bring_over(self, st, with_models):
+        """Resumed into another --out: copy the stage's best-on-validation models there (and,
+        for a reloaded stage, save its models), so the new folder is complete."""
+        folder = os.path.dirname(os.path.abspath(self.resume))
+        if os.path.realpath(folder) == os.path.realpath(self.out):
+            return
+        for selector in st.selectors:
+            for filename in selector.files().values():
+                if os.path.isfile(os.path.join(folder, filename)):
+                    shutil.copyfile(os.path.join(folder, filename), self.path(filename))
+        if with_models:
+            for name, link in st.models.items():
+                self.save_model('model_%s.npz' % name, link)
 
     def select_best(self, trainer, name, evaluate, models, trigger=None, mode='min'):
         """Add model selection on a validation metric (:class:`SelectBest`) to ``trainer``,
@@ -438,28 +600,29 @@ class Experiment:
         the best-on-validation model)."""
         selector = SelectBest(self, name, evaluate, models, mode)
         trainer.extend(selector, name='select_best_' + name,
-                       trigger=trigger or self._log_trigger)
+                       trigger=trigger or self._current.log_trigger)
         self.selectors[name] = selector
+        self._current.selectors.append(selector)
         return selector
 
     @property
     def partial(self):
         """True when ``--time-limit`` stopped training before its planned end."""
-        return bool(self._stop is not None and self._stop.timed_out)
+        return any(st.status == 'partial' for st in self._stages.values())
 
-    def planned_iterations(self):
-        """Iterations of the whole planned schedule (epochs converted with the main
-        iterator's dataset size and batch size), or None when unknown."""
-        length, unit = self._stop.length, self._stop.unit
-        if unit == 'iteration':
-            return int(length)
-        it = self._trainer.updater.get_iterator('main')
-        n, b = len(getattr(it, 'dataset', ())), getattr(it, 'batch_size', 0)
-        return int(np.ceil(length * n / b)) if n and b else None
+    def _reported_stage(self):
+        """The stage whose iterations results.json reports at the top level: the one that
+        ``--time-limit`` stopped, else 'main', else the last one trained."""
+        ran = [st for st in self._stages.values() if st.status in ('trained', 'partial')]
+        for st in ran:
+            if st.status == 'partial':
+                return st
+        return self._stages['main'] if 'main' in self._stages and self._stages[
+            'main'] in ran else (ran[-1] if ran else None)
 
     def resume_command(self):
-        """This command with ``--resume OUT/snapshot_iter_N.npz`` (the final snapshot) and
-        ``--out OUT``, so the resumed run continues the same log and curves."""
+        """This command with ``--resume`` of the stopped stage's final snapshot and ``--out
+        OUT``, so the resumed run continues the same log and curves."""
         argv, out, i = list(self.args.argv), [], 0
         while i < len(argv):
             a = argv[i]
@@ -471,8 +634,7 @@ class Experiment:
                 continue
             out.append(a)
             i += 1
-        snapshot = os.path.join(self.out, 'snapshot_iter_%d.npz'
-                                % self._trainer.updater.iteration)
+        snapshot = self._reported_stage().snapshot_path(self.out)
         return ' '.join(['python', self.args.script] + [shlex.quote(a) for a in out] +
                         ['--out', shlex.quote(self.out), '--resume', shlex.quote(snapshot)])
 
@@ -485,6 +647,9 @@ class Experiment:
         """Write ``out/results.json`` (atomically) and return it as a dict."""
         args = {k: v for k, v in vars(self.args).items() if k not in ('argv', 'script')}
         command = ' '.join(['python', self.args.script] + list(self.args.argv))
+        trained = [st for st in self._stages.values() if st.status in ('trained', 'partial')]
+        seconds = sum(st.seconds for st in trained)
+        images = sum(st.iterations * st.images_per_iteration for st in trained)
         results = {
             'experiment': self.name,
             'command': command,
@@ -498,11 +663,11 @@ class Experiment:
             'git_commit': self._git[0], 'git_dirty': self._git[1],
             'seconds': round(clock() - self._start, 2),
             'threads': self.threads,
-            'resumed_from': self.args.resume,
-            'train_iterations': self.train_iterations,
-            'train_seconds': None if self.train_seconds is None else round(self.train_seconds, 2),
-            'train_images_per_second': (None if self.images_per_second is None
-                                        else round(self.images_per_second, 1)),
+            'resumed_from': self.resume,
+            'train_iterations': sum(st.iterations for st in trained) if trained else None,
+            'train_seconds': round(seconds, 2) if trained else None,
+            'train_images_per_second': round(images / max(seconds, 1e-9), 1) if trained
+            else None,
             'eval_seconds': (None if self._train_end is None
                              else round(clock() - self._train_end, 2)),
             'time_limit_minutes': self.time_limit,
@@ -511,11 +676,19 @@ class Experiment:
         }
         if diverged:
             results['divergence'] = diverged
-        if self._train_end is not None:
-            results['stopped_at_iteration'] = int(self._trainer.updater.iteration)
-            results['planned_iterations'] = self.planned_iterations()
-            results['planned'] = {'length': self._stop.length, 'unit': self._stop.unit}
+            for st in self._stages.values():
+                if st.status == 'running':
+                    st.status = 'diverged'
+        reported = self._reported_stage()
+        if reported is not None:
+            results['stopped_at_iteration'] = int(reported.trainer.updater.iteration)
+            results['planned_iterations'] = reported.planned_iterations()
+            results['planned'] = {'length': reported.stop.length, 'unit': reported.stop.unit}
             results['resume_command'] = self.resume_command() if self.partial else None
+            if self.partial and len(self.stages) > 1:
+                results['stopped_in_stage'] = reported.name
+        if self._stages:
+            results['stages'] = {name: st.record() for name, st in self._stages.items()}
         if self.selectors:
             results['model_selection'] = {k: sel.summary() for k, sel in self.selectors.items()}
         results.update(self._recorded)

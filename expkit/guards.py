@@ -46,9 +46,9 @@ class FiniteGuard(chainer.training.Extension):
     priority = chainer.training.PRIORITY_WRITER + 100     # first after the update
     name = 'finite_guard'
 
-    def __init__(self, exp):
+    def __init__(self, exp, last_snapshot=None):
         self.exp = exp
-        self.last_snapshot = exp.args.resume
+        self.last_snapshot = last_snapshot      # the resumed snapshot, until one is written
         self._trainer = None
 
     def initialize(self, trainer):

@@ -3,7 +3,7 @@
 Every option with a value names its range in its ``type=``::
 
     parser.add_argument('--z-dim', type=positive_int, ...)
-    parser.add_argument('--labeled-fraction', type=probability, ...)
+    parser.add_argument('--labelled-fraction', type=probability, ...)
     parser.add_argument('--out', type=writable_dir, ...)
 
 argparse calls the type on the command-line text (and on a string default), so a value out

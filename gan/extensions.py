@@ -15,7 +15,8 @@ class SampleRecorder(chainer.training.Extension):
     """Keeps G(z_fixed) (test mode, NumPy) at chosen iterations, for grids and the GIF.
 
     ``iterations``: explicit iterations to record (0 is recorded by ``initialize``);
-    ``every``: additionally record every this many iterations.
+    ``every``: additionally record every this many iterations. The frames are saved in
+    trainer snapshots, so a resumed run has those before the snapshot too.
     """
     trigger = (1, 'iteration')
     priority = chainer.training.PRIORITY_READER
@@ -40,6 +41,20 @@ class SampleRecorder(chainer.training.Extension):
         it = trainer.updater.iteration
         if it in self.iterations or (self.every and it % self.every == 0):
             self.record(it)
+
+    def serialize(self, serializer):
+        keys = sorted(self.frames)
+        if isinstance(serializer, chainer.serializer.Serializer):       # saving
+            serializer('frame_iterations', numpy.array(keys, numpy.int64))
+            serializer('frames', numpy.stack([self.frames[k] for k in keys]) if keys
+                       else numpy.zeros((0, 0), numpy.float32))
+            return
+        try:
+            its = serializer('frame_iterations', None)
+            frames = serializer('frames', None)
+        except KeyError:                   # a snapshot written before frames were saved
+            return
+        self.frames = {int(i): numpy.asarray(f) for i, f in zip(its, frames)}
 
     def at(self, iteration):
         """The recorded frame closest to ``iteration``."""

@@ -253,16 +253,13 @@ def test_updater_reconstruction_reduction_and_option_defaults():
     up, enc, dec, _, x, _, _ = _aae('sgd')
     up.rec_loss = 'mean'
     assert float(up.update_reconstruction(x[:5]).array) == pytest.approx(sse / N_IN, rel=1e-5)
-    import argparse
-    from aae.options import add_aae_options, resolve_aae_options
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--quick', action='store_true')
+    from aae.options import add_aae_options
+    from expkit import make_parser
+    parser = make_parser('t', epoch=1, batchsize=1, out='o')
     add_aae_options(parser)
     for argv, want in (([], 'sum'), (['--optimizer', 'adam'], 'mean'),
                        (['--optimizer', 'adam', '--rec-loss', 'sum'], 'sum')):
-        args = parser.parse_args(argv)
-        resolve_aae_options(args)
-        assert args.rec_loss == want
+        assert parser.parse_args(argv).rec_loss == want      # resolved by the parser
 
 
 def test_generator_phase_keeps_reconstruction_momentum():
@@ -356,17 +353,16 @@ def test_lr_drop_epochs_convert_with_this_runs_epoch(n, batch, epochs, want):
 def test_lr_drop_options_default_and_exclusive():
     import argparse
     from aae.optim import LR_DROP_UPDATES
-    from aae.options import add_aae_options, resolve_aae_options
+    from aae.options import add_aae_options, lr_drops
+    from expkit import make_parser
     from expkit.validate import update_list
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--quick', action='store_true')
+    parser = make_parser('t', epoch=1, batchsize=1, out='o')
     add_aae_options(parser)
     assert LR_DROP_UPDATES == (25000, 500000)
-    assert resolve_aae_options(parser.parse_args([])) == ((25000, 500000), 'update')
-    assert resolve_aae_options(parser.parse_args(['--lr-drop', '3,7'])) == ((3, 7), 'epoch')
-    assert resolve_aae_options(parser.parse_args(['--lr-drop-updates', '10'])) == \
-        ((10,), 'update')
-    assert resolve_aae_options(parser.parse_args(['--lr-drop-updates', ''])) == ((), 'update')
+    assert lr_drops(parser.parse_args([])) == ((25000, 500000), 'update')
+    assert lr_drops(parser.parse_args(['--lr-drop', '3,7'])) == ((3, 7), 'epoch')
+    assert lr_drops(parser.parse_args(['--lr-drop-updates', '10'])) == ((10,), 'update')
+    assert lr_drops(parser.parse_args(['--lr-drop-updates', ''])) == ((), 'update')
     with pytest.raises(argparse.ArgumentTypeError, match='like 25000,500000'):
         update_list('x')
     for bad in (['--lr-drop-updates', 'x'], ['--lr-drop-updates', '-1'], ['--lr-drop', '1.5']):
@@ -399,7 +395,7 @@ def test_lr_drop_resumed_mid_schedule(tmp_path):
     assert fresh.iteration == 7 and seen == pytest.approx([0.1 * 0.1])
 
 
-def _categorical(labeled=True):
+def _categorical(labelled=True):
     rng = np.random.RandomState(0)
     x = rng.rand(20, N_IN).astype('f')
     t = (np.arange(20) % 3).astype('i')
@@ -407,10 +403,10 @@ def _categorical(labeled=True):
     dec, dis = Decoder(2, N_IN, H, n_cond=3), Discriminator(2, H)
     dis_y = Discriminator(3, H)
     opts = make_optimizers(enc, dec, dis, 'sgd', extra_dis={'dis_y': dis_y},
-                           supervised=labeled)
+                           supervised=labelled)
     its = {'main': iterators.SerialIterator(x, 5)}
-    if labeled:
-        its['labeled'] = iterators.SerialIterator(chainer.datasets.TupleDataset(x, t), 5)
+    if labelled:
+        its['labelled'] = iterators.SerialIterator(chainer.datasets.TupleDataset(x, t), 5)
     up = CategoricalAAEUpdater(its, opts, {'enc': enc, 'dec': dec, 'dis_z': dis,
                                            'dis_y': dis_y}, _gaussian_prior(2))
     return up, (enc, dec, dis, dis_y), x, t
@@ -456,13 +452,13 @@ def test_supervised_only_baseline_trains_the_encoder_alone():
 
 
 def test_categorical_updater_reports_supervised_loss_only_with_labels(tmp_path):
-    for labeled in (True, False):
-        up, _, _, _ = _categorical(labeled)
+    for labelled in (True, False):
+        up, _, _, _ = _categorical(labelled)
         trainer = training.Trainer(up, (1, 'iteration'), out=str(tmp_path))
         seen = {}
         trainer.extend(lambda t: seen.update(t.observation), trigger=(1, 'iteration'))
         trainer.run()
-        assert ('main/loss_sup' in seen) == labeled
+        assert ('main/loss_sup' in seen) == labelled
         assert np.isfinite(float(seen['main/loss_gen'].array))
 
 
@@ -525,7 +521,7 @@ def test_categorical_head_starts_near_uniform():
 
 def test_categorical_reconstruction_backprops_through_y():
     """Phase 1 feeds softmax(y_logits), not a detached copy, to the decoder (Fig. 8)."""
-    up, (enc, dec, dis, dis_y), x, _ = _categorical(labeled=False)
+    up, (enc, dec, dis, dis_y), x, _ = _categorical(labelled=False)
     y_logits, z = enc(x[:5])
     loss = L.reconstruction_loss(dec(z, F.softmax(y_logits)), x[:5])
     enc.cleargrads()
@@ -539,7 +535,7 @@ def test_categorical_prior_and_generator_targets():
     y = sample_categorical(6000, 3)
     assert set(np.unique(y)) == {0.0, 1.0} and (y.sum(1) == 1).all()
     np.testing.assert_allclose(y.mean(0), 1 / 3, atol=0.03)
-    up, (enc, dec, dis, dis_y), x, _ = _categorical(labeled=False)
+    up, (enc, dec, dis, dis_y), x, _ = _categorical(labelled=False)
     with chainer.using_config('train', False):        # no D input noise: deterministic
         y_logits, z = enc(x[:5])
         expected = (L.generator_loss(dis_y(F.softmax(y_logits))) + L.generator_loss(dis(z)))
@@ -547,7 +543,7 @@ def test_categorical_prior_and_generator_targets():
     np.testing.assert_allclose(got.array, expected.array, rtol=1e-5)
 
 
-def test_labeled_reconstruction_option_uses_true_one_hot():
+def test_labelled_reconstruction_option_uses_true_one_hot():
     """Seed option: phase 1 adds ||x_l - dec(z_l, one_hot(t_l))||^2 to the unlabelled cost."""
     up, (enc, dec, dis, dis_y), x, t = _categorical()
     with chainer.using_config('train', False):
@@ -572,7 +568,7 @@ def _categorical_no_labels_with_rec():
                            extra_dis={'dis_y': nets['dis_y']})
     its = {'main': iterators.SerialIterator(np.zeros((4, N_IN), 'f'), 2)}
     return CategoricalAAEUpdater(its, opts, nets, _gaussian_prior(2),
-                                 labeled_reconstruction=True)
+                                 labelled_reconstruction=True)
 
 
 # ---------------------------------------------------------------- Sec. 7: cluster heads

@@ -61,14 +61,14 @@ def test_aae_label_prior_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_label_prior', '--prior', 'swissroll')
     m = res['measured']
     assert 0 <= m['test_codes_on_own_component'] <= 1
-    assert m['n_labeled'] == round(0.2 * m['n_train_images'])
+    assert m['n_labelled'] == round(0.2 * m['n_train_images'])
     assert os.path.exists(os.path.join(out, 'codes.png'))
 
 
 def test_aae_semisupervised_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_semisupervised', '--labels', '100')
     m = res['measured']
-    assert m['n_labeled'] == 100 and 0 <= m['test_error_percent'] <= 100
+    assert m['n_labelled'] == 100 and 0 <= m['test_error_percent'] <= 100
     assert '1.90' in res['paper']['values']['test_error_percent_100_labels']
     assert res['config']['dis_noise'] == 0.3          # seed: noise before D_z and D_y
     assert os.path.exists(os.path.join(out, 'styles.png'))
@@ -84,7 +84,7 @@ def test_aae_semisupervised_supervised_only_baseline_quick(tmp_path):
     assert os.path.exists(os.path.join(out, 'model_enc.npz'))
     with pytest.raises(UsageError):
         load_script('experiments/aae_semisupervised.py').main(
-            ['--quick', '--supervised-only', '--labeled-reconstruction',
+            ['--quick', '--supervised-only', '--labeled-reconstruction',   # hidden alias
              '--out', str(tmp_path / 'x')])
     assert not os.path.exists(str(tmp_path / 'x'))
 

@@ -9,7 +9,7 @@ import pytest
 from datasets import DataError, load
 from datasets.binarize import DynamicBinarizeConverter, binarize_dynamic, binarize_static
 from datasets.priors import sample_gaussian, sample_gaussian_mixture, sample_swiss_roll
-from datasets.semisup import split_labeled
+from datasets.semisup import split_labelled
 from datasets import toy
 
 
@@ -87,20 +87,20 @@ def test_converter_inside_standard_updater():
 
 
 # ---------------------------------------------------------------- semi-supervised split
-def test_split_labeled_balanced_seeded_partition():
+def test_split_labelled_balanced_seeded_partition():
     y = np.repeat(np.arange(10), 50)
-    lab, unl = split_labeled(y, 100, seed=0)
+    lab, unl = split_labelled(y, 100, seed=0)
     assert np.bincount(y[lab]).tolist() == [10] * 10
     assert len(np.intersect1d(lab, unl)) == 0 and len(lab) + len(unl) == len(y)
-    np.testing.assert_array_equal(lab, split_labeled(y, 100, seed=0)[0])
-    assert not np.array_equal(lab, split_labeled(y, 100, seed=1)[0])
-    odd, _ = split_labeled(y, 15, seed=0)
+    np.testing.assert_array_equal(lab, split_labelled(y, 100, seed=0)[0])
+    assert not np.array_equal(lab, split_labelled(y, 100, seed=1)[0])
+    odd, _ = split_labelled(y, 15, seed=0)
     counts = np.bincount(y[odd], minlength=10)
     assert counts.sum() == 15 and set(counts) == {1, 2}
     with pytest.raises(DataError, match='class 0 has only 5 examples'):
-        split_labeled(y[45:], 100, seed=0)               # class 0 keeps 5 examples
+        split_labelled(y[45:], 100, seed=0)               # class 0 keeps 5 examples
     with pytest.raises(DataError):
-        split_labeled(y, 501)
+        split_labelled(y, 501)
 
 
 # ---------------------------------------------------------------- AAE priors

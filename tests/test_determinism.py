@@ -4,7 +4,7 @@ another number of threads, so the guarantee is per thread count; it is tested wi
 with two threads."""
 from reliability_runs import losses, run_logged
 
-ARGV = ['--hidden', '64', '--latent', '4', '--manifold-epoch', '0', '--iw-samples', '5',
+ARGV = ['--n-hidden', '64', '--z-dim', '4', '--manifold-epoch', '0', '--iw-samples', '5',
         '--nll-examples', '10', '--batchsize', '500', '--epoch', '2']
 
 

@@ -12,6 +12,7 @@ import chainer.functions as F
 import chainer.links as L
 
 from expkit import Experiment, UsageError, make_parser, plots
+from expkit import validate as v
 from expkit.experiment import atomic_write
 from datasets import Dataset
 
@@ -30,9 +31,10 @@ class TinyRegressor(chainer.Chain):
         return loss
 
 
-def _train(out, extra=(), select=None):
+def _train(out, extra=(), select=None, quick=True):
     parser = make_parser('tiny', epoch=2, batchsize=10, out=str(out))
-    args = parser.parse_args(['--snapshot-interval', '1', '--quick'] + list(extra))
+    args = parser.parse_args((['--snapshot-interval', '1', '--quick', '--epoch', '2']
+                              if quick else []) + list(extra))
     exp = Experiment('tiny', args, paper={'source': 'none', 'values': {}})
     rng = np.random.RandomState(0)
     x = rng.randn(50, 3).astype(np.float32)
@@ -42,11 +44,10 @@ def _train(out, extra=(), select=None):
     opt.setup(model)
     it = chainer.iterators.SerialIterator(chainer.datasets.TupleDataset(x, t), args.batchsize)
     updater = chainer.training.StandardUpdater(it, opt, device=exp.device)
-    trainer = exp.trainer(updater, models={'reg': model}, report=['main/loss'],
-                          plots={'loss.png': ['main/loss']})
-    if select is not None:
-        select(exp, trainer, model)
-    exp.run(trainer, images_per_iteration=args.batchsize)
+    trainer = exp.train(updater, models={'reg': model}, report=['main/loss'],
+                        plots={'loss.png': ['main/loss']},
+                        select=select(model) if select else None)
+    _train.exp = exp
     fig, ax = plots.image_grid(np.random.rand(4, 784), nrow=2)
     exp.savefig(fig, 'grid.png')
     results = exp.finish({'final_loss': float(model(x, t).array)})
@@ -105,17 +106,77 @@ def test_gpu_minus_one_means_cpu(tmp_path):
     assert Experiment('x', args).xp is np
 
 
-@pytest.mark.parametrize('quick', [False, True])
-def test_train_test_truncates_only_in_quick_mode(tmp_path, quick):
-    argv = ['--quick'] if quick else []
-    args = make_parser('x', epoch=7, batchsize=1, out=str(tmp_path)).parse_args(argv)
+def test_quick_protocol_is_applied_when_parsing(tmp_path):
+    def parser():
+        p = make_parser('x', epoch=7, batchsize=50, out=str(tmp_path),
+                        quick=dict(n_hidden=64, batchsize=20))
+        p.add_argument('--n-hidden', type=int, default=1000)
+        return p
+    declared = dict(epoch=1, n_train=1000, n_test=500, n_hidden=64, batchsize=20)
+    args = parser().parse_args(['--quick'])
+    assert args.quick_protocol == declared
+    assert {k: getattr(args, k) for k in declared} == declared
+    full = parser().parse_args([])
+    assert (full.epoch, full.n_train, full.n_test, full.n_hidden, full.batchsize,
+            full.quick_protocol) == (7, None, None, 1000, 50, None)
+    # options given explicitly win over the protocol, in either order
+    args = parser().parse_args(['--epoch', '3', '--quick', '--n-hidden', '8'])
+    assert (args.epoch, args.n_hidden, args.n_train, args.batchsize) == (3, 8, 1000, 20)
+    assert '--epoch 1 --n-train 1000 --n-test 500 --n-hidden 64 --batchsize 20' in \
+        ' '.join(parser().format_help().split())
+    bad = make_parser('x', epoch=1, batchsize=1, out=str(tmp_path), quick=dict(n_hiden=2))
+    with pytest.raises(ValueError, match='n_hiden'):        # a typo in the declaration
+        bad.parse_args(['--quick'])
+    no_data = make_parser('x', epoch=1, batchsize=1, out=str(tmp_path), data=False)
+    assert no_data.parse_args(['--quick']).quick_protocol == {'epoch': 1}
+
+
+def test_defaults_from_other_options_and_hidden_aliases(tmp_path):
+    p = make_parser('x', epoch=1, batchsize=1, out=str(tmp_path / 'a'))
+    p.add_argument('--prior', default='gaussian')
+    p.default_from('out', lambda a: str(tmp_path / a.prior), 'OUT/<prior>')
+    p.add_argument('--z-dim', type=v.positive_int, default=2)
+    p.add_alias('--latent', '--z-dim')
+    assert p.parse_args(['--prior', 'mix']).out == str(tmp_path / 'mix')
+    assert p.parse_args(['--prior', 'mix', '--out', 'o']).out == 'o'
+    assert p.parse_args(['--latent', '5']).z_dim == 5
+    text = p.format_help()
+    assert 'OUT/<prior>' in text and '--latent' not in text
+    with pytest.raises(SystemExit):
+        p.parse_args(['--latent', '0'])
+    # a recipe's defaults: explicit options, then --quick, win over them
+    p.add_argument('--recipe', choices=['a', 'b'], default='a')
+    p.preset_defaults('recipe', {'a': {}, 'b': dict(z_dim=9, epoch=50)})
+    assert (p.parse_args([]).z_dim, p.parse_args([]).epoch) == (2, 1)
+    args = p.parse_args(['--recipe', 'b'])
+    assert (args.z_dim, args.epoch) == (9, 50)
+    args = p.parse_args(['--recipe', 'b', '--quick', '--z-dim', '3'])
+    assert (args.z_dim, args.epoch) == (3, 1)
+
+
+def test_data_subsets_first_images(tmp_path, monkeypatch):
+    exp, d = _loaded(tmp_path, monkeypatch, 30, ['--n-train', '10', '--n-test', '3'])
+    assert (len(d.x_train), len(d.y_train), len(d.x_test), len(d.y_test)) == (10, 10, 3, 3)
+    assert d.x_train[-1, 0] == 9 and d.info['n_train'] == 10 and d.info['n_test'] == 3
+    assert [len(a) for a in exp.train_test()] == [10, 10, 3, 3]
+    exp, d = _loaded(tmp_path, monkeypatch, 30)
+    assert (len(d.x_train), len(d.x_test)) == (30, 5) and 'subset' not in d.info
+
+
+def test_snapshot_interval_follows_the_epochs(tmp_path):
+    args = make_parser('x', epoch=100, batchsize=10, out=str(tmp_path)).parse_args(
+        ['--epoch', '8'])
     exp = Experiment('x', args)
-    exp.data = Dataset(np.zeros((30, 4)), np.arange(30), np.zeros((20, 4)), np.arange(20), (2, 2),
-                       {'name': 'toy'})
-    x_train, y_train, x_test, y_test = exp.train_test(n_quick_train=10, n_quick_test=5)
-    assert (len(x_train), len(y_train), len(x_test), len(y_test)) == \
-        ((10, 10, 5, 5) if quick else (30, 30, 20, 20))
-    assert args.epoch == (1 if quick else 7)
+    assert exp.snapshot_interval((8, 'epoch')) == (2, 'epoch')
+    assert exp.snapshot_interval((3, 'epoch')) == (1, 'epoch')
+    assert exp.snapshot_interval((400, 'iteration')) == (100, 'iteration')
+    out = tmp_path / 'run'
+    _train(out, ['--epoch', '8'], quick=False)                 # 5 iterations per epoch
+    assert sorted(int(p.name[len('snapshot_iter_'):-4]) for p in out.glob('snapshot_iter_*')) \
+        == [10, 20, 30, 40]                                    # every 2 epochs, and the end
+    args = make_parser('x', epoch=8, batchsize=10, out=str(tmp_path)).parse_args(
+        ['--snapshot-interval', '3'])
+    assert Experiment('x', args).snapshot_interval((400, 'iteration')) == (3, 'epoch')
 
 
 def test_missing_resume_file_is_refused_when_parsing(tmp_path, capsys):
@@ -280,11 +341,12 @@ def test_validation_holds_out_the_last_images(tmp_path, monkeypatch):
     assert d.y_val[0] == 0 and d.x_train[-1, 0] == 49999
     assert (d.info['n_train'], d.info['n_validation'], d.info['validation_indices']) == \
         (50000, 10000, [50000, 60000])
-    assert exp.args.validation == 10000 and len(exp.validation()[0]) == 10000
+    assert len(exp.validation()[0]) == 10000
     exp, d = _loaded(tmp_path, monkeypatch, 60000, ['--validation', '0'])
     assert len(d.x_val) == 0 and d.info['n_train'] == 60000
-    exp, d = _loaded(tmp_path, monkeypatch, 60000, ['--quick', '--validation', '500'])
-    assert len(exp.validation(n_quick=300)[0]) == 300 and len(d.x_train) == 59500
+    exp, d = _loaded(tmp_path, monkeypatch, 60000, ['--quick', '--validation', '700'])
+    assert (len(exp.validation()[0]), len(d.x_train)) == (500, 1000)   # --n-test, --n-train
+    assert d.x_val[0, 0] == 59300 and d.info['n_validation'] == 500
     exp, d = _loaded(tmp_path, monkeypatch, 60000, validation=0)        # script without one
     assert len(d.x_val) == 0
 
@@ -307,21 +369,22 @@ def test_validation_default_needs_the_official_training_set(tmp_path, monkeypatc
 
 
 def _scripted_selection(values, seen):
-    """select_best on the tiny regressor; ``values`` are the successive validation values."""
+    """Model selection on the tiny regressor; ``values`` are the successive validation
+    values; ``seen`` gets the weights at each evaluation."""
     calls = iter(values)
 
-    def select(exp, trainer, model):
+    def select(model):
         def evaluate():
             seen.append(model.fc.W.array.copy())
             return next(calls)
-        seen.append(exp.select_best(trainer, 'mse', evaluate, {'reg': model}, mode='min'))
+        return dict(name='mse', evaluate=evaluate, models={'reg': model}, mode='min')
     return select
 
 
 def test_select_best_saves_logs_and_records(tmp_path):
     seen = []
     _, model, results = _train(tmp_path / 'r', select=_scripted_selection([3.0, 1.0], seen))
-    selector, w_epoch1, w_epoch2 = seen
+    w_epoch1, w_epoch2 = seen
     sel = results['model_selection']['mse']
     assert (sel['best_value'], sel['best_iteration'], sel['mode']) == (1.0, 10, 'min')
     assert sel['files'] == ['model_reg_best.npz']
@@ -332,7 +395,7 @@ def test_select_best_saves_logs_and_records(tmp_path):
     # a worse second value keeps the epoch-1 weights, and load_best restores them
     seen = []
     _, model, results = _train(tmp_path / 'w', select=_scripted_selection([1.0, 3.0], seen))
-    selector, w_epoch1, _ = seen
+    selector, (w_epoch1, _) = _train.exp.selectors['mse'], seen
     assert results['model_selection']['mse']['best_iteration'] == 5
     assert selector.load_best()
     np.testing.assert_array_equal(model.fc.W.array, w_epoch1)
@@ -355,3 +418,20 @@ def test_select_best_survives_resume(tmp_path, monkeypatch):
     assert (sel['best_value'], sel['best_iteration']) == (1.0, 5)   # not the worse epoch 2
     log = json.loads((out / 'log').read_text())
     assert [e['validation/mse'] for e in log] == [1.0, 2.0]
+
+
+def test_one_test_error_extension():
+    """One TestError (expkit.extensions) serves the AAE and the M2 experiments."""
+    from expkit.extensions import TestError
+    files = subprocess.run(['git', 'ls-files', '-co', '--exclude-standard', '*.py'], cwd=ROOT,
+                           capture_output=True, text=True).stdout.split()
+    defined = [f for f in files if not f.startswith('tests/') and
+               'class TestError(' in open(os.path.join(ROOT, f)).read()]
+    assert defined == ['expkit/extensions.py']
+    for user in ('experiments/aae_semisupervised.py', 'vae/semisup.py'):
+        assert 'from expkit.extensions import TestError' in open(os.path.join(ROOT, user)).read()
+    x, y = np.eye(3, dtype=np.float32)[[0, 1, 2, 1]], np.array([0, 1, 2, 0])
+    observation = {}
+    with chainer.reporter.Reporter().scope(observation):
+        TestError(lambda a: a.argmax(1), x, y)(None)
+    assert observation == {'test/error': 0.25}

@@ -222,6 +222,6 @@ def test_glo_mnist_quick_smoke(tmp_path):
 
 def test_glo_mnist_rejects_bad_dims(tmp_path):
     with pytest.raises(SystemExit) as err:
-        run_script('experiments/glo_mnist.py', ['--quick', '--dims', '0,x',
+        run_script('experiments/glo_mnist.py', ['--quick', '--z-dim', '0,x',
                                                 '--out', str(tmp_path / 'bad')])
     assert err.value.code == 2

@@ -19,11 +19,11 @@ from vae.updater import M2Updater, VAEUpdater
 SMALL = ['--batchsize', '500', '--epoch', '3', '--snapshot-interval', '1']
 FAMILIES = {
     'aae': ('aae_gaussian', AAEUpdater, ['--n-hidden', '16']),
-    'vae': ('vae_mnist', VAEUpdater, ['--hidden', '16', '--latent', '2',
+    'vae': ('vae_mnist', VAEUpdater, ['--n-hidden', '16', '--z-dim', '2',
                                       '--manifold-epoch', '0']),
-    'm2': ('m2_semisupervised', M2Updater, ['--hidden', '16', '--latent', '4']),
-    'gan': ('dcgan_mnist', GANUpdater, ['--ch', '2', '--n-hidden', '10']),
-    'glo': ('glo_mnist', GLOUpdater, ['--dims', '4', '--compare-loss', 'none', '--loss', 'mse',
+    'm2': ('m2_semisupervised', M2Updater, ['--n-hidden', '16', '--z-dim', '4']),
+    'gan': ('dcgan_mnist', GANUpdater, ['--ch', '2', '--z-dim', '10']),
+    'glo': ('glo_mnist', GLOUpdater, ['--z-dim', '4', '--compare-loss', 'none', '--loss', 'mse',
                                       '--ch', '2']),
 }
 

@@ -30,14 +30,19 @@ def test_smoke_vae_mnist(tmp_path, offline):
     assert x.shape == (100, 784) and 0 <= x.min() and x.max() <= 1
     z = np.load(str(tmp_path / 'codes.npz'))['z']
     assert z.shape[1] == 2
+    assert list(res['stages']) == ['main', 'z2'] and 'log_z2' in _files(tmp_path)
+    assert res['config']['quick_protocol']['nll_examples'] == m['test_nll_examples'] == 20
 
 
 def test_smoke_vae_mnist_static_and_ae_init(tmp_path, offline):
     res = run_script('experiments/vae_mnist.py',
                      ['--quick', '--out', str(tmp_path), '--binarize', 'static',
-                      '--init-from-ae', '--manifold-epoch', '0', '--hidden', '50'])
+                      '--init-from-ae', '--manifold-epoch', '0', '--n-hidden', '50'])
     assert res['config']['binarize'] == 'static' and res['config']['init_from_ae']
     assert 'manifold.png' not in _files(tmp_path)
+    assert list(res['stages']) == ['ae', 'main']        # the pretraining is a stage of its own
+    assert res['stages']['ae']['iterations'] == res['stages']['main']['iterations'] > 0
+    assert {'log_ae', 'model_ae.npz', 'log', 'model_vae.npz'} <= _files(tmp_path)
 
 
 def test_smoke_cvae_completion(tmp_path, offline):
@@ -59,7 +64,10 @@ def test_smoke_m2(tmp_path, offline):
 def test_smoke_m1m2(tmp_path, offline):
     res = run_script('experiments/m1m2_semisupervised.py', ['--quick', '--out', str(tmp_path)])
     assert res['experiment'] == 'm1m2_semisupervised'
-    assert res['config']['hidden'] == 300 and 1 <= res['config']['active_m1_dims'] <= 50
+    assert res['config']['n_hidden'] == 300 and 1 <= res['config']['active_m1_dims'] <= 50
+    assert {k: s['status'] for k, s in res['stages'].items()} == {'m1': 'trained',
+                                                                 'main': 'trained'}
+    assert {'log_m1', 'model_m1.npz', 'log', 'model_m2.npz'} <= _files(tmp_path)
     assert 'analogies.png' in _files(tmp_path)
 
 

@@ -58,9 +58,10 @@ def test_recipe_iwae_sets_its_defaults_and_explicit_options_win(tmp_path, monkey
     monkeypatch.setenv('MNIST_OFFLINE', '1')
     res = run_script('experiments/vae_mnist.py',
                      ['--quick', '--recipe', 'iwae', '--manifold-epoch', '0',
-                      '--latent', '7', '--out', str(tmp_path)])
+                      '--z-dim', '7', '--out', str(tmp_path)])
     c = res['config']
-    assert (c['hidden'], c['latent'], c['batchsize'], c['optimizer'], c['validation']) == \
+    assert (c['n_hidden'], c['z_dim'], c['batchsize'], c['optimizer'], c['validation']) == \
         ([200, 200], 7, 20, 'iwae-adam', 0)
+    assert c['epoch'] == 1               # --quick wins over the recipe, explicit options over both
     assert (tmp_path / 'test_bound.png').exists()
     assert res['measured']['test_nll_seconds'] >= 0

@@ -1,0 +1,18 @@
+"""Trainer extensions that several experiments share."""
+import chainer
+
+from evaluation.metrics import classification_error
+
+
+class TestError(chainer.training.Extension):
+    """Report the classification error of ``classify`` (NumPy inputs -> predicted labels)
+    on ``(x, y)``, e.g. the first test images, as ``test/error`` every epoch."""
+    trigger = (1, 'epoch')
+    priority = chainer.training.PRIORITY_WRITER     # before LogReport reads the observation
+    __test__ = False                                # not a pytest test class
+
+    def __init__(self, classify, x, y):
+        self.classify, self.x, self.y = classify, x, y
+
+    def __call__(self, trainer):
+        chainer.report({'test/error': classification_error(self.classify(self.x), self.y)})
