@@ -167,7 +167,7 @@ def load_records(root=ROOT):
 
 def lookup(records, ref, aliases):
     """``a.key.sub`` -> the value under record ``aliases['a']``'s ``measured``; ``a.$.key``
-    starts at the record's top level."""
+    starts at the record's top level; a number indexes a list (``a.codes.mean.0``)."""
     alias, *keys = ref.split('.')
     if alias not in aliases or aliases[alias] not in records:
         raise KeyError('%s: no record %r' % (ref, aliases.get(alias)))
@@ -177,7 +177,7 @@ def lookup(records, ref, aliases):
     else:
         value = value['measured']
     for key in keys:
-        value = value[key]
+        value = value[int(key)] if isinstance(value, list) else value[key]   # a.xs.0
     return value
 
 
@@ -244,7 +244,7 @@ def readme_table(records, rows):
                           for n in names)
         try:
             measured = fill(row['measured'], records, aliases)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise UsageError('%s: readme row %r: %s is not in its record; fix the placeholder'
                              % (ROWS, row['experiment'], exc))
         lines.append('| %s | %s | %s | %s; %s |' % (row['experiment'], measured, row['paper'],

@@ -236,3 +236,12 @@ def test_bad_record_command_is_one_line_and_exit_2(tmp_path, capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and 'results.json' in err[0]
+
+
+def test_placeholder_indexes_lists():
+    lookup = report.lookup
+    records = {'r': {'measured': {'codes': {'mean': [0.5, -1.25]}}, 'seconds': 3}}
+    assert lookup(records, 'a.codes.mean.1', {'a': 'r'}) == -1.25
+    assert lookup(records, 'a.$.seconds', {'a': 'r'}) == 3
+    with pytest.raises(IndexError):
+        lookup(records, 'a.codes.mean.2', {'a': 'r'})
