@@ -178,7 +178,8 @@ def make_parser(description, *, epoch, batchsize, out, script=None, dataset='mni
         add('--communicator', choices=['naive', 'flat', 'pure_nccl'], default=None,
             help='train data-parallel on the ranks of mpiexec -n N with this ChainerMN '
                  'communicator (naive: CPUs; flat, pure_nccl: one GPU per rank); '
-                 '--batchsize stays the global minibatch, split over the ranks; rank 0 '
+                 '--batchsize stays the global minibatch, split over the ranks; the '
+                 'default --threads is the node\'s cores shared by its ranks; rank 0 '
                  'writes every output (default: one process, no MPI; docs/distributed.md)')
     return parser
 

@@ -329,7 +329,10 @@ class Experiment:
         self.resume = getattr(args, 'resume', None)
         self.resume_stage = self._resume_stage()
         self.time_limit = getattr(args, 'time_limit', None)    # minutes (positive_float)
-        self.threads = self.set_threads(getattr(args, 'threads', None))
+        threads = getattr(args, 'threads', None)
+        if threads is None and self.dist.comm is not None:     # the node's cores, shared
+            threads = max(1, available_cores() // self.dist.comm.intra_size)
+        self.threads = self.set_threads(threads)
         self.seed(args.seed)
         if self.dist.comm is not None:
             self.dist.local_batchsize(args.batchsize)
