@@ -179,13 +179,13 @@ class Distributed:
     # -- agreement -----------------------------------------------------------------------
     def root_decides(self, value):
         """Rank 0's ``value`` on every rank (e.g. whether the time limit stops training)."""
-        return value if self.comm is None else self.comm.bcast_obj(value)
+        return value if self.comm is None else self.comm.mpi_comm.bcast(value, root=0)
 
     def first_of(self, value):
         """The first non-None of the ranks' ``value``s, in rank order, on every rank."""
         if self.comm is None:
             return value
-        return next((v for v in self.comm.allreduce_obj([value]) if v is not None), None)
+        return next((v for v in self.comm.mpi_comm.allgather(value) if v is not None), None)
 
     def reseed_extension(self, seed):
         """Trainer extension: at the start of training rank r > 0 reseeds NumPy with

@@ -396,8 +396,12 @@ class Experiment:
     def path(self, filename):
         """``out/filename``; creates ``out`` on first use (so a failed run leaves nothing)."""
         if not os.path.isdir(self.out):
-            os.makedirs(self.out)
-            cli._created_dirs.append(self.out)
+            try:
+                os.makedirs(self.out)
+            except FileExistsError:    # made meanwhile (the Trainer of another MPI rank)
+                pass
+            else:
+                cli._created_dirs.append(self.out)
         return os.path.join(self.out, filename)
 
     def savefig(self, fig, filename, dpi=100):
@@ -696,7 +700,8 @@ class Experiment:
             out.append(a)
             i += 1
         snapshot = self._reported_stage().snapshot_path(self.out)
-        return ' '.join(['python', self.args.script] + [shlex.quote(a) for a in out] +
+        launch = ['mpiexec', '-n', str(self.dist.size)] if self.dist.comm is not None else []
+        return ' '.join(launch + ['python', self.args.script] + [shlex.quote(a) for a in out] +
                         ['--out', shlex.quote(self.out), '--resume', shlex.quote(snapshot)])
 
     # -- results -------------------------------------------------------------------------

