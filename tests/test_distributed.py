@@ -47,6 +47,8 @@ def test_shards_have_equal_length_and_cover_the_data():
     assert (fake(2, 1).shard(x) == x[5:]).all()
     pair = fake(2, 0).shard(chainer.datasets.TupleDataset(x, np.arange(10)))
     assert len(pair) == 5 and pair[4][1] == 4
+    assert list(fake(2, 1).shard(list('abcde'))) == ['c', 'd', 'e']     # any dataset
+    assert list(fake(2, 0).shard(list('abcde'))) == ['a', 'b', 'c']
 
 
 def test_global_batch_must_divide():
