@@ -24,9 +24,9 @@ With it:
   .train`); evaluation runs on rank 0 only;
 * random numbers: every rank starts from ``--seed`` (identical initial weights, which the
   broadcast makes sure of); when training starts, rank r > 0 reseeds NumPy with ``(seed, r,
-  iteration)``, so its minibatch order, prior samples and noise differ from rank 0's, whose
-  stream is that of the single process. A run on N > 1 ranks therefore draws other numbers
-  than a single-process run: equal in distribution, not bit for bit;
+  iteration)`` (and CuPy's generator from that), so its minibatch order, prior samples
+  and noise differ from rank 0's, which keeps the ``--seed`` stream. A run on N > 1 ranks
+  draws other numbers than a single-process run: equal in distribution, not bit for bit;
 * ``--resume`` loads the snapshot (rank 0's state) on every rank, on any N: the data order is
   reshuffled when the shard size differs (:class:`ShardIterator`), the epoch position kept;
 * the time limit's stop and the divergence guard are decided together (every rank stops at
@@ -189,7 +189,8 @@ class Distributed:
 
     def reseed_extension(self, seed):
         """Trainer extension: at the start of training rank r > 0 reseeds NumPy with
-        ``(seed, r, iteration)`` (after a resume's random state was put back)."""
+        ``(seed, r, iteration)`` (after a resume's random state was put back), and CuPy
+        from it."""
         return _RankSeed(seed, self.rank)
 
 
@@ -212,6 +213,8 @@ class _RankSeed(chainer.training.Extension):
 
     def initialize(self, trainer):
         np.random.seed([self.seed, self.rank, trainer.updater.iteration])
+        if chainer.backends.cuda.available:          # GPU ranks: CuPy's generator too
+            chainer.backends.cuda.cupy.random.seed(np.random.randint(2 ** 31 - 1))
 
 
 def unwrap(optimizer):
