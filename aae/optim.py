@@ -33,6 +33,8 @@ import math
 
 import chainer
 
+from expkit.distributed import unwrap
+
 SGD_RECONSTRUCTION = dict(lr=0.01, momentum=0.9)
 SGD_REGULARIZATION = dict(lr=0.1, momentum=0.1)
 ADAM_SEED = dict(alpha=1e-4, beta1=0.5)
@@ -113,7 +115,7 @@ class LRDrops(chainer.training.Extension):
     def __init__(self, optimizers, updates=LR_DROP_UPDATES, factor=0.1):
         self.updates, self.factor = sorted(u for u in updates if u > 0), factor
         self.base = []
-        for opt in optimizers:
+        for opt in map(unwrap, optimizers):       # inside ChainerMN's multi-node wrapper
             if isinstance(opt, chainer.optimizers.MomentumSGD) and \
                     all(opt is not o for o, _ in self.base):
                 self.base.append((opt, opt.lr))
@@ -166,7 +168,8 @@ def train_aae(exp, updater, optimizers, models, lr_drops, losses=AAE_LOSSES,
                  'loss.png': [k for k in losses if k != 'main/loss_rec']}
     all_plots.update(plots or {})
     updates = drop_updates(updater, lr_drops)
-    sgd = any(isinstance(o, chainer.optimizers.MomentumSGD) for o in optimizers.values())
+    sgd = any(isinstance(unwrap(o), chainer.optimizers.MomentumSGD)
+              for o in optimizers.values())
     exp.record('lr_schedule', {
         'divide_by_10_after_updates': updates if sgd else [],
         'given_as': '%s %s' % (','.join(map(str, lr_drops[0])), lr_drops[1] + 's'),

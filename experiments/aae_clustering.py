@@ -16,7 +16,6 @@ import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 import matplotlib.pyplot as plt
 
-import chainer
 from expkit import Experiment, make_parser, run_main, plots
 from expkit.validate import positive_int
 
@@ -34,7 +33,7 @@ PAPER_ERROR = {16: '9.55 +- 2.05', 30: '4.10 +- 1.13'}
 def main(argv=None):
     parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
                          out='results/aae_clustering', validation=10000,   # 50k/10k split
-                         quick=AAE_QUICK)
+                         quick=AAE_QUICK, distributed=True)
     parser.default_from('out', lambda a: 'results/aae_clustering' + (
         '' if a.clusters == 16 else '_%d' % a.clusters), 'results/aae_clustering, or '
         'results/aae_clustering_30 with --clusters 30')
@@ -56,8 +55,9 @@ def main(argv=None):
                                              args.dis_output, args.dis_noise)
     for link in (enc, dec, dis_z, dis_y):
         link.to_device(exp.device)
-    optimizers = make_optimizers(enc, dec, dis_z, args.optimizer, extra_dis={'dis_y': dis_y})
-    it = chainer.iterators.SerialIterator(x_train, args.batchsize)
+    optimizers = exp.optimizers(make_optimizers(enc, dec, dis_z, args.optimizer,
+                                                extra_dis={'dis_y': dis_y}))
+    it = exp.iterator(x_train)
     nets = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
     updater = CategoricalAAEUpdater({'main': it}, optimizers, nets, Prior('gaussian', args.z_dim),
                                     device=exp.device, rec_loss=args.rec_loss)

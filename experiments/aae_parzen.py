@@ -13,7 +13,6 @@ likelihood per bandwidth), samples.npz and results.json.
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import matplotlib.pyplot as plt
 
-import chainer
 from expkit import Experiment, make_parser, run_main, plots
 from expkit.validate import at_most, below, positive_float, positive_int
 
@@ -33,7 +32,8 @@ PAPER = {'aae_mnist_nats': '340 +- 2', 'gan_mnist_nats': '225 +- 2',
 def main(argv=None):
     parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
                          out='results/aae_parzen', validation=10000,   # the paper's 50k/10k
-                         quick=dict(AAE_QUICK, n_test=300, n_samples=500, n_valid=100))
+                         quick=dict(AAE_QUICK, n_test=300, n_samples=500, n_valid=100),
+                         distributed=True)
     parser.add_argument('--z-dim', type=positive_int, default=8, help='code size (paper: 8)')
     parser.add_argument('--prior-std', type=positive_float, default=5.0,
                         help='std of the Gaussian prior (paper: 5)')
@@ -65,11 +65,11 @@ def main(argv=None):
                         noise_std=args.dis_noise)
     for link in (enc, dec, dis):
         link.to_device(exp.device)
-    optimizers = make_optimizers(enc, dec, dis, args.optimizer)
+    optimizers = exp.optimizers(make_optimizers(enc, dec, dis, args.optimizer))
 
     nets = {'enc': enc, 'dec': dec, 'dis': dis}
     prior = Prior('gaussian', args.z_dim, std=args.prior_std)
-    it = chainer.iterators.SerialIterator(x_train, args.batchsize)
+    it = exp.iterator(x_train)
     updater = AAEUpdater(it, optimizers, nets, prior, device=exp.device,
                          rec_loss=args.rec_loss)
     train_aae(exp, updater, optimizers, nets, lr_drops(args))

@@ -40,7 +40,7 @@ PAPER_ERROR = {'100': '1.90 +- 0.10', '1000': '1.60 +- 0.08', 'all': '0.85 +- 0.
 def main(argv=None):
     parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
                          out='results/aae_semisupervised', validation=10000,   # 50k/10k split
-                         quick=AAE_QUICK)
+                         quick=AAE_QUICK, distributed=True)
     parser.add_argument('--labels', choices=['100', '1000', 'all'], default='100',
                         help='number of labelled training images (default %(default)s), '
                              'balanced over the digits')
@@ -70,13 +70,14 @@ def main(argv=None):
                                              args.n_hidden, args.dis_output, args.dis_noise)
     for link in (enc, dec, dis_z, dis_y):
         link.to_device(exp.device)
-    optimizers = make_optimizers(enc, dec, dis_z, args.optimizer, extra_dis={'dis_y': dis_y},
-                                 supervised=True)
+    optimizers = exp.optimizers(make_optimizers(enc, dec, dis_z, args.optimizer,
+                                                extra_dis={'dis_y': dis_y}, supervised=True))
     iters = {
-        'main': chainer.iterators.SerialIterator(x_train, args.batchsize),   # all images
-        'labelled': chainer.iterators.SerialIterator(
+        'main': exp.iterator(x_train),                                        # all images
+        'labelled': exp.iterator(
             chainer.datasets.TupleDataset(x_train[labelled_idx], y_train[labelled_idx]),
-            min(args.batchsize, n_labelled)),
+            min(args.batchsize, n_labelled),
+            what='the labelled minibatch (the smaller of --batchsize and --labels)'),
     }
     nets = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
     updater = CategoricalAAEUpdater(iters, optimizers, nets, Prior('gaussian', args.z_dim),

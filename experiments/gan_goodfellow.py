@@ -32,7 +32,8 @@ PAPER = {
 def main(argv=None):
     parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
                          out='results/gan_goodfellow', validation=10000,   # mnist.yaml's split
-                         quick=dict(n_train=500, n_test=200, parzen_samples=500))
+                         quick=dict(n_train=500, n_test=200, parzen_samples=500),
+                         distributed=True)
     parser.add_argument('--noise', choices=['uniform', 'gaussian'], default='uniform',
                         help="G's noise: U(+-sqrt 3) (paper) or N(0, 1) (the repo's "
                              "later default)")
@@ -61,7 +62,8 @@ def main(argv=None):
         opts[key] = chainer.optimizers.MomentumSGD(lr=0.1, momentum=0.5)  # learning_rate: .1
         opts[key].setup(link)                                             # init_momentum: .5
         opts[key].add_hook(optim.ExponentialDecay(0.1, 1.000004, 1e-6))    # ExponentialDecay
-    it = chainer.iterators.SerialIterator(x_train, args.batchsize)
+    opts = exp.optimizers(opts)              # ChainerMN: gradients averaged over the ranks
+    it = exp.iterator(x_train)
     updater = SimultaneousGANUpdater(it, opts, device=exp.device)
     momentum = optim.MomentumAdjustor([opts['gen'], opts['dis']], init=0.5, final=0.7,
                                       start=1, saturate=250)            # MomentumAdjustor

@@ -108,7 +108,7 @@ def _as_option(dest, value):
 
 def make_parser(description, *, epoch, batchsize, out, script=None, dataset='mnist',
                 datasets=('mnist', 'fashion-mnist', 'digits'), validation=0, quick=None,
-                data=True, trainer=True):
+                data=True, trainer=True, distributed=False):
     """The parser with the standard options; scripts add their own with ``add_argument``.
 
     ``script``: the script's ``__file__`` (its name in messages and in results.json);
@@ -117,7 +117,9 @@ def make_parser(description, *, epoch, batchsize, out, script=None, dataset='mni
     (the paper's protocol, e.g. 10000 for a 50k/10k split; 0 for none); ``quick``: the
     script's values for ``--quick`` besides the standard ones (parsed values, e.g.
     ``dict(n_hidden=64)``); ``data=False``: the script reads no data set; ``trainer=False``:
-    it does not train through :meth:`expkit.Experiment.train`.
+    it does not train through :meth:`expkit.Experiment.train`; ``distributed=True``: it takes
+    ``--communicator`` (data-parallel training over ``mpiexec`` ranks, :mod:`expkit
+    .distributed`).
     """
     prog = os.path.basename(script) if script else None
     parser = OneLineParser(prog=prog, description=(description or '').strip(),
@@ -172,6 +174,13 @@ def make_parser(description, *, epoch, batchsize, out, script=None, dataset='mni
                  'is written, later training stages are skipped, evaluation and figures '
                  'follow, results.json gets "partial": true and the resume_command); the '
                  'evaluation after training is extra')
+    if distributed:
+        add('--communicator', choices=['naive', 'flat', 'pure_nccl'], default=None,
+            help='train data-parallel on the ranks of mpiexec -n N with this ChainerMN '
+                 'communicator (naive: CPUs; flat, pure_nccl: one GPU per rank); '
+                 '--batchsize stays the global minibatch, split over the ranks; the '
+                 'default --threads is the node\'s cores shared by its ranks; rank 0 '
+                 'writes every output (default: one process, no MPI; docs/distributed.md)')
     return parser
 
 
@@ -181,7 +190,23 @@ def _one_line(exc):
 
 def run_main(main, argv=None):
     """Call ``main(argv)``; turn expected errors into one line on stderr and exit status 2,
-    and a diverged run (:mod:`expkit.guards`) into one line and exit status 3."""
+    and a diverged run (:mod:`expkit.guards`) into one line and exit status 3. In a
+    distributed run, any other failure of one rank aborts the MPI job (the other ranks would
+    wait for it forever); a divergence is decided by all ranks together and ends each."""
+    from expkit.distributed import abort_job
+    try:
+        return _run_main(main, argv)
+    except SystemExit as exc:
+        from expkit.guards import EXIT_DIVERGED
+        if exc.code not in (None, 0, EXIT_DIVERGED):
+            abort_job(exc.code if isinstance(exc.code, int) else 1)
+        raise
+    except BaseException:
+        abort_job(1, traceback=True)
+        raise
+
+
+def _run_main(main, argv):
     from datasets.errors import DataError
     from expkit.guards import EXIT_DIVERGED, Diverged
     prog = os.path.basename(sys.argv[0])

@@ -19,6 +19,7 @@ import chainer
 from chainer.training import extensions
 
 from expkit import cli, guards, validate
+from expkit.distributed import Distributed
 from expkit.errors import UsageError
 from expkit.resume import RandomStateSnapshot
 
@@ -33,12 +34,21 @@ def available_cores():
         return os.cpu_count() or 1
 
 
-def resolve_device(args):
-    """``--gpu N`` is an alias for ``--device @cupy:N``, as in chainer's own examples."""
+def resolve_device(args, dist=None):
+    """``--gpu N`` is an alias for ``--device @cupy:N``, as in chainer's own examples. With a
+    GPU communicator (``dist``) rank r uses GPU ``intra_rank`` of its node."""
     spec = args.device
+    if dist is not None and dist.gpu:
+        if args.gpu is not None or spec != '@numpy':
+            raise UsageError('--communicator %s puts each rank on GPU <its rank on the node>; '
+                             'drop --gpu/--device' % dist.name)
+        return chainer.get_device('@cupy:%d' % dist.intra_rank)
     if args.gpu is not None:
         spec = '@cupy:%d' % args.gpu if args.gpu >= 0 else '@numpy'
     if spec.startswith('@cupy') or spec.lstrip('-').isdigit() and int(spec) >= 0:
+        if dist is not None and dist.comm is not None:
+            raise UsageError('--communicator naive trains on CPUs; for GPUs use '
+                             '--communicator pure_nccl (or flat) and drop --gpu/--device')
         if not chainer.backends.cuda.available:
             raise UsageError(
                 '%s needs CuPy and a CUDA GPU, which this Python does not have; install them '
@@ -68,12 +78,14 @@ class StopAt:
     with the same ``--epoch`` would train one more full period.
     """
 
-    def __init__(self, length, unit, deadline=None, snapshot_seconds=lambda: 0.0):
+    def __init__(self, length, unit, deadline=None, snapshot_seconds=lambda: 0.0,
+                 agree=None):
         if unit not in ('epoch', 'iteration'):
             raise ValueError('unit must be epoch or iteration')
         self.length, self.unit = length, unit
         self.deadline, self.snapshot_seconds = deadline, snapshot_seconds
         self.timed_out, self.longest, self._last = False, 0.0, None
+        self.agree = agree      # several ranks: rank 0's decision (Distributed.root_decides)
 
     def __call__(self, trainer):
         done = (trainer.updater.epoch_detail if self.unit == 'epoch'
@@ -87,6 +99,8 @@ class StopAt:
             self.longest = max(self.longest, now - self._last)
         self._last = now
         self.timed_out = now + 2 * self.longest + self.snapshot_seconds() >= self.deadline
+        if self.agree is not None:
+            self.timed_out = self.agree(self.timed_out)
         return self.timed_out
 
     def get_training_length(self):
@@ -299,7 +313,8 @@ class Experiment:
         self.args = args
         self.paper = paper or {}
         self.quick = bool(getattr(args, 'quick', False))
-        self.device = resolve_device(args)
+        self.dist = Distributed(getattr(args, 'communicator', None))   # single process: None
+        self.device = resolve_device(args, self.dist)
         self.xp = self.device.xp
         self.out = args.out
         self.data = None
@@ -314,8 +329,32 @@ class Experiment:
         self.resume = getattr(args, 'resume', None)
         self.resume_stage = self._resume_stage()
         self.time_limit = getattr(args, 'time_limit', None)    # minutes (positive_float)
-        self.threads = self.set_threads(getattr(args, 'threads', None))
+        threads = getattr(args, 'threads', None)
+        if threads is None and self.dist.comm is not None:     # the node's cores, shared
+            threads = max(1, available_cores() // self.dist.comm.intra_size)
+        self.threads = self.set_threads(threads)
         self.seed(args.seed)
+        if self.dist.comm is not None:
+            self.dist.local_batchsize(args.batchsize)
+            self.record('distributed', self.dist.describe(args.batchsize))
+
+    @property
+    def is_root(self):
+        """False on the ranks > 0 of a distributed run, which write nothing."""
+        return self.dist.is_root
+
+    def iterator(self, dataset, batchsize=None, what='--batchsize'):
+        """The training iterator over ``dataset`` with the global minibatch ``batchsize``
+        (default ``--batchsize``): shuffled and repeating; in a distributed run this rank's
+        shard with ``batchsize / ranks`` examples (:meth:`expkit.distributed.Distributed
+        .iterator`)."""
+        return self.dist.iterator(dataset, self.args.batchsize if batchsize is None
+                                  else batchsize, what)
+
+    def optimizers(self, optimizers):
+        """A dict of set-up optimisers, each wrapped in ChainerMN's multi-node optimiser in
+        a distributed run (gradients averaged over the ranks), unchanged otherwise."""
+        return self.dist.optimizers(optimizers)
 
     def _resume_stage(self):
         """The training stage that ``--resume`` continues, from the snapshot's file name."""
@@ -357,12 +396,19 @@ class Experiment:
     def path(self, filename):
         """``out/filename``; creates ``out`` on first use (so a failed run leaves nothing)."""
         if not os.path.isdir(self.out):
-            os.makedirs(self.out)
-            cli._created_dirs.append(self.out)
+            try:
+                os.makedirs(self.out)
+            except FileExistsError:    # made meanwhile (the Trainer of another MPI rank)
+                pass
+            else:
+                cli._created_dirs.append(self.out)
         return os.path.join(self.out, filename)
 
     def savefig(self, fig, filename, dpi=100):
         import matplotlib.pyplot as plt
+        if not self.is_root:
+            plt.close(fig)
+            return None
         path = self.path(filename)
         atomic_write(path, lambda f: fig.savefig(f, format='png', dpi=dpi,
                                                  bbox_inches='tight'))
@@ -370,12 +416,16 @@ class Experiment:
         return path
 
     def save_npz(self, filename, **arrays):
+        if not self.is_root:
+            return None
         arrays = {k: chainer.backend.CpuDevice().send(v) for k, v in arrays.items()}
         path = self.path(filename)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
         return path
 
     def save_model(self, filename, link):
+        if not self.is_root:
+            return None
         path = self.path(filename)
         atomic_write(path, lambda f: save_npz_uncompressed(f, link))
         return path
@@ -446,12 +496,14 @@ class Experiment:
         log_trigger = log_trigger or (1, 'epoch')
         snapshot_trigger = snapshot_trigger or self.snapshot_interval(stop)
         snapshot_name, log_name = stage_files(stage)
-        self.path('')  # create out
+        root = self.is_root
+        if root:
+            self.path('')  # create out
         deadline = None
         if self.time_limit is not None:
             deadline = self._start + 60.0 * self.time_limit
-        stop_at = StopAt(*stop, deadline=deadline,
-                         snapshot_seconds=lambda: snapshot.seconds)
+        stop_at = StopAt(*stop, deadline=deadline, snapshot_seconds=lambda: snapshot.seconds,
+                         agree=self.dist.root_decides if self.dist.comm is not None else None)
         trainer = chainer.training.Trainer(updater, stop_at, out=self.out)
         guard = guards.FiniteGuard(   # NaN/inf: results.json marked diverged, exit 3
             self, last_snapshot=self.resume if stage == self.resume_stage else None)
@@ -459,6 +511,11 @@ class Experiment:
                                  filename=snapshot_name)
         st = self._current = Stage(stage, trainer, stop_at, snapshot, models, log_trigger,
                                    snapshot_trigger)
+        trainer.extend(guard)
+        trainer.extend(RandomStateSnapshot())  # a resumed run draws the same random numbers
+        if not root:     # ranks > 0: no log, plots or snapshots; their own random numbers
+            trainer.extend(self.dist.reseed_extension(self.args.seed))
+            return trainer
         st.log_report = extensions.LogReport(trigger=log_trigger, filename=log_name,
                                              postprocess=st.images_per_sec)
         trainer.extend(st.log_report)
@@ -469,8 +526,6 @@ class Experiment:
         for filename, keys in (plots or {}).items():
             trainer.extend(PlotReport(list(keys), x_key=log_trigger[1], filename=filename,
                                       trigger=log_trigger))
-        trainer.extend(guard)
-        trainer.extend(RandomStateSnapshot())  # a resumed run draws the same random numbers
         trainer.extend(snapshot, trigger=snapshot_trigger)
         return trainer
 
@@ -491,6 +546,11 @@ class Experiment:
         starts afresh. After a stage that ``--time-limit`` stopped, later stages are skipped
         (their Trainer is returned untrained). results.json records every stage under
         ``stages``.
+
+        In a distributed run (``--communicator``) the ranks > 0 train without the
+        extensions marked ``report_only`` (e.g. :class:`expkit.extensions.TestError`) and
+        without model selection, and leave the script (exit status 0) when the last
+        declared stage ends: evaluation, figures and results.json are rank 0's.
         """
         if len(self._stages) >= len(self.stages) or self.stages[len(self._stages)] != stage:
             raise ValueError('training stage %r: the run declared the stages %s, in this order'
@@ -500,8 +560,9 @@ class Experiment:
                                stage=stage)
         st = self._stages[stage] = self._current
         for extension in extensions:
-            trainer.extend(extension)
-        if select:
+            if self.is_root or not getattr(extension, 'report_only', False):
+                trainer.extend(extension)
+        if select and self.is_root:
             self.select_best(trainer, **select)
         st.images_per_iteration = images_per_iteration or self.args.batchsize
         order = self.stages.index
@@ -511,6 +572,9 @@ class Experiment:
             st.status = 'skipped'
         else:
             self._run(st)
+        if not self.is_root and stage == self.stages[-1]:
+            sys.stdout.flush()
+            sys.exit(0)          # rank 0 evaluates and writes the results
         return trainer
 
     def _load(self, trainer, path):
@@ -531,7 +595,7 @@ class Experiment:
         if st.name == self.resume_stage:
             self._load(trainer, self.resume)
             self._bring_over(st, with_models=False)
-        if len(self.stages) > 1:
+        if len(self.stages) > 1 and self.is_root:
             sys.stdout.write('training stage %s\n' % st.name)
         st.status = 'running'
         start_iteration = trainer.updater.iteration
@@ -539,12 +603,13 @@ class Experiment:
         trainer.run()
         st.seconds = clock() - t0
         st.iterations = trainer.updater.iteration - start_iteration
-        st.snapshot(trainer)
+        if self.is_root:
+            st.snapshot(trainer)
         for name, link in st.models.items():
             self.save_model('model_%s.npz' % name, link)
         st.status = 'partial' if st.stop.timed_out else 'trained'
         self._train_end = clock()
-        if st.status == 'partial':
+        if st.status == 'partial' and self.is_root:
             sys.stdout.write('time limit (%g min): training stopped at iteration %d of %s%s; '
                              'resume with:\n  %s\n' % (
                                  self.time_limit, trainer.updater.iteration,
@@ -583,7 +648,7 @@ class Experiment:
         """Resumed into another --out: copy the stage's best-on-validation models there (and,
         for a reloaded stage, save its models), so the new folder is complete."""
         folder = os.path.dirname(os.path.abspath(self.resume))
-        if os.path.realpath(folder) == os.path.realpath(self.out):
+        if os.path.realpath(folder) == os.path.realpath(self.out) or not self.is_root:
             return
         for selector in st.selectors:
             for filename in selector.files().values():
@@ -635,7 +700,8 @@ class Experiment:
             out.append(a)
             i += 1
         snapshot = self._reported_stage().snapshot_path(self.out)
-        return ' '.join(['python', self.args.script] + [shlex.quote(a) for a in out] +
+        launch = ['mpiexec', '-n', str(self.dist.size)] if self.dist.comm is not None else []
+        return ' '.join(launch + ['python', self.args.script] + [shlex.quote(a) for a in out] +
                         ['--out', shlex.quote(self.out), '--resume', shlex.quote(snapshot)])
 
     # -- results -------------------------------------------------------------------------
@@ -644,7 +710,10 @@ class Experiment:
         self._recorded[key] = value
 
     def finish(self, measured, config=None, diverged=None):
-        """Write ``out/results.json`` (atomically) and return it as a dict."""
+        """Write ``out/results.json`` (atomically) and return it as a dict (rank 0 of a
+        distributed run; the other ranks write nothing and get None)."""
+        if not self.is_root:
+            return None
         args = {k: v for k, v in vars(self.args).items() if k not in ('argv', 'script')}
         command = ' '.join(['python', self.args.script] + list(self.args.argv))
         trained = [st for st in self._stages.values() if st.status in ('trained', 'partial')]

@@ -10,6 +10,7 @@ class TestError(chainer.training.Extension):
     trigger = (1, 'epoch')
     priority = chainer.training.PRIORITY_WRITER     # before LogReport reads the observation
     __test__ = False                                # not a pytest test class
+    report_only = True          # changes no training state: rank 0 alone runs it (expkit.train)
 
     def __init__(self, classify, x, y):
         self.classify, self.x, self.y = classify, x, y

@@ -55,19 +55,32 @@ class FiniteGuard(chainer.training.Extension):
         self._trainer = trainer
 
     def __call__(self, trainer):
+        problem = self.find(trainer, trainer.updater.is_new_epoch)
+        dist = getattr(self.exp, 'dist', None)
+        if dist is not None and dist.comm is not None:    # every rank stops together
+            problem = dist.first_of(problem)
+        if problem is not None:
+            self.diverge(trainer, *problem)
+
+    def find(self, trainer, parameters=False):
+        """The first non-finite reported value (and with ``parameters``, parameter) as
+        ``(phase, what)``, or None."""
         for key, value in trainer.observation.items():
             if not _finite(value):
                 value = value.array if isinstance(value, chainer.Variable) else value
-                self.diverge(trainer, key, '%s is %s' % (key, _describe(value)))
-        if trainer.updater.is_new_epoch:
-            self.check_parameters(trainer)
+                return key, '%s is %s' % (key, _describe(value))
+        if parameters:
+            for opt_name, opt in sorted(trainer.updater.get_all_optimizers().items()):
+                for path, param in opt.target.namedparams():
+                    if param.array is not None and not _finite(param.array):
+                        phase = 'parameter %s%s' % (opt_name, path)
+                        return phase, '%s is %s' % (phase, _describe(param.array))
+        return None
 
     def check_parameters(self, trainer):
-        for opt_name, opt in sorted(trainer.updater.get_all_optimizers().items()):
-            for path, param in opt.target.namedparams():
-                if param.array is not None and not _finite(param.array):
-                    phase = 'parameter %s%s' % (opt_name, path)
-                    self.diverge(trainer, phase, '%s is %s' % (phase, _describe(param.array)))
+        problem = self.find(trainer, parameters=True)
+        if problem is not None:
+            self.diverge(trainer, *problem)
 
     def saving(self, savefun):
         """``savefun`` for the trainer snapshot (it gets the trainer serialised into a dict

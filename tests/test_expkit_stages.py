@@ -212,7 +212,8 @@ def test_every_option_of_a_script_is_read(script):
     import argparse
     import re
     from expkit.validate import script_parser
-    standard = {a.dest for a in make_parser('x', epoch=1, batchsize=1, out='o')._actions}
+    standard = {a.dest for a in make_parser('x', epoch=1, batchsize=1, out='o',
+                                            distributed=True)._actions}
     parser = script_parser(load_script('experiments/%s.py' % script).main)
     source = open(os.path.join(ROOT, 'experiments', script + '.py')).read() + ''.join(
         open(os.path.join(ROOT, h)).read() for h in HELPERS)

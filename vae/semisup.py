@@ -13,7 +13,7 @@ M2 is trained on the latent code of a trained M1.  The official code
 """
 import numpy as np
 import chainer
-from chainer import iterators, optimizers
+from chainer import optimizers
 from chainer.dataset import concat_examples
 from chainer.datasets import TupleDataset
 
@@ -95,7 +95,8 @@ def train_m1(exp, args, x_train):
     m1.to_device(exp.device)
     opt = optimizers.Adam(alpha=args.m1_lr)
     opt.setup(m1)
-    updater = VAEUpdater(iterators.SerialIterator(x_train, args.batchsize), opt,
+    opt = exp.optimizers({'m1': opt})['m1']
+    updater = VAEUpdater(exp.iterator(x_train), opt,
                          converter=DynamicBinarizeConverter(), device=exp.device)
     exp.train(updater, stage='m1', models={'m1': m1}, report=['main/loss'],
               stop=(args.m1_epoch, 'epoch'))
@@ -203,7 +204,8 @@ def main(argv=None, *, script, description, model=None):
     name = '%s_semisupervised' % (model or 'm2')
     parser = make_parser(description, script=script, epoch=30, batchsize=100,
                          out='results/' + name, validation=10000,  # nips14-ssl: 50k/10k
-                         quick=dict(n_train=300, m1_epoch=1))
+                         quick=dict(n_train=300, m1_epoch=1),
+                         distributed=model is None)     # m2_semisupervised.py
     add = parser.add_argument
     if model is None:
         add('--model', choices=['m2', 'm1m2'], default='m2',
@@ -269,9 +271,11 @@ def main(argv=None, *, script, description, model=None):
     opt = optimizers.Adam(alpha=args.lr, beta1=0.9, beta2=0.999)
     opt.setup(m2)
     add_weight_decay(m2, 1.0 / (n_l + n_u))           # N(0, 1) prior on weights, per datum
+    opt = exp.optimizers({'m2': opt})['m2']           # ChainerMN: gradients averaged
     batch_l = min(args.labelled_batchsize, n_l)
-    its = {'main': iterators.SerialIterator(inputs['train_u'], args.batchsize),
-           'labelled': iterators.SerialIterator(inputs['train_l'], batch_l)}
+    its = {'main': exp.iterator(inputs['train_u']),
+           'labelled': exp.iterator(inputs['train_l'], batch_l, what='the labelled minibatch '
+                                    '(the smaller of --labelled-batchsize and --labels)')}
     updater = M2Updater(its, opt, n_l, n_u, args.alpha, converter=inputs['converter'],
                         labelled_converter=inputs['converter'], device=exp.device)
     validation = ['validation/error'] if len(x_val) else []
