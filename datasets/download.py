@@ -93,7 +93,7 @@ def _reason(err):
     return ' '.join(str(reason).split()) or type(err).__name__
 
 
-def fetch(filename, md5, mirrors, cache_dir, timeout=10.0, skip=None, log=sys.stderr,
+def fetch(filename, md5, mirrors, cache_dir, timeout=10.0, skip=None, log='stderr',
           content=None):
     """Return ``(path, url)``: ``cache_dir/filename``, downloaded from ``url`` if it was missing
     (``url`` is None when a copy with the right MD5 was already in the cache).
@@ -107,8 +107,11 @@ def fetch(filename, md5, mirrors, cache_dir, timeout=10.0, skip=None, log=sys.st
         cache_dir: destination folder (created if needed).
         timeout: seconds per connection attempt.
         skip: a set of mirrors already known to be unreachable; unreachable ones are added.
-        log: where the one-line progress messages go (None: silent).
+        log: where the one-line progress messages go: a file, ``'stderr'`` (the
+            ``sys.stderr`` of the call, not of the import) or None (silent).
     """
+    if log == 'stderr':
+        log = sys.stderr
     final = os.path.join(cache_dir, filename)
     if os.path.exists(final):
         if md5 is None or verify(final, md5, content):

@@ -375,3 +375,19 @@ def test_real_mnist_dir_is_official():
     if data.info['n_train'] == 60000:
         assert data.info['md5_official'] is True
     assert data.info['md5_verified_by']['t10k-images-idx3-ubyte.gz'] is not None
+
+
+def test_fetch_logs_to_the_stderr_of_the_call_not_of_the_import(tmp_path, monkeypatch, capsys):
+    # fetch's default log is resolved when it runs: a sys.stderr replaced (and closed) since
+    # the import, as pytest's capture does, must not break a failing download's message.
+    import io
+    import sys
+    from datasets import download as dl
+    gone = io.StringIO()
+    gone.close()
+    monkeypatch.setattr(sys, 'stderr', gone)
+    monkeypatch.setattr(sys, 'stderr', io.StringIO())
+    dead = 'http://127.0.0.1:9/'
+    with pytest.raises(dl.DownloadError):
+        dl.fetch('x.gz', '0' * 32, [dead], str(tmp_path / 'c'), timeout=1)
+    assert 'download failed' in sys.stderr.getvalue()
