@@ -15,7 +15,7 @@ setup(
                 'Goodfellow, DCGAN, optimal D) and GLO',
     packages=find_packages(include=['aae', 'vae', 'gan', 'glo', 'datasets', 'evaluation',
                                     'expkit']),
-    py_modules=['chainer_compat'],
+    py_modules=['chainer_compat', 'fused_updates'],
     python_requires='>=3.9',
     install_requires=[
         'chainer==7.8.1',

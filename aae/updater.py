@@ -25,6 +25,7 @@ from chainer.backend import get_array_module
 from aae import loss as aae_loss
 from aae.net import one_hot, one_hot_with_unlabelled
 from aae.optim import activate
+from fused_updates import FusedStandardUpdater
 
 
 def sample_categorical(n, n_classes, xp=np, dtype='f'):
@@ -32,8 +33,9 @@ def sample_categorical(n, n_classes, xp=np, dtype='f'):
     return xp.eye(n_classes, dtype=dtype)[xp.random.randint(0, n_classes, size=n)]
 
 
-class _PhaseUpdater(chainer.training.updaters.StandardUpdater):
-    """StandardUpdater with per-phase optimisers and phase helpers."""
+class _PhaseUpdater(FusedStandardUpdater):
+    """StandardUpdater with per-phase optimisers and phase helpers (and the blocked CPU
+    optimiser steps of :mod:`fused_updates`)."""
 
     def _step(self, names, loss, links):
         """Backprop ``loss`` into freshly cleared grads of ``links``; update ``names``."""

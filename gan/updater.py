@@ -16,6 +16,7 @@ import chainer
 import chainer.functions as F
 from chainer.backend import get_array_module
 
+from fused_updates import FusedStandardUpdater
 from gan.loss import GEN_LOSSES, discriminator_loss, generator_loss
 
 
@@ -29,7 +30,8 @@ def _grad_norm(link):
     return total ** 0.5
 
 
-class _GANUpdaterBase(chainer.training.updaters.StandardUpdater):
+class _GANUpdaterBase(FusedStandardUpdater):
+    """Both optimizers get the blocked CPU steps of :mod:`fused_updates`."""
 
     def __init__(self, iterator, optimizers, dis_loss_scale=0.5, **kwargs):
         if set(optimizers) != {'gen', 'dis'}:
