@@ -44,6 +44,12 @@ def ours_unsupervised(tiny=False):
     return updater.update
 
 
+def ours_unsupervised_unfused(tiny=False):
+    """Ours with chainer's own MomentumSGD rules (before ``fused_updates``)."""
+    from benchmarks import legacy
+    return legacy.unfuse(ours_unsupervised(tiny).__self__).update
+
+
 def ours_semisupervised(tiny=False):
     from aae.net import categorical_aae
     from aae.optim import make_optimizers
@@ -250,7 +256,9 @@ BENCHMARKS = [
                       (3, _ENC + _DIS)],             # generator
               steps=15,
               impls={'ours': 'ours_unsupervised', 'chainer': 'chainer_unsupervised',
-                     'torch': 'torch_unsupervised'}),
+                     'torch': 'torch_unsupervised',
+                     'before:openblas': ('ours_unsupervised', {'OPENBLAS_CORETYPE': 'Prescott'}),
+                     'before:fused': 'ours_unsupervised_unfused'}),
     Benchmark('aae_semi', 'AAE, semi-supervised (Fig. 8), 100 + 100 labelled, 4 phases',
               __name__, 2 * B,
               passes=[(3, _ENC_S + _DEC_S),                  # reconstruction

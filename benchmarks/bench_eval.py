@@ -43,6 +43,12 @@ def ours_parzen(tiny=False):
     return lambda: parzen_log_likelihood(x, samples, _sigmas())
 
 
+def ours_parzen_before(tiny=False):
+    from benchmarks import legacy
+    samples, x = _parzen_data(tiny)
+    return lambda: legacy.parzen_log_likelihood(x, samples, _sigmas())
+
+
 def plain_parzen(tiny=False):
     from scipy.spatial.distance import cdist
     from scipy.special import logsumexp
@@ -84,6 +90,13 @@ def ours_nll(tiny=False):
     from vae.likelihood import iw_log_likelihood
     vae, x = _vae_and_x()
     return lambda: iw_log_likelihood(vae, x, n_samples=_k(tiny), batch_size=NLL_BATCH)
+
+
+def ours_nll_before(tiny=False):
+    import vae.likelihood
+    from benchmarks import legacy
+    vae.likelihood.log_importance_weights = legacy.log_importance_weights   # this worker only
+    return ours_nll(tiny)
 
 
 def plain_nll(tiny=False):
@@ -146,10 +159,12 @@ BENCHMARKS = [
     Benchmark('parzen', 'Parzen window, 10k samples x 10 sigmas, 784-D float64, per test row',
               __name__, P_ROWS, passes=[], steps=1, max_repeats=3,
               extrapolate=10000, full_job='Parzen, 10k test x 10k samples x 10 sigmas',
-              impls={'ours': 'ours_parzen', 'chainer': 'plain_parzen', 'torch': 'torch_parzen'},
+              impls={'ours': 'ours_parzen', 'chainer': 'plain_parzen', 'torch': 'torch_parzen',
+                     'before:parzen': 'ours_parzen_before'},
               note='no roofline (float64); "plain Chainer" is plain NumPy/SciPy here'),
     Benchmark('nll', 'IWAE NLL, k = 5,000, M1 784-200-200-50, per test image', __name__,
               NLL_BATCH, passes=_NLL_PASSES, steps=1, max_repeats=3,
               extrapolate=10000, full_job='NLL, 10k test images, k = 5,000',
-              impls={'ours': 'ours_nll', 'chainer': 'plain_nll', 'torch': 'torch_nll'}),
+              impls={'ours': 'ours_nll', 'chainer': 'plain_nll', 'torch': 'torch_nll',
+                     'before:nll': 'ours_nll_before'}),
 ]

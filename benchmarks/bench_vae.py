@@ -56,6 +56,12 @@ def ours_m1(tiny=False):
     return _ours_m1(M1, tiny, lambda: chainer.optimizers.Adam(1e-3))
 
 
+def ours_m1_unfused(tiny=False):
+    """Ours with chainer's own Adam rule (before ``fused_updates``)."""
+    from benchmarks import legacy
+    return legacy.unfuse(ours_m1(tiny).__self__).update
+
+
 def ours_iwae(tiny=False):
     from vae.optim import IWAEAdam
     return _ours_m1(IWAE, tiny, IWAEAdam)
@@ -281,7 +287,9 @@ _M2_PASSES = [(3, flops.mlp(_B, [784, _H]) + flops.mlp(_B, [_H, _Z]) * 2     # q
 BENCHMARKS = [
     Benchmark('m1', 'M1 784-500-500-20 tanh, batch 100, Adam', __name__, M1['batch'],
               passes=_m1_passes(M1), steps=40,
-              impls={'ours': 'ours_m1', 'chainer': 'chainer_m1', 'torch': 'torch_m1'}),
+              impls={'ours': 'ours_m1', 'chainer': 'chainer_m1', 'torch': 'torch_m1',
+                     'before:openblas': ('ours_m1', {'OPENBLAS_CORETYPE': 'Prescott'}),
+                     'before:fused': 'ours_m1_unfused'}),
     Benchmark('m1_iwae', 'M1, IWAE recipe 784-200-200-50 tanh, batch 20', __name__,
               IWAE['batch'], passes=_m1_passes(IWAE), steps=150,
               impls={'ours': 'ours_iwae', 'chainer': 'chainer_iwae', 'torch': 'torch_iwae'}),

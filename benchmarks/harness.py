@@ -55,7 +55,9 @@ class Benchmark:
             backward (dX and dW), 2 = forward and dX only (see :func:`gemm_step`).
         steps: timed steps per repeat at full size; ``tiny_steps`` for the test.
         impls: ``{impl: 'function'}`` factories in ``module``; each is called as
-            ``f(tiny=bool)`` and returns ``step()``.
+            ``f(tiny=bool)`` and returns ``step()``. A value may be ``('function', {VAR:
+            value})`` to run the worker with extra environment variables. Names
+            ``'before:<change>'`` are ablations: ours with one change undone.
         note: caveats printed under the table.
         extrapolate: images (rows) of the full job that the measured steps are a slice of
             (Parzen, NLL), with ``full_job`` naming it; its time = extrapolate / images/s.
@@ -155,6 +157,15 @@ def _env(threads):
     return env
 
 
+def impl_spec(bench, impl):
+    """``(factory name, extra environment)`` of ``bench.impls[impl]``, which is a factory
+    name or a ``(name, {VAR: value})`` pair (e.g. an ablation run with other OpenBLAS kernels)."""
+    spec = bench.impls.get(impl)
+    if spec is None:
+        return None, {}
+    return (spec, {}) if isinstance(spec, str) else spec
+
+
 def find_benchmark(module, name):
     mod = importlib.import_module(module)
     for bench in mod.BENCHMARKS:
@@ -174,7 +185,8 @@ def worker_main(module, name, impl, threads, tiny):
     if impl == 'gemm':
         step = gemm_step(bench.passes)
     else:
-        step = getattr(importlib.import_module(module), bench.impls[impl])(tiny=tiny)
+        function, _ = impl_spec(bench, impl)
+        step = getattr(importlib.import_module(module), function)(tiny=tiny)
     step()                                                    # warm-up (allocations, JIT-free)
     step()
     reply = {'ready': True}
@@ -203,7 +215,9 @@ class Worker:
     def __init__(self, bench, impl, threads, tiny):
         args = [sys.executable, '-m', 'benchmarks.harness', bench.module, bench.name, impl,
                 str(threads)] + (['--tiny'] if tiny else [])
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=_env(threads), text=True,
+        env = _env(threads)
+        env.update(impl_spec(bench, impl)[1])
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self._read()
 
@@ -229,9 +243,16 @@ class Worker:
         return reply
 
 
-def run_benchmark(bench, threads_list=(1, 2), repeats=5, tiny=False, impls=IMPLS, log=print):
-    """Measure ``bench``; returns a JSON-able dict of raw times and summaries."""
+def run_benchmark(bench, threads_list=(1, 2), repeats=5, tiny=False, impls=IMPLS, log=print,
+                  ablations=True):
+    """Measure ``bench``; returns a JSON-able dict of raw times and summaries.
+
+    ``ablations``: also run the ``before:...`` implementations (ours with one change undone),
+    in the same rotation.
+    """
     impls = [i for i in impls if i in bench.impls]
+    if ablations:
+        impls += [i for i in bench.impls if i.startswith('before:')]
     skipped = {}
     if 'torch' in impls and not torch_available():
         impls.remove('torch')

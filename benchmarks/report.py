@@ -7,6 +7,17 @@ import os
 
 NOTES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'performance_notes.md')
 COLUMNS = ('ours', 'chainer', 'torch')
+#: the ablations (``before:<change>`` implementations): what the change is, commit subject
+CHANGES = {
+    'before:openblas': 'OpenBLAS kernels from the CPU flags (`chainer_compat`, shim 3); before: '
+                       "NumPy 1.26's OpenBLAS 0.3.23 detects this CPU as a Prescott",
+    'before:fused': 'blocked, allocation-free, threaded optimizer steps (`fused_updates`); '
+                    "before: chainer's own Adam / MomentumSGD rules",
+    'before:parzen': 'Parzen: one shift per row for all σ, in-place exp per σ, rows over threads '
+                     '(`evaluation/parzen.py`); before: per-σ max, subtract, exp with temporaries',
+    'before:nll': 'NLL: -softplus((1-2x)a) in cache-sized blocks over threads '
+                  '(`vae/likelihood.py`); before: `logaddexp(0, a)` on the whole chunk',
+}
 
 
 def _fmt(value, spec='%.0f'):
@@ -41,8 +52,8 @@ def rows(results):
                 row[impl + '_roof'] = _get(s, impl, 'roofline_percent')
                 row[impl + '_gflops'] = _get(s, impl, 'gflops')
             if bench.get('extrapolate'):
-                row['full_s'] = {impl: bench['extrapolate'] / row[impl] for impl in COLUMNS
-                                 if row[impl]}
+                row['full_s'] = {impl: bench['extrapolate'] / s[impl]['images_per_s']
+                                 for impl in s if impl != 'gemm'}
             out.append(row)
     return out
 
@@ -60,6 +71,20 @@ def _import_rss(results):
     if seen.get(True):
         parts.append('%.0f MB with PyTorch' % min(seen[True]))
     return ', '.join(parts) or 'n/a'
+
+
+def ablation_rows(results):
+    """One dict per ``before:`` implementation measured: rates before and after."""
+    out = []
+    for bench in results['benchmarks']:
+        for threads, entry in bench['threads'].items():
+            s = entry['impls']
+            for impl in sorted(s):
+                if impl.startswith('before:') and 'ours' in s:
+                    out.append({'name': bench['name'], 'threads': int(threads), 'change': impl,
+                                'before': s[impl]['images_per_s'],
+                                'after': s['ours']['images_per_s']})
+    return out
 
 
 def markdown(results, plot_path):
@@ -121,14 +146,26 @@ def markdown(results, plot_path):
         for impl, why in bench['skipped'].items():
             line += ' %s column skipped: %s.' % (impl, why)
         lines.append(line)
+    ablations = ablation_rows(results)
+    if ablations:
+        lines += ['', '## What each change bought (same run, interleaved with the rows above)',
+                  '', '| benchmark | threads | change | before img/s | after (ours) img/s | '
+                  'speed-up |', '|---|---|---|---|---|---|']
+        for a in ablations:
+            lines.append('| %s | %d | %s | %.0f | %.0f | **%.2f×** |' % (
+                a['name'], a['threads'], CHANGES.get(a['change'], a['change']), a['before'],
+                a['after'], a['after'] / a['before']))
     full = [r for r in rows(results) if r.get('full_s')]
     if full:
-        lines += ['', 'Full jobs, extrapolated linearly from the measured slice:', '',
-                  '| job | threads | ours | plain Chainer | PyTorch |', '|---|---|---|---|---|']
+        lines += ['', '## Full evaluation jobs, extrapolated linearly from the measured slices',
+                  '', '| job | threads | ours | plain | PyTorch | ours before the change |',
+                  '|---|---|---|---|---|---|']
         names = {b['name']: b['full_job'] for b in results['benchmarks']}
         for r in full:
-            lines.append('| %s | %d | %s |' % (names[r['name']], r['threads'], ' | '.join(
-                _fmt(r['full_s'].get(i), '%.1f s') for i in COLUMNS)))
+            before = [v for k, v in r['full_s'].items() if k.startswith('before:')]
+            lines.append('| %s | %d | %s | %s |' % (names[r['name']], r['threads'], ' | '.join(
+                _fmt(r['full_s'].get(i), '%.0f s') for i in COLUMNS),
+                _fmt(before[0] if before else None, '%.0f s')))
     if os.path.exists(NOTES):
         with open(NOTES) as f:
             lines += ['', f.read().rstrip()]

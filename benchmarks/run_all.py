@@ -64,6 +64,8 @@ def main(argv=None):
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--impls', nargs='+', default=list(harness.IMPLS),
                         choices=harness.IMPLS)
+    parser.add_argument('--no-ablations', action='store_true',
+                        help="skip the 'before:' runs (ours with one speed-up undone)")
     parser.add_argument('--tiny', action='store_true',
                         help='1 step per repeat on small data sets (the test)')
     parser.add_argument('--out', default=os.path.join(harness.ROOT, 'docs'),
@@ -89,7 +91,8 @@ def main(argv=None):
             threads, size=256 if args.tiny else 2048)
     for bench in benches:
         results['benchmarks'].append(harness.run_benchmark(
-            bench, args.threads, args.repeats, args.tiny, args.impls))
+            bench, args.threads, args.repeats, args.tiny, args.impls,
+            ablations=not args.no_ablations))
     results['load_average_end'] = os.getloadavg()
     results['wall_seconds'] = time.time() - start
     os.makedirs(os.path.join(args.out, 'figures'), exist_ok=True)

@@ -38,7 +38,7 @@ def test_run_all_tiny_writes_table_plot_and_json(tmp_path, monkeypatch):
     bench = saved['benchmarks'][0]
     assert 'torch' in bench['skipped']
     impls = bench['threads']['1']['impls']
-    assert set(impls) == {'ours', 'chainer', 'gemm'}
+    assert set(impls) == {'ours', 'chainer', 'gemm', 'before:openblas', 'before:fused'}
     for impl in ('ours', 'chainer'):
         s = impls[impl]
         assert s['images_per_s'] > 0 and len(s['seconds']) == 1
@@ -49,4 +49,5 @@ def test_run_all_tiny_writes_table_plot_and_json(tmp_path, monkeypatch):
     text = open(os.path.join(out, 'performance.md')).read()
     assert '| aae | 1 |' in text and 'figures/performance.png' in text
     assert 'torch column skipped' in text
+    assert '## What each change bought' in text and 'Prescott' in text
     assert os.path.getsize(os.path.join(out, 'figures', 'performance.png')) > 1000
