@@ -157,13 +157,13 @@ _NLL_PASSES = [(1, flops.mlp(NLL_BATCH, [784, 200, 200, 100]))] + \
 
 BENCHMARKS = [
     Benchmark('parzen', 'Parzen window, 10k samples x 10 sigmas, 784-D float64, per test row',
-              __name__, P_ROWS, passes=[], steps=1, max_repeats=3,
+              __name__, P_ROWS, passes=[], steps=1, max_repeats=3, warmup=1,
               extrapolate=10000, full_job='Parzen, 10k test x 10k samples x 10 sigmas',
               impls={'ours': 'ours_parzen', 'chainer': 'plain_parzen', 'torch': 'torch_parzen',
                      'before:parzen': 'ours_parzen_before'},
               note='no roofline (float64); "plain Chainer" is plain NumPy/SciPy here'),
     Benchmark('nll', 'IWAE NLL, k = 5,000, M1 784-200-200-50, per test image', __name__,
-              NLL_BATCH, passes=_NLL_PASSES, steps=1, max_repeats=3,
+              NLL_BATCH, passes=_NLL_PASSES, steps=1, max_repeats=2, warmup=1,
               extrapolate=10000, full_job='NLL, 10k test images, k = 5,000',
               impls={'ours': 'ours_nll', 'chainer': 'plain_nll', 'torch': 'torch_nll',
                      'before:nll': 'ours_nll_before'}),

@@ -62,15 +62,16 @@ class Benchmark:
         extrapolate: images (rows) of the full job that the measured steps are a slice of
             (Parzen, NLL), with ``full_job`` naming it; its time = extrapolate / images/s.
         max_repeats: caps the run's repeats for slow benchmarks.
+        warmup: untimed steps when a worker starts.
     """
 
     def __init__(self, name, title, module, images, passes, steps, impls, tiny_steps=1,
-                 note='', extrapolate=None, full_job=None, max_repeats=None):
+                 note='', extrapolate=None, full_job=None, max_repeats=None, warmup=2):
         self.name, self.title, self.module = name, title, module
         self.images, self.passes, self.steps = images, passes, steps
         self.impls, self.tiny_steps, self.note = impls, tiny_steps, note
         self.extrapolate, self.full_job = extrapolate, full_job
-        self.max_repeats = max_repeats
+        self.max_repeats, self.warmup = max_repeats, warmup
 
     def flops(self):
         """FLOPs of one step (2 m k n per GEMM times its pass multiplier)."""
@@ -187,8 +188,8 @@ def worker_main(module, name, impl, threads, tiny):
     else:
         function, _ = impl_spec(bench, impl)
         step = getattr(importlib.import_module(module), function)(tiny=tiny)
-    step()                                                    # warm-up (allocations, JIT-free)
-    step()
+    for _ in range(bench.warmup):                             # untimed: first allocations
+        step()
     reply = {'ready': True}
     out = sys.stdout
     out.write(json.dumps(reply) + '\n')
