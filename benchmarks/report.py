@@ -13,6 +13,8 @@ CHANGES = {
                        "NumPy 1.26's OpenBLAS 0.3.23 detects this CPU as a Prescott",
     'before:fused': 'blocked, allocation-free, threaded optimizer steps (`fused_updates`); '
                     "before: chainer's own Adam / MomentumSGD rules",
+    'before:project': 'GLO: project only the codes the minibatch read (`glo/net.py`); before: '
+                      'all 60,000 codes after every step',
     'before:parzen': 'Parzen: one shift per row for all σ, in-place exp per σ, rows over threads '
                      '(`evaluation/parzen.py`); before: per-σ max, subtract, exp with temporaries',
     'before:nll': 'NLL: -softplus((1-2x)a) in cache-sized blocks over threads '
