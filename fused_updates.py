@@ -5,9 +5,7 @@ over parameter-sized arrays and allocates as many temporaries, for every paramet
 step, so on a CPU its step is memory-bound and costs about as much as the GEMMs of a small
 MLP (M1 784-500-500-20: ~5 ms a step next to ~8 ms of GEMMs, docs/performance.md). Here the
 same formulas run on blocks of :data:`BLOCK` elements, in place with one scratch buffer, so
-each block stays in the L2 cache and every array is read and written about once; large
-arrays are split over as many threads as NumPy's BLAS uses (:func:`threads`), as NumPy
-releases the GIL in its ufuncs.
+each block stays in the L2 cache and every array is read and written about once.
 
 Same hyperparameters, same state (``m``, ``v``) and serialisation; results equal chainer's
 up to float rounding (the products are grouped differently). Only contiguous NumPy float32 /
@@ -18,61 +16,19 @@ weight decay; everything else (GPU, iDeep, float16) runs chainer's own code.
 updaters call it on their optimizers, so experiment scripts need no change.
 """
 import chainer_compat  # noqa: F401  (before chainer)
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy
 from chainer.optimizers import adam, momentum_sgd
 from chainer.training import StandardUpdater
 
 #: elements per block: 7 float32 arrays of this size (~1.8 MB) fit a 2 MB L2
 BLOCK = 65536
-_local = threading.local()
-_pool = {}
+_scratch = {}
 
 
 def _scratch_for(dtype):
-    scratch = getattr(_local, 'scratch', None)
-    if scratch is None:
-        scratch = _local.scratch = {}
-    if dtype not in scratch:
-        scratch[dtype] = numpy.empty(BLOCK, dtype)
-    return scratch[dtype]
-
-
-def threads():
-    """Threads for the element-wise steps: as many as NumPy's BLAS uses (``OMP_NUM_THREADS``,
-    ``OPENBLAS_NUM_THREADS``, threadpoolctl limits), read once per process."""
-    if 'n' not in _pool:
-        try:
-            import threadpoolctl
-            counts = [i['num_threads'] for i in threadpoolctl.threadpool_info()
-                      if i.get('user_api') == 'blas' and 'numpy' in i.get('filepath', '')]
-            _pool['n'] = max(1, counts[0]) if counts else 1
-        except ImportError:
-            _pool['n'] = 1
-    return _pool['n']
-
-
-def _for_blocks(size, step):
-    """``step(start, end)`` for every block of ``range(size)``; with several threads, a large
-    array is split into one run of blocks per thread (NumPy releases the GIL in ufuncs)."""
-    n = threads()
-    if n > 1 and size >= 2 * BLOCK:
-        if 'executor' not in _pool:
-            _pool['executor'] = ThreadPoolExecutor(n - 1)
-        bounds = [min(size, -(-size * k // n // BLOCK) * BLOCK) for k in range(n + 1)]
-
-        def run(k):
-            for s in range(bounds[k], bounds[k + 1], BLOCK):
-                step(s, min(s + BLOCK, bounds[k + 1]))
-        futures = [_pool['executor'].submit(run, k) for k in range(1, n)]
-        run(0)
-        for f in futures:
-            f.result()
-        return
-    for s in range(0, size, BLOCK):
-        step(s, min(s + BLOCK, size))
+    if dtype not in _scratch:
+        _scratch[dtype] = numpy.empty(BLOCK, dtype)
+    return _scratch[dtype]
 
 
 def _flat(param, state):
@@ -100,9 +56,10 @@ class FusedAdamMixin(object):
         p, g, m, v = flat
         c1, c2, eps = 1.0 - hp.beta1, 1.0 - hp.beta2, hp.eps
         lr = hp.eta * self.alpha_t
-
-        def step(s, e):
-            gs, ms, vs, t = g[s:e], m[s:e], v[s:e], _scratch_for(p.dtype)[:e - s]
+        scratch = _scratch_for(p.dtype)
+        for s in range(0, p.size, BLOCK):
+            e = min(s + BLOCK, p.size)
+            gs, ms, vs, t = g[s:e], m[s:e], v[s:e], scratch[:e - s]
             numpy.subtract(gs, ms, out=t)
             t *= c1
             ms += t                                   # m += (1 - beta1)(g - m)
@@ -115,7 +72,6 @@ class FusedAdamMixin(object):
             numpy.divide(ms, t, out=t)
             t *= lr
             p[s:e] -= t                               # p -= eta alpha_t m / (sqrt(v) + eps)
-        _for_blocks(p.size, step)
 
 
 class FusedMomentumSGDMixin(object):
@@ -126,15 +82,15 @@ class FusedMomentumSGDMixin(object):
         if flat is None or 'v' not in self.state:
             return super().update_core_cpu(param)
         p, g, v = flat
-        mu, lr = self.hyperparam.momentum, self.hyperparam.lr
-
-        def step(s, e):
-            vs, t = v[s:e], _scratch_for(p.dtype)[:e - s]
-            vs *= mu
-            numpy.multiply(g[s:e], lr, out=t)
+        hp = self.hyperparam
+        scratch = _scratch_for(p.dtype)
+        for s in range(0, p.size, BLOCK):
+            e = min(s + BLOCK, p.size)
+            vs, t = v[s:e], scratch[:e - s]
+            vs *= hp.momentum
+            numpy.multiply(g[s:e], hp.lr, out=t)
             vs -= t                                   # v = mu v - lr g
             p[s:e] += vs                              # p += v
-        _for_blocks(p.size, step)
 
 
 _MIXINS = ((adam.AdamRule, FusedAdamMixin), (momentum_sgd.MomentumSGDRule, FusedMomentumSGDMixin))
