@@ -11,7 +11,7 @@ COLUMNS = ('ours', 'chainer', 'torch')
 CHANGES = {
     'before:openblas': 'OpenBLAS kernels from the CPU flags (`chainer_compat`, shim 3); before: '
                        "NumPy 1.26's OpenBLAS 0.3.23 detects this CPU as a Prescott",
-    'before:fused': 'blocked, allocation-free, threaded optimizer steps (`fused_updates`); '
+    'before:fused': 'blocked, allocation-free optimizer steps (`fused_updates`); '
                     "before: chainer's own Adam / MomentumSGD rules",
     'before:project': 'GLO: project only the codes the minibatch read (`glo/net.py`); before: '
                       'all 60,000 codes after every step',
