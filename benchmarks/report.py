@@ -15,6 +15,8 @@ CHANGES = {
                     "before: chainer's own Adam / MomentumSGD rules",
     'before:project': 'GLO: project only the codes the minibatch read (`glo/net.py`); before: '
                       'all 60,000 codes after every step',
+    'before:leaky': 'DCGAN: leaky ReLU as max(x, slope x) (`gan/functions.py`); before: '
+                    "chainer's boolean-mask `F.leaky_relu`",
     'before:parzen': 'Parzen: one shift per row for all σ, in-place exp per σ, rows over threads '
                      '(`evaluation/parzen.py`); before: per-σ max, subtract, exp with temporaries',
     'before:nll': 'NLL: -softplus((1-2x)a) in cache-sized blocks over threads '
