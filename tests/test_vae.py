@@ -305,3 +305,17 @@ def test_blocked_bernoulli_log_px_matches_the_float64_formula():
     grey = rng.rand(70, 784).astype('f')
     np.testing.assert_allclose(likelihood.bernoulli_log_px(grey, a.copy()),
                                (grey * a - np.logaddexp(0, a)).sum(-1), rtol=1e-6)
+
+
+def test_fused_gaussian_kl_equals_chainers_composed_kl():
+    rng = np.random.RandomState(3)
+    mu, ln_var = rng.randn(2, 4, 6).astype('f'), rng.randn(2, 4, 6).astype('f')
+    a = [chainer.Variable(v.copy()) for v in (mu, ln_var)]
+    b = [chainer.Variable(v.copy()) for v in (mu, ln_var)]
+    ka = functions.gaussian_kl(*a)
+    kb = F.sum(F.gaussian_kl_divergence(*b, reduce='no'), axis=-1)
+    np.testing.assert_allclose(ka.array, kb.array, rtol=1e-6)
+    gy = rng.randn(2, 4).astype('f')
+    gy = chainer.Variable(gy)
+    for ga, gb in zip(chainer.grad([ka], a, [gy]), chainer.grad([kb], b, [gy])):
+        np.testing.assert_allclose(ga.array, gb.array, rtol=1e-6, atol=1e-7)
