@@ -13,6 +13,8 @@ CHANGES = {
                        "NumPy 1.26's OpenBLAS 0.3.23 detects this CPU as a Prescott",
     'before:fused': 'blocked, allocation-free optimizer steps (`fused_updates`); '
                     "before: chainer's own Adam / MomentumSGD rules",
+    'before:nodes': 'VAE: one fused KL node, no reshape nodes for (batch, units) (`vae/`); '
+                    "before: chainer's 7-node KL and 4 no-op reshapes per step",
     'before:project': 'GLO: project only the codes the minibatch read (`glo/net.py`); before: '
                       'all 60,000 codes after every step',
     'before:leaky': 'DCGAN: leaky ReLU as max(x, slope x) (`gan/functions.py`); before: '
