@@ -46,12 +46,15 @@ def rows(results):
     for bench in results['benchmarks']:
         for threads, entry in bench['threads'].items():
             s = entry['impls']
+            peak = results.get('sgemm_square_gflops', {}).get(threads)
             row = {'name': bench['name'], 'title': bench['title'], 'threads': int(threads),
                    'load': max(entry['load_average']),
                    'vs_torch': _ratio(s, 'ours', 'torch'),
                    'vs_chainer': _ratio(s, 'ours', 'chainer'),
                    'gemm_rate': _get(s, 'gemm', 'images_per_s'),
                    'gflop_per_image': bench['flops_per_image'] / 1e9}
+            gflops = _get(s, 'ours', 'gflops')
+            row['ours_square'] = 100 * gflops / peak if gflops and peak else None
             for impl in COLUMNS:
                 row[impl] = _get(s, impl, 'images_per_s')
                 row[impl + '_mb'] = _get(s, impl, 'peak_rss_mb')
@@ -125,7 +128,8 @@ def markdown(results, plot_path):
         '*Roofline* = time the step\'s GEMMs alone take in NumPy float32 at the model\'s shapes '
         '(forward, and dX and dW for backpropagated passes; measured by a fourth worker in '
         'the same rotation) divided by the step\'s time; above 100 %% means faster GEMMs '
-        'than NumPy\'s OpenBLAS (PyTorch uses oneDNN/MKL). FLOPs count forward+backward as '
+        'than NumPy\'s OpenBLAS (PyTorch uses oneDNN/MKL). The next column puts our GFLOP/s '
+        'against the square 2048³ SGEMM instead, the machine\'s best case. FLOPs count forward+backward as '
         '3× the forward GEMMs, per phase (`benchmarks/flops.py`).' % (
             results['repeats'], _import_rss(results)),
         '',
@@ -133,15 +137,16 @@ def markdown(results, plot_path):
         '',
         '| benchmark | threads | ours img/s | plain Chainer | PyTorch | ours / PyTorch | '
         'ours / plain | SGEMM-only img/s | GFLOP/img | roofline ours / plain / PyTorch | '
-        'peak MB ours / plain / PyTorch | load |',
-        '|---|---|---|---|---|---|---|---|---|---|---|---|',
+        'ours GFLOP/s (% of square SGEMM) | peak MB ours / plain / PyTorch | load |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     for r in rows(results):
-        lines.append('| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f |' % (
+        lines.append('| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f |' % (
             r['name'], r['threads'], _fmt(r['ours']), _fmt(r['chainer']), _fmt(r['torch']),
             _fmt(r['vs_torch'], '**%.2f×**'), _fmt(r['vs_chainer'], '%.2f×'),
             _fmt(r['gemm_rate']), _fmt(r['gflop_per_image'] or None, '%.4f'),
             ' / '.join(_fmt(r[i + '_roof'], '%.0f %%') for i in COLUMNS),
+            '%s (%s)' % (_fmt(r['ours_gflops'], '%.0f'), _fmt(r['ours_square'], '%.0f %%')),
             ' / '.join(_fmt(r[i + '_mb']) for i in COLUMNS), r['load']))
     lines += ['', 'Benchmarks:', '']
     for bench in results['benchmarks']:
