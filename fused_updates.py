@@ -1,4 +1,4 @@
-"""Cache-blocked, allocation-free CPU steps for chainer's Adam and MomentumSGD update rules.
+"""Cache-blocked, allocation-free CPU steps for chainer's Adam, MomentumSGD and SGD rules.
 
 Chainer's CPU rules evaluate their formulas on whole arrays: Adam makes about ten passes
 over parameter-sized arrays and allocates as many temporaries, for every parameter at every
@@ -17,7 +17,7 @@ updaters call it on their optimizers, so experiment scripts need no change.
 """
 import chainer_compat  # noqa: F401  (before chainer)
 import numpy
-from chainer.optimizers import adam, momentum_sgd
+from chainer.optimizers import adam, momentum_sgd, sgd
 from chainer.training import StandardUpdater
 
 #: elements per block: 7 float32 arrays of this size (~1.8 MB) fit a 2 MB L2
@@ -93,12 +93,30 @@ class FusedMomentumSGDMixin(object):
             p[s:e] += vs                              # p += v
 
 
-_MIXINS = ((adam.AdamRule, FusedAdamMixin), (momentum_sgd.MomentumSGDRule, FusedMomentumSGDMixin))
+class FusedSGDMixin(object):
+    """Plain SGD, block by block without the parameter-sized temporary: p -= lr g."""
+
+    def update_core_cpu(self, param):
+        flat = None if param.grad is None else _flat(param, self.state)
+        if flat is None:
+            return super().update_core_cpu(param)
+        p, g = flat
+        lr = self.hyperparam.lr
+        scratch = _scratch_for(p.dtype)
+        for s in range(0, p.size, BLOCK):
+            e = min(s + BLOCK, p.size)
+            t = scratch[:e - s]
+            numpy.multiply(g[s:e], lr, out=t)
+            p[s:e] -= t                               # p -= lr g
+
+
+_MIXINS = ((adam.AdamRule, FusedAdamMixin), (momentum_sgd.MomentumSGDRule, FusedMomentumSGDMixin),
+           (sgd.SGDRule, FusedSGDMixin))
 _classes = {}
 
 
 def fused_class(rule_class):
-    """The blocked subclass of an Adam/MomentumSGD rule class (its subclasses included, e.g.
+    """The blocked subclass of an Adam/MomentumSGD/SGD rule class (its subclasses included, e.g.
     ``vae.optim``'s IWAE rule), or None for other rules."""
     if issubclass(rule_class, tuple(m for _, m in _MIXINS)):
         return rule_class                             # already fused

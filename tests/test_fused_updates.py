@@ -48,9 +48,18 @@ def test_unsupported_settings_fall_back_to_chainer():
         np.testing.assert_array_equal(b.array, a.array)
 
 
+def test_fused_sgd_is_bitwise_chainers():
+    make = lambda: chainer.optimizers.SGD(0.1)  # noqa: E731
+    (ref, _), (new, _) = _train(make, False), _train(make, True)
+    for a, b in zip(ref.params(), new.params()):
+        np.testing.assert_array_equal(b.array, a.array)
+        assert type(b.update_rule).__name__ == 'FusedSGDRule'
+
+
 def test_fuse_is_idempotent_and_leaves_other_rules():
-    model, opt = _train(lambda: chainer.optimizers.SGD(0.1), True, steps=1)
-    assert all(type(p.update_rule) is chainer.optimizers.sgd.SGDRule for p in model.params())
+    model, opt = _train(lambda: chainer.optimizers.AdaGrad(), True, steps=1)
+    assert all(type(p.update_rule) is chainer.optimizers.ada_grad.AdaGradRule
+               for p in model.params())
     model, opt = _train(lambda: chainer.optimizers.Adam(), True, steps=1)
     cls = type(next(model.params()).update_rule)
     fused_updates.fuse(opt)
