@@ -6,8 +6,8 @@ Lap1 loss (3-level Laplacian pyramid of 5x5 Gaussian blurs), batch 128, SGD lr 1
 generator and lr 10 on the codes, codes projected onto the unit ball after every step.
 
 ours: ``glo.updater.GLOUpdater`` with ``glo.net.LatentCodes``/``ProjectCodes`` and
-``glo.loss.lap1``; plain Chainer: the codes as an ``L.EmbedID``, the same pyramid from stock
-``F.convolution_2d``, projection of the code matrix after each step; PyTorch: the same with
+``glo.loss.lap1`` (its blurs as two small GEMMs, B_H x B_W^T); plain Chainer: the codes as an
+``L.EmbedID``, the same pyramid from stock ``F.convolution_2d``, projection of the code matrix after each step; PyTorch: the same with
 ``nn.Embedding`` and ``conv2d``.
 """
 import chainer_compat  # noqa: F401  (before chainer)
@@ -63,6 +63,14 @@ def ours_glo_full_projection(tiny=False):
     """Ours projecting all 60,000 codes after every step (before the read-rows projection)."""
     import glo.net
     glo.net.ProjectCodes.__call__ = lambda self, opt: opt.target.project()   # this worker only
+    return ours_glo(tiny)
+
+
+def ours_glo_conv_blur(tiny=False):
+    """Ours with the pyramid's blur as chainer's im2col convolution (before the separable one)."""
+    import glo.loss
+    from benchmarks import legacy
+    glo.loss.laplacian_pyramid = legacy.laplacian_pyramid             # this worker only
     return ours_glo(tiny)
 
 
@@ -162,5 +170,6 @@ BENCHMARKS = [
               passes=[(3, _G), (2, _BLUR)],     # the pyramid: forward and dX only
               steps=10,
               impls={'ours': 'ours_glo', 'chainer': 'chainer_glo', 'torch': 'torch_glo',
-                     'before:project': 'ours_glo_full_projection'}),
+                     'before:project': 'ours_glo_full_projection',
+                     'before:lap1': 'ours_glo_conv_blur'}),
 ]

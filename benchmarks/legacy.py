@@ -113,3 +113,19 @@ def more_vae_nodes():
     import vae.net
     vae.net.MLP.rest = mlp_rest
     vae.functions.gaussian_kl = gaussian_kl
+
+
+def laplacian_pyramid(x, levels=3, ksize=5, sigma=1.0):
+    """glo.loss.laplacian_pyramid before the separable blur (chainer's im2col convolution)."""
+    from chainer import backend
+    from glo.loss import blur, gaussian_kernel
+    xp = backend.get_array_module(x)
+    kernel = xp.asarray(gaussian_kernel(ksize, sigma, dtype=x.dtype))
+    pyramid = []
+    g = x
+    for _ in range(levels):
+        low = blur(g, kernel)
+        pyramid.append(g - low)
+        g = low[:, :, ::2, ::2]
+    pyramid.append(g)
+    return pyramid

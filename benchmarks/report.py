@@ -15,6 +15,8 @@ CHANGES = {
                     "before: chainer's own Adam / MomentumSGD rules",
     'before:nodes': 'VAE: one fused KL node, no reshape nodes for (batch, units) (`vae/`); '
                     "before: chainer's 7-node KL and 4 no-op reshapes per step",
+    'before:lap1': 'GLO: Lap1 blurs as B_H x B_W^T, two small GEMMs (`glo/loss.py`); before: '
+                   "chainer's im2col `convolution_2d`",
     'before:project': 'GLO: project only the codes the minibatch read (`glo/net.py`); before: '
                       'all 60,000 codes after every step',
     'before:leaky': 'DCGAN: leaky ReLU as max(x, slope x) (`gan/functions.py`); before: '
