@@ -78,7 +78,7 @@ def ours_glo_conv_blur(tiny=False):
 def plain_lap1(x, t, kernel):
     """Lap1 (mean per level, as glo.loss's default) from stock functions."""
     d = x - F.reshape(t, x.shape)
-    n, loss = x.shape[0], 0
+    loss = 0
     for level in range(LEVELS + 1):
         if level == LEVELS:
             band = d

@@ -31,7 +31,7 @@ def _train(make_optimizer, fuse, steps=4, **kwargs):
     lambda: chainer.optimizers.MomentumSGD(0.1, 0.9),
 ])
 def test_same_parameters_and_state_as_chainer(make):
-    (ref, ref_opt), (new, new_opt) = _train(make, False), _train(make, True)
+    (ref, _), (new, _) = _train(make, False), _train(make, True)
     for (name, a), (_, b) in zip(sorted(ref.namedparams()), sorted(new.namedparams())):
         np.testing.assert_allclose(b.array, a.array, rtol=1e-5, atol=1e-7, err_msg=name)
         assert type(b.update_rule).__name__.startswith('Fused')
