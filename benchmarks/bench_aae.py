@@ -253,7 +253,7 @@ BENCHMARKS = [
     Benchmark('aae', 'AAE, unsupervised (Fig. 2), batch 100, 3 phases', __name__, B,
               passes=[(3, _ENC + _DEC),              # reconstruction
                       (1, _ENC), (3, _DIS + _DIS),   # D: codes (no graph), prior + codes
-                      (3, _ENC + _DIS)],             # generator
+                      (3, _ENC), (2, _DIS)],         # generator: through D, no D weight grads
               steps=15,
               impls={'ours': 'ours_unsupervised', 'chainer': 'chainer_unsupervised',
                      'torch': 'torch_unsupervised',
@@ -263,7 +263,7 @@ BENCHMARKS = [
               __name__, 2 * B,
               passes=[(3, _ENC_S + _DEC_S),                  # reconstruction
                       (1, _ENC_S), (3, _DIS_S * 4),          # D_y, D_z: prior + codes
-                      (3, _ENC_S + _DIS_S + _DIS_S),         # generator vs both
+                      (3, _ENC_S), (2, _DIS_S * 2),          # generator vs both (dX only)
                       (3, _ENC_S)],                          # supervised
               steps=8,
               impls={'ours': 'ours_semisupervised', 'chainer': 'chainer_semisupervised',
