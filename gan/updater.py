@@ -120,7 +120,10 @@ class GANUpdater(_GANUpdaterBase):
                 report['grad_norm_' + kind] = _grad_norm(gen)
         gen.cleargrads()
         dis.cleargrads()
-        loss.backward()
+        # G's gradients only: the error flows through D, D's weight gradients are not needed
+        g_params = list(gen.params())
+        for param, grad in zip(g_params, chainer.grad([loss], g_params)):
+            param.grad = None if grad is None else grad.array
         report['grad_norm'] = _grad_norm(gen)  # norm of the gradient actually applied
         gen_opt.update()
         dis.cleargrads()  # D's gradients from the G step are not used
