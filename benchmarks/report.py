@@ -98,6 +98,49 @@ def ablation_rows(results):
     return out
 
 
+FAMILIES = (('AAE', ('aae', 'aae_semi')), ('VAE', ('m1', 'm1_iwae', 'm2')),
+            ('GAN', ('gan', 'dcgan')), ('GLO', ('glo',)), ('Parzen', ('parzen',)),
+            ('NLL', ('nll',)))
+
+
+def targets(results):
+    """The issue's targets, checked against this run's numbers (markdown lines)."""
+    by = {(r['name'], r['threads']): r for r in rows(results)}
+    out = ['', '## Targets, checked against this run', '',
+           '| target | measured | met? |', '|---|---|---|']
+
+    def line(target, measured, ok):
+        out.append('| %s | %s | %s |' % (target, measured, '—' if ok is None else
+                                         ('yes' if ok else '**no**')))
+    for family, names in FAMILIES:
+        ratios = [(n, by[(n, 2)]['vs_torch']) for n in names
+                  if (n, 2) in by and by[(n, 2)]['vs_torch'] is not None]
+        if ratios:
+            line('%s: ≥ 1.0× PyTorch at 2 threads' % family,
+                 ', '.join('%s %.2f×' % r for r in ratios), all(v >= 1.0 for _, v in ratios))
+    for name in ('aae', 'm1'):
+        r = by.get((name, 1))
+        if r and r['ours_roof'] is not None:
+            line('%s: ≥ 70 %% of the SGEMM roofline at 1 thread' % name,
+                 '%.0f %% (model-shape SGEMM), %s of the square peak' % (
+                     r['ours_roof'], _fmt(r['ours_square'], '%.0f %%')), r['ours_roof'] >= 70)
+    for threads in (2, 1):
+        r = by.get(('parzen_full', threads))
+        if r and r['ours']:
+            line('Parzen 10k × 10k × 10 σ under a minute%s' % (
+                ' on 2 cores' if threads == 2 else ' (1 thread, for reference)'),
+                '%.1f s, measured in one call' % (10000 / r['ours']),
+                10000 / r['ours'] < 60 if threads == 2 else None)
+    for threads in (1, 2):
+        r = by.get(('nll', threads))
+        if r and r['ours']:
+            line('NLL, 10k test images, k = 5,000: time stated (%d thread%s)' % (
+                threads, 's' if threads > 1 else ''),
+                '%.0f s (%.1f min), extrapolated from 100-image slices' % (
+                    10000 / r['ours'], 10000 / r['ours'] / 60), None)
+    return out if len(out) > 5 else []
+
+
 def markdown(results, plot_path):
     env = results['environment']
     blas = ', '.join('%s %s (%s kernels)' % (b['internal_api'], b['version'], b['architecture'])
@@ -179,6 +222,7 @@ def markdown(results, plot_path):
             lines.append('| %s | %d | %s | %s |' % (names[r['name']], r['threads'], ' | '.join(
                 _fmt(r['full_s'].get(i), '%.0f s') for i in COLUMNS),
                 _fmt(before[0] if before else None, '%.0f s')))
+    lines += targets(results)
     if os.path.exists(NOTES):
         with open(NOTES) as f:
             lines += ['', f.read().rstrip()]

@@ -52,4 +52,5 @@ def test_run_all_tiny_writes_table_plot_and_json(tmp_path, monkeypatch):
     assert '| aae | 1 |' in text and 'figures/performance.png' in text
     assert 'torch column skipped' in text
     assert '## What each change bought' in text and 'Prescott' in text
+    assert '| aae: ≥ 70 % of the SGEMM roofline at 1 thread |' in text
     assert os.path.getsize(os.path.join(out, 'figures', 'performance.png')) > 1000
