@@ -122,8 +122,10 @@ def targets(results):
         r = by.get((name, 1))
         if r and r['ours_roof'] is not None:
             line('%s: ≥ 70 %% of the SGEMM roofline at 1 thread' % name,
-                 '%.0f %% (model-shape SGEMM), %s of the square peak' % (
-                     r['ours_roof'], _fmt(r['ours_square'], '%.0f %%')), r['ours_roof'] >= 70)
+                 '%.0f %% (model-shape SGEMM), %s of the square peak; PyTorch: %s, plain '
+                 'Chainer: %s' % (r['ours_roof'], _fmt(r['ours_square'], '%.0f %%'),
+                                  _fmt(r['torch_roof'], '%.0f %%'),
+                                  _fmt(r['chainer_roof'], '%.0f %%')), r['ours_roof'] >= 70)
     for threads in (2, 1):
         r = by.get(('parzen_full', threads))
         if r and r['ours']:
