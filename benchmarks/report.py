@@ -246,7 +246,8 @@ def plot(results, path):
     import numpy as np
     table = rows(results)
     threads = sorted({r['threads'] for r in table})
-    names = [b['name'] for b in results['benchmarks']]
+    names = [b['name'] for b in results['benchmarks']          # comparisons only
+             if any(len(set(e['impls']) & {'chainer', 'torch'}) for e in b['threads'].values())]
     fig, axes = plt.subplots(1, len(threads), figsize=(5 + 1.1 * len(names), 4.2),
                              squeeze=False, sharey=True)
     width = 0.27
