@@ -1,8 +1,9 @@
-"""Fill the gaps between Chainer 7.8.1 (2020, the last release) and today's Python and NumPy.
+"""Fill the gaps between Chainer 7.8.1 (2020, the last release) and today's Python, NumPy and CPUs.
 
-Import this module before ``chainer``: every package of this project and every script does.
-Each shim fills one documented gap and is applied only when that gap exists, so on
-Python <= 3.11 with NumPy 1 importing this module changes nothing. Nothing here catches an
+Import this module before ``chainer`` (and before ``numpy``, for shim 3): every package of this
+project and every script does. Shims 1 and 2 fill a documented gap only where it exists, so on
+Python <= 3.11 with NumPy 1 they change nothing; shim 3 only picks OpenBLAS's kernels (speed,
+not results). Nothing here catches an
 error from chainer itself: if chainer still fails to import, that is chainer's error.
 
 1. ``numpy.distutils.system_info``. ``chainer/_environment_check.py`` imports it when chainer
@@ -15,6 +16,16 @@ error from chainer itself: if chainer still fails to import, that is chainer's e
    ``np.sctypes['float']`` in ``as_strided``'s backward. It is rebuilt exactly as NumPy 1.26
    built it (``numpy/core/numerictypes.py``, ``_set_array_types``).
 
+3. OpenBLAS's CPU detection. NumPy's wheels bundle OpenBLAS (0.3.23 in NumPy 1.26), which picks
+   its GEMM kernels from the CPU model when it is loaded; on a CPU newer than itself (e.g. an
+   Emerald Rapids Xeon, family 6 model 207) it falls back to its generic "Prescott" kernels,
+   which run float32 GEMMs 3-4x slower than its AVX-512 ones (docs/performance.md). If
+   ``OPENBLAS_CORETYPE`` is unset and NumPy not yet imported, it is set from the CPU flags of
+   /proc/cpuinfo: ``SkylakeX`` with AVX-512 (F, BW, DQ, VL), ``Haswell`` with AVX2 and FMA; on
+   CPUs OpenBLAS does recognise these are the GEMM kernels it would pick (its Cooperlake and
+   Sapphire Rapids targets reuse SkylakeX's SGEMM/DGEMM), so results do not change, only speed.
+   Set ``OPENBLAS_CORETYPE`` yourself to override it.
+
 CuPy 14 needs no shim here: chainer 7.8.1 imports ``cupy._util`` before the removed
 ``cupy.util``, never ``cupy.core``, and treats CuPy 14's removal of cuDNN as "cuDNN
 disabled" (see docs/gpu.md).
@@ -22,12 +33,40 @@ disabled" (see docs/gpu.md).
 ``APPLIED`` lists the shims this process needed.
 """
 import importlib.util
+import os
 import sys
 import types
 
-import numpy
-
 APPLIED = []
+
+
+def openblas_coretype(cpuinfo='/proc/cpuinfo'):
+    """The OpenBLAS core type for this CPU's flags (``SkylakeX``, ``Haswell``) or None."""
+    try:
+        with open(cpuinfo) as f:
+            flags = next((line.split(':', 1)[1].split() for line in f
+                          if line.startswith('flags')), [])
+    except OSError:
+        return None
+    if {'avx512f', 'avx512bw', 'avx512dq', 'avx512vl'} <= set(flags):
+        return 'SkylakeX'
+    if {'avx2', 'fma'} <= set(flags):
+        return 'Haswell'
+    return None
+
+
+def _choose_openblas_kernels():
+    if 'numpy' in sys.modules or os.environ.get('OPENBLAS_CORETYPE'):
+        return      # too late (OpenBLAS is loaded with NumPy) or chosen by the user
+    coretype = openblas_coretype()
+    if coretype:
+        os.environ['OPENBLAS_CORETYPE'] = coretype
+        APPLIED.append('OPENBLAS_CORETYPE=' + coretype)
+
+
+_choose_openblas_kernels()
+
+import numpy  # noqa: E402  (after the OpenBLAS kernel choice)
 
 
 def numpy1_sctypes():

@@ -15,7 +15,7 @@ setup(
                 'Goodfellow, DCGAN, optimal D) and GLO',
     packages=find_packages(include=['aae', 'vae', 'gan', 'glo', 'datasets', 'evaluation',
                                     'expkit']),
-    py_modules=['chainer_compat'],
+    py_modules=['chainer_compat', 'fused_updates'],
     python_requires='>=3.9',
     install_requires=[
         'chainer==7.8.1',
@@ -31,6 +31,9 @@ setup(
     ],
     extras_require={
         'test': ['pytest'],
+        # benchmarks/ only (the PyTorch column); never needed to train or test. 2.13.0 has a
+        # CPU wheel for Python 3.11; a plain `torch` would pull a multi-GB CUDA build.
+        'bench': ['torch==2.13.0'],
         # CuPy 13.6.0 is the newest CuPy for NumPy 1; CuPy 14 needs NumPy 2 (docs/gpu.md).
         'gpu': ['cupy-cuda12x==13.6.0; python_version<"3.13"',
                 'cupy-cuda12x>=14,<15; python_version>="3.13"'],

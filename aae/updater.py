@@ -25,6 +25,7 @@ from chainer.backend import get_array_module
 from aae import loss as aae_loss
 from aae.net import one_hot, one_hot_with_unlabelled
 from aae.optim import activate
+from fused_updates import FusedStandardUpdater
 
 
 def sample_categorical(n, n_classes, xp=np, dtype='f'):
@@ -32,14 +33,28 @@ def sample_categorical(n, n_classes, xp=np, dtype='f'):
     return xp.eye(n_classes, dtype=dtype)[xp.random.randint(0, n_classes, size=n)]
 
 
-class _PhaseUpdater(chainer.training.updaters.StandardUpdater):
-    """StandardUpdater with per-phase optimisers and phase helpers."""
+class _PhaseUpdater(FusedStandardUpdater):
+    """StandardUpdater with per-phase optimisers and phase helpers (and the blocked CPU
+    optimiser steps of :mod:`fused_updates`)."""
 
     def _step(self, names, loss, links):
-        """Backprop ``loss`` into freshly cleared grads of ``links``; update ``names``."""
+        """Clear the grads of ``links``, give the parameters of the optimisers ``names`` the
+        gradient of ``loss``, and update ``names``.
+
+        ``chainer.grad`` computes only what those parameters need: in the generator phase the
+        error still flows back *through* D, but D's weight gradients (a 1000x1000 GEMM per
+        layer, thrown away before) are not computed.
+        """
         for link in links:
             link.cleargrads()
-        loss.backward()
+        params, seen = [], set()
+        for name in names:
+            for param in self.get_optimizer(name).target.params():
+                if id(param) not in seen:
+                    seen.add(id(param))
+                    params.append(param)
+        for param, grad in zip(params, chainer.grad([loss], params)):
+            param.grad = None if grad is None else grad.array
         for name in names:
             opt = self.get_optimizer(name)
             activate(opt)

@@ -11,8 +11,10 @@ Breuleux et al. 2011):
 
 Batched over test rows and sample chunks with a running log-sum-exp, so memory stays at a few
 ``batch_size x sample_batch_size`` float64 matrices (~40 MB each with the defaults) whatever N
-is.  The squared distances are computed once per chunk and reused for every σ, so choosing σ
-among 10 values costs about one pass.  Works on NumPy or CuPy arrays (``xp``).
+is.  The squared distances are computed once per chunk (one GEMM) and shifted once by each
+row's minimum; every σ then costs one scale, exp and sum over the matrix, split over as many
+threads as NumPy's BLAS uses (10k samples x 10k test rows x 10 σ: ~20 s on 2 cores,
+docs/performance.md).  Works on NumPy or CuPy arrays (``xp``).
 """
 import math
 
@@ -25,6 +27,48 @@ DEFAULT_SIGMAS = np.logspace(-1, 0, 10)
 def _as_2d(a, xp):
     a = xp.asarray(a, dtype=xp.float64)
     return a.reshape(len(a), -1)
+
+
+def _threads(xp):
+    """Threads for the exponentials: as many as NumPy's BLAS may use (``--threads``,
+    ``OMP_NUM_THREADS``, threadpoolctl limits), 1 for CuPy."""
+    if xp is not np:
+        return 1
+    try:
+        import threadpoolctl
+        counts = [i['num_threads'] for i in threadpoolctl.threadpool_info()
+                  if i.get('user_api') == 'blas' and 'numpy' in i.get('filepath', '')]
+        return max(1, counts[0]) if counts else 1
+    except ImportError:
+        return 1
+
+
+def _log_sum_exp_rows(dist, coefs, xp, threads=1):
+    """``(len(coefs), rows)``: log sum_i exp(-c dist[r, i]) for every c in ``coefs``.
+
+    With m_r = min_i dist[r, i] it is -c m_r + log sum_i exp(-c (dist[r, i] - m_r)): one
+    shift serves every σ, each σ then costs a scale, an exp and a sum (in place, no
+    temporaries), and the largest term is exp(0) = 1, so nothing overflows or underflows
+    to an empty sum. ``dist`` is overwritten. NumPy releases the GIL in these loops, so
+    ``threads`` > 1 splits the rows over a thread pool.
+    """
+    if threads > 1 and len(dist) >= 2 * threads:
+        from concurrent.futures import ThreadPoolExecutor
+        parts = np.array_split(np.arange(len(dist)), threads)
+        with ThreadPoolExecutor(threads) as pool:
+            done = list(pool.map(lambda r: _log_sum_exp_rows(dist[r[0]:r[-1] + 1], coefs, xp),
+                                 parts))
+        return xp.concatenate(done, axis=1)
+    m = xp.maximum(dist.min(axis=1), 0.0)              # ‖x - μ‖² >= 0 (rounding)
+    dist -= m[:, None]
+    xp.maximum(dist, 0.0, out=dist)
+    out = xp.empty((len(coefs), len(dist)))
+    t = xp.empty_like(dist)
+    for i, c in enumerate(coefs):
+        xp.multiply(dist, -c, out=t)
+        xp.exp(t, out=t)
+        out[i] = xp.log(t.sum(axis=1)) - c * m
+    return out
 
 
 def parzen_log_likelihood(x, samples, sigma, batch_size=500, sample_batch_size=10000):
@@ -46,25 +90,24 @@ def parzen_log_likelihood(x, samples, sigma, batch_size=500, sample_batch_size=1
         raise ValueError('sigma must be > 0, got {}'.format(sigmas))
     n, d, n_mu = len(x), x.shape[1], len(mu)
     mu_sq = (mu ** 2).sum(axis=1)
-    out = xp.empty((len(sigmas), n), dtype=xp.float64)
+    coefs = 0.5 / (sigmas * sigmas)
+    threads = _threads(xp)
+    out = xp.full((len(sigmas), n), -np.inf, dtype=xp.float64)
     for start in range(0, n, batch_size):
         xb = x[start:start + batch_size]
         xb_sq = (xb ** 2).sum(axis=1)[:, None]
-        # running log-sum-exp over sample chunks, one (max, sum) pair per sigma
-        run_max = xp.full((len(sigmas), len(xb)), -np.inf)
-        run_sum = xp.zeros((len(sigmas), len(xb)))
+        acc = out[:, start:start + len(xb)]
         for s0 in range(0, n_mu, sample_batch_size):
             mb = mu[s0:s0 + sample_batch_size]
-            dist = xp.maximum(xb_sq - 2.0 * xb.dot(mb.T) + mu_sq[None, s0:s0 + len(mb)], 0.0)
-            for i, s in enumerate(sigmas):
-                a = dist * (-0.5 / (s * s))                       # -‖x - μ_i‖² / (2σ²)
-                m = xp.maximum(run_max[i], a.max(axis=1))
-                run_sum[i] = run_sum[i] * xp.exp(run_max[i] - m) + \
-                    xp.exp(a - m[:, None]).sum(axis=1)
-                run_max[i] = m
+            dist = xb.dot(mb.T)                                   # BLAS threads
+            dist *= -2.0
+            dist += xb_sq
+            dist += mu_sq[None, s0:s0 + len(mb)]                  # ‖x - μ_i‖²
+            # log sum_i exp(-‖x - μ_i‖² / (2σ²)) of this chunk, rows split over threads
+            acc[...] = xp.logaddexp(acc, _log_sum_exp_rows(dist, coefs, xp, threads))
         log_norm = xp.asarray(math.log(n_mu) + 0.5 * d * np.log(2 * np.pi * sigmas ** 2))
         # log p(x) = logsumexp_i(...) - log N - (d/2) log(2πσ²)
-        out[:, start:start + len(xb)] = run_max + xp.log(run_sum) - log_norm[:, None]
+        acc -= log_norm[:, None]
     return out[0] if scalar else out
 
 

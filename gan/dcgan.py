@@ -30,6 +30,8 @@ import chainer
 import chainer.functions as F
 import chainer.links as L
 
+from gan.functions import leaky_relu
+
 #: out_size -> (bottom width, number of stride-2 layers, default channels at the bottom)
 _LAYOUTS = {28: (7, 2, 128), 32: (4, 3, 512), 64: (4, 4, 1024)}
 
@@ -122,7 +124,7 @@ class Discriminator(chainer.Chain):
 
     def forward(self, x):
         x = F.reshape(x, (len(x), self.in_ch, self.in_size, self.in_size))
-        h = F.leaky_relu(self.c0(x), slope=self.slope)
+        h = leaky_relu(self.c0(x), slope=self.slope)
         for conv, bn in zip(self.convs, self.bns):
-            h = F.leaky_relu(bn(conv(h)), slope=self.slope)
+            h = leaky_relu(bn(conv(h)), slope=self.slope)
         return self.out(h)  # logit; D(x) = sigmoid(logit)

@@ -16,6 +16,7 @@ import chainer.functions as F
 import chainer.links as L
 
 from evaluation.inference import predict
+from gan.functions import leaky_relu
 
 
 # --------------------------------------------------------------------------------------
@@ -57,7 +58,7 @@ class MLPGenerator(chainer.Chain):
             h = layer(h)
             if self.batchnorm:
                 h = self.bns[i](h)
-            h = F.leaky_relu(h, slope=self.slope)
+            h = leaky_relu(h, slope=self.slope)
         return F.sigmoid(self.out(h))
 
 
@@ -82,7 +83,7 @@ class MLPDiscriminator(chainer.Chain):
     def forward(self, x):
         h = F.reshape(x, (len(x), -1))
         for layer in self.hidden:
-            h = F.leaky_relu(layer(h), slope=self.slope)
+            h = leaky_relu(layer(h), slope=self.slope)
         return self.out(h)
 
 
@@ -203,7 +204,7 @@ class ToyDiscriminator(chainer.Chain):
     def __init__(self, n_in=2, units=(128, 128), activation='relu'):
         super().__init__()
         self.activation = {'relu': F.relu, 'tanh': F.tanh,
-                           'leaky_relu': F.leaky_relu}[activation]
+                           'leaky_relu': leaky_relu}[activation]
         sizes = (n_in,) + tuple(units)
         with self.init_scope():
             self.hidden = chainer.ChainList(

@@ -14,22 +14,28 @@
 """
 import chainer
 import chainer.functions as F
-from chainer.backend import get_array_module
 
+from fused_updates import FusedStandardUpdater
 from gan.loss import GEN_LOSSES, discriminator_loss, generator_loss
 
 
 def _grad_norm(link):
-    """sqrt(sum of squared gradients) over a link's parameters, as a Python float."""
+    """sqrt(sum of squared gradients) over a link's parameters, as a Python float.
+
+    One BLAS dot product per parameter (float32 accumulation inside a parameter, float64
+    across them): no float64 copy of every gradient, which cost ~3 ms a step on
+    Goodfellow's generator (relative difference ~1e-6).
+    """
     total = 0.0
     for p in link.params():
         if p.grad is not None:
-            xp = get_array_module(p.grad)
-            total += float(xp.sum(p.grad.astype('f8') ** 2))
+            g = p.grad.ravel()
+            total += float(g.dot(g))
     return total ** 0.5
 
 
-class _GANUpdaterBase(chainer.training.updaters.StandardUpdater):
+class _GANUpdaterBase(FusedStandardUpdater):
+    """Both optimizers get the blocked CPU steps of :mod:`fused_updates`."""
 
     def __init__(self, iterator, optimizers, dis_loss_scale=0.5, **kwargs):
         if set(optimizers) != {'gen', 'dis'}:
@@ -114,7 +120,10 @@ class GANUpdater(_GANUpdaterBase):
                 report['grad_norm_' + kind] = _grad_norm(gen)
         gen.cleargrads()
         dis.cleargrads()
-        loss.backward()
+        # G's gradients only: the error flows through D, D's weight gradients are not needed
+        g_params = list(gen.params())
+        for param, grad in zip(g_params, chainer.grad([loss], g_params)):
+            param.grad = None if grad is None else grad.array
         report['grad_norm'] = _grad_norm(gen)  # norm of the gradient actually applied
         gen_opt.update()
         dis.cleargrads()  # D's gradients from the G step are not used

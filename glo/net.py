@@ -57,14 +57,28 @@ class LatentCodes(chainer.Link):
                              % (initial_codes.shape, (n_codes, dim)))
         with self.init_scope():
             self.W = chainer.Parameter(initial_codes)
+        self._touched = []           # indices read by forward since the last projection
 
     def forward(self, idx):
         """z_idx, a (len(idx), d) Variable; ``idx`` is an int array on the same device."""
+        self._touched.append(idx)
         return F.embed_id(idx, self.W)
 
-    def project(self):
-        """Apply the projection to every code, in place (called after each update)."""
-        self.W.array[...] = project(self.W.array, self.projection)
+    def project(self, rows=None):
+        """Apply the projection in place, to every code or to the codes ``rows`` only."""
+        self._touched = []
+        w = self.W.array
+        if rows is None:
+            w[...] = project(w, self.projection)
+        else:
+            w[rows] = project(w[rows], self.projection)
+
+    def touched_rows(self):
+        """The distinct indices :meth:`forward` read since the last projection, or None."""
+        if not self._touched:
+            return None
+        xp = backend.get_array_module(self._touched[0])
+        return xp.unique(xp.concatenate([xp.ravel(i) for i in self._touched]))
 
 
 class ProjectCodes(object):
@@ -72,6 +86,11 @@ class ProjectCodes(object):
 
     ``optimizer.add_hook(ProjectCodes())`` on the optimizer whose target is a
     :class:`LatentCodes` keeps every z_i in the unit ball / sphere, whatever loop updates it.
+
+    Under plain SGD with no other hook (GLO's optimiser), a code whose gradient is zero does
+    not move, so after the first full projection only the codes the minibatches read need
+    it: on MNIST that is 128 rows instead of 60,000 per step. Any other optimiser (momentum,
+    weight decay, ...) gets the full projection every time.
     """
 
     name = 'ProjectCodes'
@@ -79,7 +98,19 @@ class ProjectCodes(object):
     call_for_each_param = False
 
     def __call__(self, optimizer):
-        optimizer.target.project()
+        codes = optimizer.target
+        sparse = (type(optimizer) is chainer.optimizers.SGD and
+                  _hooks(optimizer) == [self.name] and not _hooks(codes.W.update_rule) and
+                  getattr(codes, '_projected_once', False))
+        codes.project(codes.touched_rows() if sparse else None)
+        codes._projected_once = True
+
+
+def _hooks(obj):
+    """Names of the pre- and post-update hooks of an optimizer or update rule."""
+    hookable = getattr(obj, '_hookable', obj)      # chainer 7 keeps them on a _Hookable
+    return [name for attr in ('_pre_update_hooks', '_post_update_hooks')
+            for name in getattr(hookable, attr, {None: None})]
 
 
 __all__ = ['PROJECTIONS', 'project', 'LatentCodes', 'ProjectCodes']

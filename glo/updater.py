@@ -13,14 +13,16 @@ experiment compares d = 100 / 512 and Lap1 / MSE in one run, with one snapshot a
 ``--resume``). Each model ``name`` has a generator, a :class:`glo.net.LatentCodes`, a
 loss, and two optimizers ``name + '/gen'`` and ``name + '/codes'`` (the latter with the
 :class:`glo.net.ProjectCodes` hook). Reported per model: ``name/loss`` (the objective) and
-``name/mse`` (per-pixel squared error, comparable across losses).
+``name/mse`` (per-pixel squared error, comparable across losses). The optimizers get the
+blocked CPU steps of :mod:`fused_updates`.
 """
 import chainer
 import chainer.functions as F
-from chainer import training
+
+from fused_updates import FusedStandardUpdater
 
 
-class GLOUpdater(training.updaters.StandardUpdater):
+class GLOUpdater(FusedStandardUpdater):
     """Args:
         iterator: yields (image (D,) float32, index int32) pairs; the index selects z_i.
         models: {name: (generator, codes)}.

@@ -186,3 +186,32 @@ def test_every_package_and_script_imports_compat_before_chainer():
             assert 'chainer' not in top, '%s imports chainer before chainer_compat' % path
             if top & ours:
                 break
+
+
+def test_openblas_kernels_from_cpu_flags(tmp_path):
+    # Shim 3: the core type follows the flags; an unknown CPU (or no /proc) leaves it alone.
+    def flags(line):
+        path = tmp_path / 'cpuinfo'
+        path.write_text('processor\t: 0\nflags\t\t: %s\n' % line)
+        return chainer_compat.openblas_coretype(str(path))
+    assert flags('fpu sse2 avx2 fma avx512f avx512bw avx512dq avx512vl') == 'SkylakeX'
+    assert flags('fpu sse2 avx avx2 fma') == 'Haswell'
+    assert flags('fpu sse2 avx') is None
+    assert chainer_compat.openblas_coretype(str(tmp_path / 'missing')) is None
+
+
+def test_openblas_kernels_set_before_numpy_unless_chosen():
+    code = '''
+        import os, sys
+        import chainer_compat
+        want = chainer_compat.openblas_coretype()
+        assert os.environ.get('OPENBLAS_CORETYPE') == (os.environ.get('PRESET') or want)
+        assert ('OPENBLAS_CORETYPE=%s' % want in chainer_compat.APPLIED) == \\
+            bool(want and not os.environ.get('PRESET'))
+    '''
+    env = {k: v for k, v in os.environ.items() if k != 'OPENBLAS_CORETYPE'}
+    for preset in ('', 'Haswell'):
+        env2 = dict(env, PRESET=preset, **({'OPENBLAS_CORETYPE': preset} if preset else {}))
+        proc = subprocess.run([sys.executable, '-c', textwrap.dedent(code)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, env=env2)
+        assert proc.returncode == 0, proc.stdout + proc.stderr

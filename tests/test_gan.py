@@ -283,3 +283,21 @@ def test_momentum_adjustor_counts_updates_of_the_yaml_epoch(tmp_path):
             assert opt.momentum == pytest.approx(want)
     assert adj.describe()['rises_from_update'] == 500
     assert adj.describe()['reaches_final_at_update'] == 124500
+
+
+def test_fast_leaky_relu_matches_chainer_forward_backward_and_double_backward():
+    from gan.functions import leaky_relu
+    rng = np.random.RandomState(0)
+    x = rng.randn(4, 3, 5).astype(np.float32)
+    x[0, 0, :2] = 0                                     # at x = 0 the gradient is slope
+    for slope in (0.2, 0.0, 1.0):
+        a, b = chainer.Variable(x.copy()), chainer.Variable(x.copy())
+        ya, yb = leaky_relu(a, slope), F.leaky_relu(b, slope)
+        np.testing.assert_array_equal(ya.array, yb.array)
+        gy = rng.randn(*x.shape).astype(np.float32)
+        ga, = chainer.grad([ya], [a], grad_outputs=[gy], enable_double_backprop=True)
+        gb, = chainer.grad([yb], [b], grad_outputs=[gy])
+        np.testing.assert_array_equal(ga.array, gb.array)
+    chainer.gradient_check.check_backward(lambda v: leaky_relu(v, 0.3),
+                                          np.where(x >= 0, x + 0.1, x - 0.1).astype(np.float64),
+                                          rng.randn(*x.shape), atol=1e-4, rtol=1e-4)

@@ -225,3 +225,31 @@ def test_glo_mnist_rejects_bad_dims(tmp_path):
         run_script('experiments/glo_mnist.py', ['--quick', '--z-dim', '0,x',
                                                 '--out', str(tmp_path / 'bad')])
     assert err.value.code == 2
+
+
+@pytest.mark.parametrize('projection', ['ball', 'sphere'])
+def test_projecting_only_the_read_codes_equals_projecting_all(projection):
+    # ProjectCodes under plain SGD projects the rows the minibatches read (after one full
+    # projection); with momentum it projects every row. Both must equal the full projection.
+    rng = np.random.RandomState(0)
+    z0 = rng.randn(30, 3) * 2.0                    # some codes start outside the ball
+    batches = [rng.randint(0, 30, 7).astype(np.int32) for _ in range(6)]
+    results = []
+    for make, full in ((lambda: chainer.optimizers.SGD(lr=5.0), False),
+                       (lambda: chainer.optimizers.SGD(lr=5.0), True),
+                       (lambda: chainer.optimizers.MomentumSGD(lr=5.0), False)):
+        codes = LatentCodes(30, 3, z0, projection=projection)
+        opt = make()
+        opt.setup(codes)
+        opt.add_hook(ProjectCodes())
+        for idx in batches:
+            loss = chainer.functions.sum(codes(idx) ** 2 * -1.0)
+            codes.cleargrads()
+            loss.backward()
+            opt.update()
+            if full:
+                codes.project()                    # reference: every row, every step
+        assert np.linalg.norm(codes.W.array, axis=1).max() <= 1.0 + 1e-6
+        results.append(codes.W.array.copy())
+    # equal up to rounding: re-projecting a code already in the ball moves it by an ulp
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-7)

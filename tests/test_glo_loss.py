@@ -139,3 +139,11 @@ def test_lap1_accepts_variables_and_backpropagates():
     loss = lap1(x, np.zeros((2, 784), np.float32))
     loss.backward()
     assert x.grad is not None and np.abs(x.grad).sum() > 0
+
+
+def test_separable_blur_equals_the_convolution():
+    from glo.loss import blur, blur_matrix, separable_blur
+    x = np.random.RandomState(2).rand(3, 2, 12, 9).astype(np.float32)
+    conv = blur(x, gaussian_kernel(5, 1.0)).array
+    sep = separable_blur(x, blur_matrix(12), blur_matrix(9)).array
+    np.testing.assert_allclose(sep, conv, rtol=1e-5, atol=1e-6)

@@ -290,3 +290,32 @@ def test_class_structure_gain_closed_form():
     assert semisup.class_structure_gain(x, y) == pytest.approx(expected, abs=0.02)
     noise = rng.standard_normal((20000, 3))                        # labels carry nothing
     assert abs(semisup.class_structure_gain(noise, y)) < 0.01
+
+
+def test_blocked_bernoulli_log_px_matches_the_float64_formula():
+    # vae.likelihood.bernoulli_log_px: blocks, threads and the grey-x fallback
+    rng = np.random.RandomState(0)
+    x = (rng.rand(70, 784) > 0.5).astype('f')        # 70 rows: two blocks, one partial
+    a = (rng.randn(3, 70, 784) * 5).astype('f')
+    expect = (x * a.astype('f8') - np.logaddexp(0, a.astype('f8'))).sum(-1)
+    for threads in (1, 2):
+        got = likelihood.bernoulli_log_px(x, a.copy(), threads=threads)
+        assert got.shape == (3, 70)
+        np.testing.assert_allclose(got, expect, rtol=1e-6)
+    grey = rng.rand(70, 784).astype('f')
+    np.testing.assert_allclose(likelihood.bernoulli_log_px(grey, a.copy()),
+                               (grey * a - np.logaddexp(0, a)).sum(-1), rtol=1e-6)
+
+
+def test_fused_gaussian_kl_equals_chainers_composed_kl():
+    rng = np.random.RandomState(3)
+    mu, ln_var = rng.randn(2, 4, 6).astype('f'), rng.randn(2, 4, 6).astype('f')
+    a = [chainer.Variable(v.copy()) for v in (mu, ln_var)]
+    b = [chainer.Variable(v.copy()) for v in (mu, ln_var)]
+    ka = functions.gaussian_kl(*a)
+    kb = F.sum(F.gaussian_kl_divergence(*b, reduce='no'), axis=-1)
+    np.testing.assert_allclose(ka.array, kb.array, rtol=1e-6)
+    gy = rng.randn(2, 4).astype('f')
+    gy = chainer.Variable(gy)
+    for ga, gb in zip(chainer.grad([ka], a, [gy]), chainer.grad([kb], b, [gy])):
+        np.testing.assert_allclose(ga.array, gb.array, rtol=1e-6, atol=1e-7)

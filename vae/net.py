@@ -66,10 +66,12 @@ class MLP(chainer.Chain):
         h = self.activation(a)
         if len(self.layers) > 1:
             lead = h.shape[:-1]
-            h = F.reshape(h, (-1, h.shape[-1]))
+            if h.ndim != 2:                     # no reshape nodes for the usual (B, H) case
+                h = F.reshape(h, (-1, h.shape[-1]))
             for layer in self.layers[1:]:
                 h = self.activation(layer(h))
-            h = F.reshape(h, lead + (h.shape[-1],))
+            if len(lead) != 1:
+                h = F.reshape(h, lead + (h.shape[-1],))
         return h
 
     def forward(self, x, y=None):
