@@ -73,6 +73,16 @@ class LatentCodes(chainer.Link):
         else:
             w[rows] = project(w[rows], self.projection)
 
+    def serialize(self, serializer):
+        """Also whether the codes had their first full projection (:class:`ProjectCodes`),
+        so that a resumed run projects exactly the rows the uninterrupted one would."""
+        super().serialize(serializer)
+        try:
+            self._projected_once = bool(
+                serializer('projected_once', getattr(self, '_projected_once', False)))
+        except KeyError:        # a snapshot written before this flag existed
+            pass
+
     def touched_rows(self):
         """The distinct indices :meth:`forward` read since the last projection, or None."""
         if not self._touched:
