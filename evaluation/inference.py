@@ -44,3 +44,15 @@ def predict(fn, *arrays, device=None, batchsize=1000, to_host=True):
     xp = chainer.backend.get_array_module(outputs[0][0])
     joined = tuple(xp.concatenate([o[i] for o in outputs]) for i in range(len(outputs[0])))
     return joined if len(joined) > 1 else joined[0]
+
+
+def blas_threads():
+    """The threads NumPy's BLAS may use now (``--threads``, ``OMP_NUM_THREADS``, threadpoolctl
+    limits); 1 when threadpoolctl cannot tell. Elementwise work split by hand uses as many."""
+    try:
+        import threadpoolctl
+        counts = [i['num_threads'] for i in threadpoolctl.threadpool_info()
+                  if i.get('user_api') == 'blas' and 'numpy' in i.get('filepath', '')]
+        return max(1, counts[0]) if counts else 1
+    except ImportError:
+        return 1

@@ -21,6 +21,8 @@ import math
 import numpy as np
 from chainer.backend import get_array_module
 
+from evaluation.inference import blas_threads
+
 DEFAULT_SIGMAS = np.logspace(-1, 0, 10)
 
 
@@ -30,17 +32,8 @@ def _as_2d(a, xp):
 
 
 def _threads(xp):
-    """Threads for the exponentials: as many as NumPy's BLAS may use (``--threads``,
-    ``OMP_NUM_THREADS``, threadpoolctl limits), 1 for CuPy."""
-    if xp is not np:
-        return 1
-    try:
-        import threadpoolctl
-        counts = [i['num_threads'] for i in threadpoolctl.threadpool_info()
-                  if i.get('user_api') == 'blas' and 'numpy' in i.get('filepath', '')]
-        return max(1, counts[0]) if counts else 1
-    except ImportError:
-        return 1
+    """Threads for the exponentials: as many as NumPy's BLAS may use, 1 for CuPy."""
+    return blas_threads() if xp is np else 1
 
 
 def _log_sum_exp_rows(dist, coefs, xp, threads=1):

@@ -15,7 +15,7 @@ import numpy as np
 import chainer
 from chainer.backend import get_array_module
 
-from evaluation.inference import predict
+from evaluation.inference import blas_threads, predict
 from vae.loss import gaussian_kl, bernoulli_log_likelihood
 
 LOG_2PI = math.log(2 * math.pi)
@@ -89,7 +89,7 @@ def bernoulli_log_px(x, logits, threads=None):
         for i, s in part:
             e = min(s + ROWS_PER_BLOCK, b)
             out[i, s:e] = _log_px_block(x[s:e], flat[i, s:e])
-    threads = 1 if xp is not np else (threads or _blas_threads())
+    threads = 1 if xp is not np else (threads or blas_threads())
     if threads > 1 and len(blocks) >= 2 * threads:
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(threads) as pool:
@@ -97,16 +97,6 @@ def bernoulli_log_px(x, logits, threads=None):
     else:
         run(blocks)
     return out.reshape(lead + (b,))
-
-
-def _blas_threads():
-    try:
-        import threadpoolctl
-        counts = [i['num_threads'] for i in threadpoolctl.threadpool_info()
-                  if i.get('user_api') == 'blas' and 'numpy' in i.get('filepath', '')]
-        return max(1, counts[0]) if counts else 1
-    except ImportError:
-        return 1
 
 
 def iw_log_likelihood(vae, x, n_samples=5000, batch_size=100, max_elements=2 ** 22):
