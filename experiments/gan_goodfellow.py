@@ -7,16 +7,23 @@ keep 0.8, hidden keep 0.5); SGD batch 100, lr 0.1 divided by 1.000004 per update
 momentum 0.5 rising linearly to 0.7 between epochs 1 and 250 of mnist.yaml's 50,000 images,
 i.e. updates 500 and 124,500 (counted in updates, whatever the training set size); D and G
 updated simultaneously on the same minibatch (AdversaryCost2), non-saturating G loss.
-Parzen: 10,000 samples, sigma from logspace(-1, 0, 10) chosen on the first 1,000 images of
-the validation split (``--validation``, default the yaml's train[50000:60000]; without one,
-a seeded hold-out).
+Parzen: 10,000 samples, sigma from logspace(-1, 0, 10) chosen on the validation split
+(``--validation``, default the yaml's train[50000:60000], all 10,000 images; ``--parzen-valid``
+takes fewer; without a validation split, a seeded hold-out).
+
+Model selection (ours, not the paper's): mnist.yaml saves the model every epoch
+(``save_freq: 1``) and has no stopping rule, so which checkpoint the paper scored is not
+stated. Every ``--select-every`` epochs we score G by the validation Parzen log-likelihood
+(10,000 fresh samples, best sigma) and keep the best; the test number is that G's. The last
+G's test number is reported beside it. The validation curve is ``parzen.png``.
 """
 
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import chainer
 
 from expkit import Experiment, make_parser, run_main
-from expkit.validate import at_most, positive_int
+from expkit.validate import at_most, nonnegative_int, positive_int
+from evaluation.parzen import parzen_evaluate, select_sigma
 from gan import net, optim
 from gan.evaluate import evaluate_samples, split_train_valid
 from gan.updater import SimultaneousGANUpdater
@@ -41,13 +48,22 @@ def main(argv=None):
                         help='samples for the Parzen window (paper: 10,000)')
     parser.add_argument('--parzen-test', type=positive_int, default=None, metavar='N',
                         help='evaluate on the first N test images (default: all)')
+    parser.add_argument('--parzen-valid', type=positive_int, default=None, metavar='N',
+                        help='choose sigma (and the checkpoint) on the first N validation '
+                             'images (default: all)')
+    parser.add_argument('--select-every', type=nonnegative_int, default=5, metavar='EPOCHS',
+                        help='score G by validation Parzen every this many epochs and keep '
+                             'the best (ours; default %(default)s, 0: keep the last G)')
     args = parser.parse_args(argv)
     exp = Experiment('gan_goodfellow', args, paper=PAPER)
     data = exp.load_data()
-    if len(data.x_val):                      # --validation: sigma on its first 1,000 images
-        x_train, x_valid = data.x_train, data.x_val[:1000]
+    if len(data.x_val):                      # --validation: sigma on the validation split
+        x_train, x_valid = data.x_train, data.x_val
     else:
         x_train, x_valid = split_train_valid(data.x_train, args.seed)
+    if args.parzen_valid:
+        x_valid = x_valid[:at_most('--parzen-valid', args.parzen_valid, len(x_valid),
+                                   'validation images')]
     x_test = data.x_test
     if args.parzen_test:
         x_test = x_test[:at_most('--parzen-test', args.parzen_test, len(x_test), 'test images')]
@@ -69,23 +85,40 @@ def main(argv=None):
                                       start=1, saturate=250)            # MomentumAdjustor
     exp.record('schedule', dict(momentum.describe(), lr='0.1 / 1.000004^t before update t, '
                                                       'min 1e-6 (ExponentialDecay)'))
+    select = None
+    if args.select_every:
+        def validation_parzen():             # best-sigma mean log-likelihood of x_valid
+            return max(select_sigma(net.generate(gen, args.parzen_samples), x_valid)[1])
+        select = dict(name='parzen', models={'gen': gen}, evaluate=validation_parzen,
+                      mode='max', trigger=(args.select_every, 'epoch'))
     trainer = exp.train(updater, models={'gen': gen, 'dis': dis}, extensions=[momentum],
                         report=['gen/loss', 'dis/loss', 'dis/d_real', 'dis/d_fake'],
                         plots={'loss.png': ['gen/loss', 'dis/loss'],
-                               'd_output.png': ['dis/d_real', 'dis/d_fake']})
+                               'd_output.png': ['dis/d_real', 'dis/d_fake'],
+                               **({'parzen.png': ['validation/parzen']} if select else {})},
+                        select=select)
 
-    samples = net.generate(gen, args.parzen_samples)
-    parzen, ref = evaluate_samples(exp, samples, x_train, x_valid, x_test, 'Goodfellow GAN samples')
-    exp.finish({'parzen_ll': parzen, 'parzen_ll_training_images': ref,
-                'iterations': int(trainer.updater.iteration),
+    measured = {'iterations': int(trainer.updater.iteration),
                 'final_momentum': float(opts['gen'].momentum),
-                'final_lr': float(opts['gen'].lr)},
-               config={'noise': args.noise, 'n_train_used': int(len(x_train)),
-                       'n_valid': int(len(x_valid)),
-                       'protocol': 'GAN trained on the training split minus the validation '
-                                   'split (--validation, else a seeded hold-out) whose first '
-                                   '1,000 images choose sigma; Parzen on the test split'})
-
+                'final_lr': float(opts['gen'].lr)}
+    selector = exp.selectors.get('parzen')
+    if selector is not None and selector.best_iteration != trainer.updater.iteration:
+        last = parzen_evaluate(net.generate(gen, args.parzen_samples), x_valid, x_test)
+        if selector.load_best():             # the live G is now the best on validation
+            measured['parzen_ll_last'] = last
+    if selector is not None and selector.best_value is not None:
+        measured['selected_iteration'] = selector.best_iteration
+    samples = net.generate(gen, args.parzen_samples)
+    parzen, ref = evaluate_samples(exp, samples, x_train, x_valid, x_test,
+                                   'Goodfellow GAN samples')
+    measured.update(parzen_ll=parzen, parzen_ll_training_images=ref)
+    exp.finish(measured, config={
+        'noise': args.noise, 'n_train_used': int(len(x_train)), 'n_valid': int(len(x_valid)),
+        'model_selection': 'G with the best validation Parzen, scored every %d epochs (ours)'
+                           % args.select_every if args.select_every else 'the last G',
+        'protocol': 'GAN trained on the training split minus the validation split '
+                    '(--validation, else a seeded hold-out), which chooses sigma; Parzen on '
+                    'the test split'})
 
 if __name__ == '__main__':
     run_main(main)
