@@ -23,6 +23,13 @@ cost by its mean over pixels (``F.mean_squared_error`` there, ``--rec-loss mean`
 told otherwise: with one Adam for both encoder phases a 784x larger reconstruction
 gradient would swamp the generator phase's in Adam's second-moment estimate.
 
+``'adam-phase'``: ours, not the paper's nor the seed's (``--recipe fast``): one Adam per
+phase, as the other public reproductions do (e.g. the PyTorch AAE of fducau/AAE_pytorch):
+the encoder gets three (reconstruction, generator, supervised), each discriminator one, so
+each phase's step size does not depend on its loss scale. Defaults
+:data:`ADAM_PHASE` (beta1 0.5 throughout; alpha 1e-3 for the reconstruction and supervised
+phases, 1e-4 for the adversarial ones), overridable per phase with ``lr``.
+
 The encoder is updated in two phases with *different* SGD settings, so it gets two
 optimisers, each with its own momentum buffers. Chainer keeps a parameter's update rule on
 the parameter itself, so :func:`bind` remembers each optimiser's rules and
@@ -39,6 +46,9 @@ SGD_RECONSTRUCTION = dict(lr=0.01, momentum=0.9)
 SGD_REGULARIZATION = dict(lr=0.1, momentum=0.1)
 ADAM_SEED = dict(alpha=1e-4, beta1=0.5)
 ADAM_SEED_GRAD_CLIP = 5.0
+ADAM_PHASE = {'rec': dict(alpha=1e-3, beta1=0.5), 'reg': dict(alpha=1e-4, beta1=0.5),
+              'sup': dict(alpha=1e-3, beta1=0.5)}
+OPTIMIZER_KINDS = ('sgd', 'adam', 'adam-phase')
 LR_DROP_EPOCHS = (50, 1000)
 PAPER_UPDATES_PER_EPOCH = 50000 // 100       # the paper's 50k training images, batch 100
 LR_DROP_UPDATES = tuple(e * PAPER_UPDATES_PER_EPOCH for e in LR_DROP_EPOCHS)   # 25k, 500k
@@ -63,21 +73,26 @@ def activate(optimizer):
             param.update_rule = rules[name]
 
 
-def make_optimizer(link, phase, kind='sgd'):
-    """One optimiser for ``link`` in phase 'rec', 'reg' or 'sup' (see module docstring)."""
+def make_optimizer(link, phase, kind='sgd', lr=None):
+    """One optimiser for ``link`` in phase 'rec', 'reg' or 'sup' (see module docstring);
+    ``lr`` (SGD's lr or Adam's alpha) overrides the setting's."""
     if kind == 'sgd':
-        opt = chainer.optimizers.MomentumSGD(**PHASE_SETTINGS[phase])
+        opt = chainer.optimizers.MomentumSGD(**dict(PHASE_SETTINGS[phase],
+                                                    **({'lr': lr} if lr else {})))
+    elif kind == 'adam-phase':
+        opt = chainer.optimizers.Adam(**dict(ADAM_PHASE[phase],
+                                             **({'alpha': lr} if lr else {})))
     elif kind == 'adam':
         opt = bind(chainer.optimizers.Adam(**ADAM_SEED), link)
         opt.add_hook(chainer.optimizer_hooks.GradientClipping(ADAM_SEED_GRAD_CLIP))
         return opt
     else:
-        raise ValueError('optimizer kind must be sgd or adam, got %r' % (kind,))
+        raise ValueError('optimizer kind must be one of %s, got %r' % (OPTIMIZER_KINDS, kind))
     return bind(opt, link)
 
 
 def make_optimizers(enc, dec, dis, kind='sgd', extra_dis=None, supervised=False,
-                    heads=None):
+                    heads=None, lr=None):
     """The optimiser dict the updaters expect.
 
     ``enc``/``dec``: reconstruction phase; ``dis`` (and ``extra_dis``: a dict name -> link,
@@ -85,19 +100,24 @@ def make_optimizers(enc, dec, dis, kind='sgd', extra_dis=None, supervised=False,
     regularization phase (SGD only; Adam shares ``enc`` like the seed code); ``sup``: the
     encoder in the semi-supervised classification phase; ``heads`` (Sec. 7): the cluster
     heads, with the reconstruction setting (our assumption: the paper says only "SGD").
+    ``lr``: None or a dict phase ('rec', 'reg', 'sup') -> learning rate overriding the
+    setting's (not for the seed's single Adam).
     """
-    opts = {'enc': make_optimizer(enc, 'rec', kind), 'dec': make_optimizer(dec, 'rec', kind),
-            'dis': make_optimizer(dis, 'reg', kind)}
+    lr = lr or {}
+
+    def make(link, phase):
+        return make_optimizer(link, phase, kind, lr.get(phase))
+    opts = {'enc': make(enc, 'rec'), 'dec': make(dec, 'rec'), 'dis': make(dis, 'reg')}
     for name, link in (extra_dis or {}).items():
-        opts[name] = make_optimizer(link, 'reg', kind)
-    if kind == 'sgd':
-        opts['gen'] = make_optimizer(enc, 'reg', kind)
+        opts[name] = make(link, 'reg')
+    if kind != 'adam':                      # one optimiser per phase
+        opts['gen'] = make(enc, 'reg')
         if supervised:
-            opts['sup'] = make_optimizer(enc, 'sup', kind)
+            opts['sup'] = make(enc, 'sup')
     elif supervised:
         opts['sup'] = opts['enc']
     if heads is not None:
-        opts['heads'] = make_optimizer(heads, 'rec', kind)
+        opts['heads'] = make(heads, 'rec')
     return opts
 
 

@@ -1,18 +1,79 @@
 """Command-line options shared by the AAE experiment scripts (``experiments/aae_*.py``)."""
-from aae.optim import LR_DROP_UPDATES
+from aae.optim import LR_DROP_UPDATES, OPTIMIZER_KINDS
+from expkit.errors import UsageError
 from expkit.validate import epoch_list, nonnegative_float, positive_int, update_list
 
 #: the AAE scripts' part of the --quick protocol (expkit.make_parser)
 AAE_QUICK = dict(n_hidden=64)
 
 
-def add_aae_options(parser, dis_noise=0.0):
-    """--optimizer, --rec-loss, --dis-output, --dis-noise, --n-hidden, --lr-drop-updates /
-    --lr-drop (aae.optim/net)."""
+def phase_lrs(text):
+    """``rec=0.001,reg=1e-4,sup=0.001`` -> {'rec': 0.001, ...} (any subset of the phases)."""
+    out = {}
+    for item in filter(None, text.split(',')):
+        phase, _, value = item.partition('=')
+        if phase not in ('rec', 'reg', 'sup'):
+            raise ValueError('phases are rec, reg and sup, got %r' % phase)
+        out[phase] = float(value)
+        if not out[phase] > 0:
+            raise ValueError('learning rates must be positive')
+    return out
+
+
+phase_lrs.__name__ = 'phase=lr list'      # argparse names it in its error message
+
+
+#: ``--recipe`` of the categorical AAE scripts (Table 2 and Table 3): the defaults each sets;
+#: explicit options win (expkit's preset_defaults).
+#:
+#: * ``paper`` (default): the paper's SGD settings (aae/optim.py) and its noise placement,
+#:   N(0, 0.3^2) on the encoder's input at training time, none on the discriminators
+#:   (arXiv:1511.05644 Sec. 5 as its reproducers transcribe the appendix; we could not find
+#:   the appendix text itself, see docs/results/aae.md);
+#: * ``seed``: the seed article's Chainer code (musyoku/adversarial-autoencoder): its Adam
+#:   (one for both encoder phases), noise 0.3 on the discriminators' inputs, batch 64, and
+#:   (Table 2) the labelled minibatch reconstructed too; not its [-1, 1] scaling with a tanh
+#:   decoder (we keep [0, 1] and the sigmoid decoder);
+#: * ``fast``: ours, not the paper's: one Adam per phase (aae/optim.py ADAM_PHASE) with the
+#:   paper's encoder-input noise and the seed's discriminator noise.
+CATEGORICAL_RECIPES = {
+    'paper': dict(optimizer='sgd', enc_noise=0.3, dis_noise=0.0),
+    'seed': dict(optimizer='adam', enc_noise=0.0, dis_noise=0.3, batchsize=64,
+                 labelled_reconstruction=True),
+    'fast': dict(optimizer='adam-phase', enc_noise=0.3, dis_noise=0.3),
+}
+
+
+def add_recipe_option(parser, semi_supervised=False):
+    """``--recipe paper|seed|fast`` (:data:`CATEGORICAL_RECIPES`); call it after the options
+    it sets are declared."""
+    table = {name: {k: v for k, v in preset.items()
+                    if semi_supervised or k != 'labelled_reconstruction'}
+             for name, preset in CATEGORICAL_RECIPES.items()}
+    parser.add_argument('--recipe', choices=sorted(table), default='paper',
+                        help="paper (default): the paper's SGD, noise 0.3 on the encoder "
+                             "input; seed: the seed code's Adam, noise 0.3 on the "
+                             "discriminators, batch 64%s; fast: ours, one Adam per phase "
+                             "(see aae/options.py; explicit options win)"
+                        % (', labelled reconstruction' if semi_supervised else ''))
+    parser.preset_defaults('recipe', table)
+
+
+def add_aae_options(parser, dis_noise=0.0, enc_noise=None):
+    """--optimizer, --phase-lr, --rec-loss, --dis-output, --dis-noise (and --enc-noise when
+    ``enc_noise`` is given), --n-hidden, --lr-drop-updates / --lr-drop (aae.optim/net)."""
     add = parser.add_argument
-    add('--optimizer', choices=['sgd', 'adam'], default='sgd',
+    add('--optimizer', choices=OPTIMIZER_KINDS, default='sgd',
         help="sgd: the paper's SGD+momentum settings (default); adam: the seed author's "
-             'Adam(1e-4, beta1=0.5) with gradient clipping 5')
+             'Adam(1e-4, beta1=0.5) with gradient clipping 5, one for both encoder phases; '
+             'adam-phase: ours, one Adam per phase (aae/optim.py)')
+    add('--phase-lr', type=phase_lrs, default=None, metavar='rec=LR,reg=LR,sup=LR',
+        help='override the learning rate (SGD) or alpha (adam-phase) of the reconstruction, '
+             'regularization and supervised phases')
+    if enc_noise is not None:
+        add('--enc-noise', type=nonnegative_float, default=enc_noise, metavar='STD',
+            help="std of Gaussian noise on the encoder's input at training time (the "
+                 "paper's placement; default %(default)s)")
     add('--rec-loss', choices=['sum', 'mean'], default=None,
         help='reconstruction cost per image: sum of squared errors over pixels (paper\'s '
              '"Euclidean cost"; default with sgd) or their mean (seed code; default with adam)')
@@ -44,3 +105,12 @@ def lr_drops(args):
     if args.lr_drop_updates is not None:
         return tuple(args.lr_drop_updates), 'update'
     return LR_DROP_UPDATES, 'update'
+
+
+def phase_lr(args):
+    """The ``--phase-lr`` overrides for :func:`aae.optim.make_optimizers` (a usage error with
+    the seed's single Adam, which has no phases)."""
+    if getattr(args, 'phase_lr', None) and args.optimizer == 'adam':
+        raise UsageError('--phase-lr needs one optimiser per phase: use --optimizer sgd or '
+                         'adam-phase, or drop --phase-lr')
+    return getattr(args, 'phase_lr', None)

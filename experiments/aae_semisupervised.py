@@ -4,9 +4,11 @@ Table 2 (MNIST: 1.90 +- 0.10 % error with 100 labels, 1.60 +- 0.08 % with 1000, 
 0.02 % with all).
 
 The encoder gives a categorical code y = softmax (10 classes) and a style code z; one
-discriminator matches y to Cat(10) (one-hot samples), another matches z to N(0, I) (both
-with N(0, 0.3^2) input noise, as the seed code's discriminators); the
-decoder reconstructs x from [y, z]. Per minibatch: reconstruction, regularization (both
+discriminator matches y to Cat(10) (one-hot samples), another matches z to N(0, I); the
+decoder reconstructs x from [y, z]. ``--recipe`` (aae/options.py) picks the settings:
+``paper`` (default: SGD, N(0, 0.3^2) noise on the encoder's input at training time),
+``seed`` (the seed code's Adam, the noise on the discriminators' inputs instead, batch 64,
+labelled reconstruction) or ``fast`` (ours: one Adam per phase). Per minibatch: reconstruction, regularization (both
 discriminators, then the encoder), and the semi-supervised classification phase (cross-
 entropy of q(y|x) on a labelled minibatch). Writes error.png (test error per epoch),
 loss_rec.png, loss.png, styles.png (decoder: rows = a z, columns = y), samples.npz and
@@ -16,6 +18,8 @@ results.json (test error of argmax q(y|x)).
 labelled minibatches and number of updates, with the reconstruction and regularization
 phases switched off (writes error.png, loss.png, codes.npz and results.json).
 """
+import argparse
+
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 
@@ -29,7 +33,7 @@ from evaluation.metrics import classification_error
 from aae.net import categorical_aae, one_hot
 from aae.priors import Prior, sample_prior
 from aae.optim import AAE_LOSSES, make_optimizers, train_aae
-from aae.options import AAE_QUICK, add_aae_options, lr_drops
+from aae.options import AAE_QUICK, add_aae_options, add_recipe_option, lr_drops, phase_lr
 from aae.updater import CategoricalAAEUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
 
@@ -46,17 +50,20 @@ def main(argv=None):
                              'balanced over the digits')
     parser.add_argument('--z-dim', type=positive_int, default=10,
                         help='style code size (default %(default)s)')
-    parser.add_argument('--labelled-reconstruction', action='store_true',
+    parser.add_argument('--labelled-reconstruction', action=argparse.BooleanOptionalAction,
+                        default=False,
                         help="seed code, not the paper: also reconstruct the labelled "
                              "minibatch from [one-hot label, z] in the reconstruction phase")
     parser.add_alias('--labeled-reconstruction', '--labelled-reconstruction')
     parser.add_argument('--supervised-only', action='store_true',
                         help='baseline: train the classifier on the labelled images alone '
                              '(no reconstruction, no adversarial phases)')
-    add_aae_options(parser, dis_noise=0.3)   # seed: GaussianNoise(0.3) before D_z and D_y
+    add_aae_options(parser, dis_noise=0.0, enc_noise=0.3)
+    add_recipe_option(parser, semi_supervised=True)
     args = parser.parse_args(argv)
     if args.supervised_only and args.labelled_reconstruction:
-        raise UsageError('--supervised-only trains no decoder: drop --labelled-reconstruction')
+        raise UsageError('--supervised-only trains no decoder: drop --labelled-reconstruction '
+                         '(--recipe seed sets it: add --no-labelled-reconstruction)')
     exp = Experiment('aae_semisupervised', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Table 2 (MNIST, test error %, '
                   'full 50k/10k MNIST)',
@@ -67,11 +74,13 @@ def main(argv=None):
     labelled_idx, _ = split_labelled(y_train, n_labelled, seed=args.seed)
 
     enc, dec, dis_z, dis_y = categorical_aae(N_CLASSES, args.z_dim, x_train.shape[1],
-                                             args.n_hidden, args.dis_output, args.dis_noise)
+                                             args.n_hidden, args.dis_output, args.dis_noise,
+                                             args.enc_noise)
     for link in (enc, dec, dis_z, dis_y):
         link.to_device(exp.device)
     optimizers = exp.optimizers(make_optimizers(enc, dec, dis_z, args.optimizer,
-                                                extra_dis={'dis_y': dis_y}, supervised=True))
+                                                extra_dis={'dis_y': dis_y}, supervised=True,
+                                                lr=phase_lr(args)))
     iters = {
         'main': exp.iterator(x_train),                                        # all images
         'labelled': exp.iterator(
@@ -101,7 +110,7 @@ def main(argv=None):
 
     q_y, z = encode(enc, x_test, exp.device)
     error = classification_error(q_y.argmax(1), y_test)
-    config = {'labels': args.labels,
+    config = {'labels': args.labels, 'recipe': args.recipe,
               'supervised_only': args.supervised_only,
               'protocol': '%d labelled (balanced, seed %d) of %d training images; %s' % (
                   n_labelled, args.seed, len(x_train),

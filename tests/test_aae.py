@@ -10,7 +10,7 @@ from chainer.serializers import DictionarySerializer, NpzDeserializer
 from aae import loss as L
 from aae.net import (ClusterHeadDecoder, Decoder, Discriminator, Encoder, dim_reduction_aae,
                      one_hot, one_hot_with_unlabelled)
-from aae.optim import (ADAM_SEED, SGD_RECONSTRUCTION, SGD_REGULARIZATION, activate,
+from aae.optim import (ADAM_PHASE, ADAM_SEED, SGD_RECONSTRUCTION, SGD_REGULARIZATION, activate,
                        add_lr_drops, make_optimizers)
 from aae.updater import (AAEUpdater, CategoricalAAEUpdater, DimReductionUpdater,
                          sample_categorical)
@@ -200,6 +200,59 @@ def test_optimizer_settings_and_separate_encoder_rules():
     with pytest.raises(ValueError):
         make_optimizers(enc, dec, dis, 'rmsprop')
 
+
+
+def test_phase_adam_gives_each_phase_its_own_adam_and_lr_overrides():
+    enc, dec, dis = Encoder(2, N_IN, H), Decoder(2, N_IN, H), Discriminator(2, H)
+    opts = make_optimizers(enc, dec, dis, 'adam-phase', supervised=True)
+    assert all(isinstance(o, chainer.optimizers.Adam) for o in opts.values())
+    assert len({id(opts[k]) for k in ('enc', 'gen', 'sup')}) == 3      # three for the encoder
+    assert (opts['enc'].alpha, opts['gen'].alpha, opts['sup'].alpha, opts['dis'].alpha) == (
+        ADAM_PHASE['rec']['alpha'], ADAM_PHASE['reg']['alpha'], ADAM_PHASE['sup']['alpha'],
+        ADAM_PHASE['reg']['alpha'])
+    for name in ('enc', 'gen', 'sup'):          # each keeps its own rules (moments) on enc
+        activate(opts[name])
+        assert all(p.update_rule.hyperparam.alpha == opts[name].alpha for p in enc.params())
+    over = make_optimizers(enc, dec, dis, 'adam-phase', supervised=True,
+                           lr={'reg': 3e-4, 'sup': 2e-3})
+    assert (over['enc'].alpha, over['gen'].alpha, over['dis'].alpha, over['sup'].alpha) == (
+        ADAM_PHASE['rec']['alpha'], 3e-4, 3e-4, 2e-3)
+    sgd = make_optimizers(enc, dec, dis, 'sgd', lr={'rec': 0.05})
+    assert sgd['enc'].lr == 0.05 and sgd['enc'].momentum == SGD_RECONSTRUCTION['momentum']
+    assert sgd['gen'].lr == SGD_REGULARIZATION['lr']
+
+
+def test_phase_lr_option_parsing_and_refusal_with_the_seeds_single_adam():
+    import argparse
+    from aae.options import phase_lr, phase_lrs
+    from expkit import UsageError
+    assert phase_lrs('rec=1e-3,sup=0.002') == {'rec': 1e-3, 'sup': 0.002}
+    for bad in ('gen=0.1', 'rec=-1', 'rec=x'):
+        with pytest.raises(ValueError):
+            phase_lrs(bad)
+    args = argparse.Namespace(optimizer='adam', phase_lr={'rec': 1e-3})
+    with pytest.raises(UsageError, match='--optimizer sgd or adam-phase'):
+        phase_lr(args)
+    args.optimizer = 'adam-phase'
+    assert phase_lr(args) == {'rec': 1e-3}
+
+
+def test_encoder_input_noise_only_in_training_with_its_std():
+    """The paper's placement (Sec. 5): N(0, 0.3^2) on the encoder's input, training only."""
+    enc = Encoder(2, N_IN, H, input_noise=0.3)
+    seen = []
+    l1 = enc.body.l1
+    enc.body.l1 = lambda x: (seen.append(np.array(x.array if hasattr(x, 'array') else x)),
+                             l1(x))[1]
+    x = np.full((400, N_IN), 0.5, dtype='f')
+    with chainer.using_config('train', True):
+        enc(x)
+    noise = seen[-1] - x
+    assert noise.std() == pytest.approx(0.3, rel=0.03) and abs(noise.mean()) < 0.01
+    with chainer.using_config('train', False):
+        enc(x)
+    np.testing.assert_array_equal(seen[-1], x)                       # clean at test time
+    assert Encoder(2, N_IN, H).input_noise == 0.0                    # off unless asked
 
 # ---------------------------------------------------------------- updaters
 def _aae(kind='sgd', label_prior=False, decoder_labels=False, n_classes=0, output='softmax'):
@@ -498,7 +551,7 @@ def test_categorical_aae_puts_seed_noise_before_both_discriminators():
     """
     from aae.net import categorical_aae
     enc, dec, dis_z, dis_y = categorical_aae(4, 2, N_IN, H)
-    assert dis_z.noise_std == 0.3 and dis_y.noise_std == 0.3
+    assert dis_z.noise_std == 0.3 and dis_y.noise_std == 0.3 and enc.input_noise == 0
     y = np.eye(4, dtype='f')
     with chainer.using_config('train', True):
         assert not np.allclose(dis_y(y).array, dis_y(y).array)       # noisy in training

@@ -70,7 +70,9 @@ def test_aae_semisupervised_quick(tmp_path):
     m = res['measured']
     assert m['n_labelled'] == 100 and 0 <= m['test_error_percent'] <= 100
     assert '1.90' in res['paper']['values']['test_error_percent_100_labels']
-    assert res['config']['dis_noise'] == 0.3          # seed: noise before D_z and D_y
+    # --recipe paper (default): SGD, noise on the encoder's input, none on the discriminators
+    assert res['config']['recipe'] == 'paper' and res['config']['optimizer'] == 'sgd'
+    assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.0)
     assert os.path.exists(os.path.join(out, 'styles.png'))
 
 
@@ -94,7 +96,7 @@ def test_aae_clustering_quick(tmp_path):
     m = res['measured']
     assert len(m['cluster_labels']) == 16 and sum(m['test_cluster_sizes']) == m['n_test_images']
     assert 0 <= m['test_hungarian_accuracy'] <= 1
-    assert res['config']['dis_noise'] == 0.3          # seed: noise before D_z and D_y
+    assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.0)   # paper
     assert np.load(os.path.join(out, 'samples.npz'))['x'].shape == (16, 784)
 
 
@@ -130,3 +132,32 @@ def test_aae_style_quick(tmp_path):
     _finite(m, ['test_reconstruction_mse_per_pixel_true_label', 'mmd2_codes_vs_prior'])
     assert os.path.exists(os.path.join(out, 'styles.png'))
     assert np.load(os.path.join(out, 'codes.npz'))['z'].shape[1] == 15
+
+
+@pytest.mark.parametrize('script', ['aae_semisupervised', 'aae_clustering'])
+def test_categorical_recipes_set_their_defaults_and_explicit_options_win(script):
+    from expkit.validate import script_parser
+    parse = script_parser(load_script('experiments/%s.py' % script).main).parse_args
+    seed = parse(['--recipe', 'seed'])
+    assert (seed.optimizer, seed.enc_noise, seed.dis_noise, seed.batchsize) == (
+        'adam', 0.0, 0.3, 64)
+    assert seed.rec_loss == 'mean'                   # derived from the seed's single Adam
+    assert getattr(seed, 'labelled_reconstruction', True) is True
+    fast = parse(['--recipe', 'fast', '--dis-noise', '0.1'])
+    assert (fast.optimizer, fast.enc_noise, fast.dis_noise) == ('adam-phase', 0.3, 0.1)
+    paper = parse([])
+    assert (paper.recipe, paper.optimizer, paper.enc_noise, paper.dis_noise,
+            paper.batchsize) == ('paper', 'sgd', 0.3, 0.0, 100)
+
+
+def test_aae_semisupervised_fast_recipe_quick(tmp_path):
+    res, out = _run(tmp_path, 'aae_semisupervised', '--recipe', 'fast',
+                    '--phase-lr', 'sup=0.002')
+    assert res['config']['recipe'] == 'fast' and res['config']['optimizer'] == 'adam-phase'
+    assert res['config']['phase_lr'] == {'sup': 0.002}
+    assert 0 <= res['measured']['test_error_percent'] <= 100
+    with pytest.raises(UsageError):
+        load_script('experiments/aae_semisupervised.py').main(
+            ['--quick', '--recipe', 'seed', '--phase-lr', 'rec=0.01',
+             '--out', str(tmp_path / 'x')])
+    assert not os.path.exists(str(tmp_path / 'x'))
