@@ -110,7 +110,7 @@ def lr_drops(args):
 def phase_lr(args):
     """The ``--phase-lr`` overrides for :func:`aae.optim.make_optimizers` (a usage error with
     the seed's single Adam, which has no phases)."""
-    if getattr(args, 'phase_lr', None) and args.optimizer == 'adam':
+    if args.phase_lr and args.optimizer == 'adam':
         raise UsageError('--phase-lr needs one optimiser per phase: use --optimizer sgd or '
                          'adam-phase, or drop --phase-lr')
-    return getattr(args, 'phase_lr', None)
+    return args.phase_lr

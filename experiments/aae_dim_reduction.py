@@ -28,7 +28,7 @@ from evaluation.metrics import (assign_cluster_labels, classification_error, clu
 from aae.net import dim_reduction_aae
 from aae.priors import Prior
 from aae.optim import AAE_LOSSES, make_optimizers, train_aae
-from aae.options import AAE_QUICK, add_aae_options, lr_drops
+from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
 from aae.updater import DimReductionUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
 
@@ -75,7 +75,8 @@ def main(argv=None):
     for link in (enc, dec, dis_z, dis_y):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec.body, dis_z, args.optimizer,
-                                 extra_dis={'dis_y': dis_y}, supervised=semi, heads=dec.heads)
+                                 extra_dis={'dis_y': dis_y}, supervised=semi, heads=dec.heads,
+                                 lr=phase_lr(args))
     iters = {'main': chainer.iterators.SerialIterator(x_train, args.batchsize)}
     if semi:
         labelled_idx, _ = split_labelled(y_train, args.labels, seed=args.seed)

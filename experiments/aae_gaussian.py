@@ -19,7 +19,7 @@ from evaluation.metrics import mmd
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import PRIORS, Prior, sample_prior
 from aae.optim import make_optimizers, train_aae
-from aae.options import AAE_QUICK, add_aae_options, lr_drops
+from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
 from aae.updater import AAEUpdater
 from aae.evaluate import (box_grid, decode, encode, gaussian_percentile_grid,
                           reconstruction_errors)
@@ -53,7 +53,7 @@ def main(argv=None):
                         noise_std=args.dis_noise)
     for link in (enc, dec, dis):
         link.to_device(exp.device)
-    optimizers = make_optimizers(enc, dec, dis, args.optimizer)
+    optimizers = make_optimizers(enc, dec, dis, args.optimizer, lr=phase_lr(args))
     nets = {'enc': enc, 'dec': dec, 'dis': dis}
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
     updater = AAEUpdater(it, optimizers, nets, Prior(args.prior, args.z_dim),

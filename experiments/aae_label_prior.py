@@ -24,7 +24,7 @@ from datasets.semisup import split_labelled
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import Prior, component_of, sample_prior
 from aae.optim import make_optimizers, train_aae
-from aae.options import AAE_QUICK, add_aae_options, lr_drops
+from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
 from aae.updater import AAEUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
 
@@ -64,7 +64,7 @@ def main(argv=None):
                         n_cond=N_CLASSES + 1)
     for link in (enc, dec, dis):
         link.to_device(exp.device)
-    optimizers = make_optimizers(enc, dec, dis, args.optimizer)
+    optimizers = make_optimizers(enc, dec, dis, args.optimizer, lr=phase_lr(args))
 
     it = chainer.iterators.SerialIterator(
         chainer.datasets.TupleDataset(x_train, labels), args.batchsize)

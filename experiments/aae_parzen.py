@@ -21,7 +21,7 @@ from evaluation.parzen import parzen_evaluate
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import Prior
 from aae.optim import make_optimizers, train_aae
-from aae.options import AAE_QUICK, add_aae_options, lr_drops
+from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
 from aae.updater import AAEUpdater
 from aae.evaluate import decode, reconstruction_errors
 
@@ -65,7 +65,7 @@ def main(argv=None):
                         noise_std=args.dis_noise)
     for link in (enc, dec, dis):
         link.to_device(exp.device)
-    optimizers = exp.optimizers(make_optimizers(enc, dec, dis, args.optimizer))
+    optimizers = exp.optimizers(make_optimizers(enc, dec, dis, args.optimizer, lr=phase_lr(args)))
 
     nets = {'enc': enc, 'dec': dec, 'dis': dis}
     prior = Prior('gaussian', args.z_dim, std=args.prior_std)

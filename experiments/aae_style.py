@@ -19,7 +19,7 @@ from evaluation.metrics import mmd
 from aae.net import Decoder, Discriminator, Encoder, one_hot
 from aae.priors import Prior, sample_prior
 from aae.optim import make_optimizers, train_aae
-from aae.options import AAE_QUICK, add_aae_options, lr_drops
+from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
 from aae.updater import AAEUpdater
 from aae.evaluate import decode, encode
 
@@ -46,7 +46,7 @@ def main(argv=None):
                         noise_std=args.dis_noise)
     for link in (enc, dec, dis):
         link.to_device(exp.device)
-    optimizers = make_optimizers(enc, dec, dis, args.optimizer)
+    optimizers = make_optimizers(enc, dec, dis, args.optimizer, lr=phase_lr(args))
     it = chainer.iterators.SerialIterator(
         chainer.datasets.TupleDataset(x_train, y_train), args.batchsize)
     nets = {'enc': enc, 'dec': dec, 'dis': dis}
