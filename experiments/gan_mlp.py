@@ -5,8 +5,17 @@ non-saturating loss (the vanishing gradient of log(1 - D(G(z)))).
 G 100-256-512-1024-784 (Dense+BN+LeakyReLU(0.2), sigmoid), z ~ U(0,1)^100;
 D 784-1024-512-256-1 (LeakyReLU(0.2), sigmoid), l1_l2(1e-5, 1e-5) on every kernel;
 D: SGD lr 0.1, momentum 0.1, decay 1e-5; stacked G step: SGD lr 0.1, momentum 0.3;
-k D steps per G step (k = 1).  Source: the seed article (its Keras notebook).
+k D steps per G step (k = 1).  Source: the seed article and its Keras notebook (gan.ipynb).
+
+``--recipe notebook`` (default) follows the notebook where it differs from our first reading
+of the article (``--recipe article``, the settings before): BatchNormalization on G's 784
+output before the sigmoid (``--out-batchnorm``), l1_l2(1e-5, 1e-5) on all four G Dense
+kernels too (``--gen-regularizer``), batch 1,000 (article recipe: 128), D's fakes made with
+G in test mode as ``predict_on_batch`` does (``--fakes-test-mode``), and real batches drawn
+with replacement (``--with-replacement``). Each can be switched on its own.
 """
+import argparse
+
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 
@@ -15,10 +24,19 @@ from chainer.training import extensions
 
 from expkit import Experiment, make_parser, run_main, plots
 from expkit.validate import positive_int
+from datasets.iterators import ReplacementIterator
 from gan import net, optim
 from gan.extensions import SampleRecorder, snapshot_iterations
 from gan.loss import GEN_LOSSES
 from gan.updater import GANUpdater
+
+#: --recipe: the defaults each sets (explicit options win)
+RECIPES = {
+    'notebook': dict(batchsize=1000, out_batchnorm=True, gen_regularizer=True,
+                     fakes_test_mode=True, with_replacement=True),
+    'article': dict(batchsize=128, out_batchnorm=False, gen_regularizer=False,
+                    fakes_test_mode=False, with_replacement=False),
+}
 
 PAPER = {'source': 'seed article (Keras MLP GAN on MNIST); qualitative: sample grids at '
                    'iterations 0, 10k, 50k, 150k',
@@ -57,9 +75,20 @@ def gradient_figure(log, gen_loss):
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, script=__file__, epoch=40, batchsize=128,
+    parser = make_parser(__doc__, script=__file__, epoch=40, batchsize=1000,
                          out='results/gan_mlp',
                          quick=dict(n_train=256, batchsize=32, n_samples=1000))
+    parser.add_argument('--recipe', choices=sorted(RECIPES), default='notebook',
+                        help="notebook (default): the seed's gan.ipynb; article: our first "
+                             "reading of the article (batch 128, none of the four switches "
+                             "below); explicit options win")
+    parser.preset_defaults('recipe', RECIPES)
+    flag = dict(action=argparse.BooleanOptionalAction, default=False)
+    parser.add_argument('--out-batchnorm', help="BN on G's output before the sigmoid", **flag)
+    parser.add_argument('--gen-regularizer', help="l1_l2(1e-5, 1e-5) on G's kernels", **flag)
+    parser.add_argument('--fakes-test-mode', help="D's fakes from G in test mode", **flag)
+    parser.add_argument('--with-replacement', help='real minibatches drawn with replacement',
+                        **flag)
     parser.add_argument('--gen-loss', choices=GEN_LOSSES, default='nonsaturating',
                         help='generator loss (default %(default)s; the seed trains the '
                              'stacked model with target 1, i.e. non-saturating)')
@@ -76,7 +105,7 @@ def main(argv=None):
     data = exp.load_data()
     x_train = data.x_train
 
-    gen = net.MLPGenerator(batchnorm=not args.no_batchnorm)
+    gen = net.MLPGenerator(batchnorm=not args.no_batchnorm, out_batchnorm=args.out_batchnorm)
     dis = net.MLPDiscriminator()
     gen.to_device(exp.device)
     dis.to_device(exp.device)
@@ -86,10 +115,14 @@ def main(argv=None):
     opt_d.add_hook(optim.KerasInverseTimeDecay(0.1, 1e-5))   # SGD(decay=1e-5)
     opt_g = chainer.optimizers.MomentumSGD(lr=0.1, momentum=0.3)
     opt_g.setup(gen)
+    if args.gen_regularizer:
+        opt_g.add_hook(optim.L1L2Regularizer(1e-5, 1e-5))    # notebook: G's Dense layers too
 
-    it = chainer.iterators.SerialIterator(x_train, args.batchsize)
+    it = (ReplacementIterator(x_train, args.batchsize) if args.with_replacement else
+          chainer.iterators.SerialIterator(x_train, args.batchsize))
     updater = GANUpdater(it, {'gen': opt_g, 'dis': opt_d}, n_dis=args.n_dis,
                          gen_loss=args.gen_loss, dis_loss_scale=0.5,
+                         fakes_in_test_mode=args.fakes_test_mode,
                          grad_norm_interval=args.grad_norm_interval, device=exp.device)
     total = args.epoch * len(x_train) // (args.batchsize * args.n_dis)
     grid_its = snapshot_iterations(total)
@@ -138,7 +171,8 @@ def main(argv=None):
         'sample_pixel_std_across_z': float(samples[:1000].std(axis=0).mean()),
         'data_pixel_std': float(x_train.std(axis=0).mean()),
     }
-    exp.finish(measured, config={'gen_loss': args.gen_loss, 'n_dis': args.n_dis,
+    exp.finish(measured, config={'recipe': args.recipe, 'gen_loss': args.gen_loss,
+                                 'n_dis': args.n_dis,
                                  'batchnorm': not args.no_batchnorm,
                                  'grid_iterations': grid_its})
 

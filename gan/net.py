@@ -29,15 +29,17 @@ class MLPGenerator(chainer.Chain):
     Keras defaults are kept where the article relies on them: Dense weights Glorot-uniform,
     zero bias; BatchNormalization momentum 0.99 (chainer ``decay``), epsilon 1e-3.
     The article added BN because without it G "produced the same image for every z";
-    ``batchnorm=False`` builds that failing variant.
+    ``batchnorm=False`` builds that failing variant. ``out_batchnorm=True`` is the
+    notebook's (``gan.ipynb``) last block, BatchNormalization on the 784 output
+    pre-activations before the sigmoid.
     """
 
     def __init__(self, n_hidden=100, n_out=784, units=(256, 512, 1024), batchnorm=True,
-                 slope=0.2):
+                 slope=0.2, out_batchnorm=False):
         super().__init__()
         self.n_hidden = n_hidden
         self.slope = slope
-        self.batchnorm = batchnorm
+        self.batchnorm, self.out_batchnorm = batchnorm, out_batchnorm
         w = chainer.initializers.GlorotUniform()  # keras Dense default
         sizes = (n_hidden,) + tuple(units)
         with self.init_scope():
@@ -47,6 +49,8 @@ class MLPGenerator(chainer.Chain):
                 self.bns = chainer.ChainList(
                     *[L.BatchNormalization(b, decay=0.99, eps=1e-3) for b in units])
             self.out = L.Linear(sizes[-1], n_out, initialW=w)
+            if out_batchnorm:
+                self.out_bn = L.BatchNormalization(n_out, decay=0.99, eps=1e-3)
 
     def make_hidden(self, batchsize, xp=numpy):
         """z ~ U(0, 1)^n_hidden (seed article)."""
@@ -59,7 +63,8 @@ class MLPGenerator(chainer.Chain):
             if self.batchnorm:
                 h = self.bns[i](h)
             h = leaky_relu(h, slope=self.slope)
-        return F.sigmoid(self.out(h))
+        h = self.out(h)
+        return F.sigmoid(self.out_bn(h) if self.out_batchnorm else h)
 
 
 class MLPDiscriminator(chainer.Chain):

@@ -81,11 +81,15 @@ class GANUpdater(_GANUpdaterBase):
         grad_norm_interval: every this many iterations (0: never) report the generator's
             gradient norm under both losses, ``gen/grad_norm_minimax`` and
             ``gen/grad_norm_nonsaturating``, at the same parameters and noise.
+        fakes_in_test_mode: make D's fakes with G in test mode (BatchNorm running
+            statistics), as a Keras notebook's ``generator.predict_on_batch`` does; G's own
+            step always runs in training mode.
         device, converter: as for ``StandardUpdater``.
     """
 
     def __init__(self, iterator, optimizers, n_dis=1, gen_loss='nonsaturating',
-                 dis_loss_scale=0.5, grad_norm_interval=0, **kwargs):
+                 dis_loss_scale=0.5, grad_norm_interval=0, fakes_in_test_mode=False,
+                 **kwargs):
         if gen_loss not in GEN_LOSSES:
             raise ValueError('gen_loss must be one of {}, got {!r}'.format(GEN_LOSSES,
                                                                             gen_loss))
@@ -95,6 +99,7 @@ class GANUpdater(_GANUpdaterBase):
         self.n_dis = int(n_dis)
         self.gen_loss = gen_loss
         self.grad_norm_interval = grad_norm_interval
+        self.fakes_in_test_mode = fakes_in_test_mode
 
     def update_core(self):
         gen_opt = self.get_optimizer('gen')
@@ -104,7 +109,8 @@ class GANUpdater(_GANUpdaterBase):
         # k steps of D: ascend V(D, G) on a fresh data minibatch and fresh noise
         for _ in range(self.n_dis):
             x_real = self.next_real()
-            with chainer.no_backprop_mode():
+            with chainer.no_backprop_mode(), \
+                    chainer.using_config('train', not self.fakes_in_test_mode):
                 x_fake = gen(self.make_noise(len(x_real)))  # G held fixed
             dis_opt.update(lambda: self.loss_dis(dis(x_real), dis(x_fake.array)))
 

@@ -301,3 +301,63 @@ def test_fast_leaky_relu_matches_chainer_forward_backward_and_double_backward():
     chainer.gradient_check.check_backward(lambda v: leaky_relu(v, 0.3),
                                           np.where(x >= 0, x + 0.1, x - 0.1).astype(np.float64),
                                           rng.randn(*x.shape), atol=1e-4, rtol=1e-4)
+
+
+# ------------------------------------------------------------------ the seed's notebook
+def test_notebook_generator_has_output_batchnorm_before_the_sigmoid():
+    gen = net.MLPGenerator(out_batchnorm=True)
+    assert gen.out_bn.gamma.shape == (784,) and not hasattr(net.MLPGenerator(), 'out_bn')
+    z = gen.make_hidden(256)
+    with chainer.using_config('train', True):
+        logits = gen.out_bn(gen.out(_hidden_of(gen, z)))
+        x = gen(z)
+    # in training mode each output unit's pre-activation is batch-normalised (gamma 1,
+    # beta 0), so the sigmoid of it is what G returns
+    np.testing.assert_allclose(logits.array.mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(x.array, _sigmoid(logits.array), rtol=1e-5, atol=1e-6)
+
+
+def _hidden_of(gen, z):
+    h = z
+    for i, layer in enumerate(gen.hidden):
+        h = F.leaky_relu(gen.bns[i](layer(h)), slope=gen.slope)
+    return h
+
+
+def test_fakes_in_test_mode_use_batchnorm_running_statistics(monkeypatch):
+    seen = []
+    for test_mode in (False, True):
+        upd, gen, dis, opts, it = _tiny_setup(fakes_in_test_mode=test_mode)
+        modes = []
+        original = type(gen).forward
+
+        def spy(self, z, _modes=modes, _orig=original):
+            _modes.append(chainer.config.train)
+            return _orig(self, z)
+        monkeypatch.setattr(type(gen), 'forward', spy)
+        upd.update()
+        monkeypatch.setattr(type(gen), 'forward', original)
+        seen.append(modes)
+    # D's fakes first, then G's own step (always in training mode)
+    assert seen == [[True, True], [False, True]]
+
+
+def test_replacement_iterator_draws_with_replacement_and_counts_epochs():
+    from datasets.iterators import ReplacementIterator
+    np.random.seed(0)
+    data = np.arange(10)
+    it = ReplacementIterator(data, 4)
+    batches = [it.next() for _ in range(5)]          # 20 draws = 2 epochs of 10
+    assert it.epoch == 2 and it.is_new_epoch and it.epoch_detail == 2.0
+    assert [len(b) for b in batches] == [4] * 5
+    draws = np.concatenate(batches)
+    assert len(set(draws.tolist())) < len(draws)     # repeats: drawn with replacement
+    many = np.concatenate([it.next() for _ in range(2500)])
+    np.testing.assert_allclose(np.bincount(many, minlength=10) / len(many), 0.1, atol=0.01)
+    state = {}
+    it.serialize(chainer.serializers.DictionarySerializer(state))
+    fresh = ReplacementIterator(data, 4)
+    fresh.serialize(chainer.serializers.NpzDeserializer(state))
+    assert (fresh.epoch, fresh.current_position) == (it.epoch, it.current_position)
+    with pytest.raises(ValueError):
+        ReplacementIterator(data, 0)

@@ -97,9 +97,22 @@ def test_smoke_gan_mlp(tmp_path, offline):
             'samples.npz', 'results.json'} <= _files(tmp_path)
     x = np.load(str(tmp_path / 'samples.npz'))['x']
     assert x.shape == (1000, 784) and 0 <= x.min() and x.max() <= 1
-    assert res['config']['gen_loss'] == 'minimax'
+    assert res['config']['gen_loss'] == 'minimax' and res['config']['recipe'] == 'notebook'
     assert res['train_images_per_second'] > 0
     assert res['measured']['grad_norm_first_10pct']['nonsaturating'] > 0
+
+
+def test_gan_mlp_recipes_set_the_notebook_switches_and_explicit_options_win():
+    from expkit.testing import load_script
+    from expkit.validate import script_parser
+    parse = script_parser(load_script('experiments/gan_mlp.py').main).parse_args
+    nb = parse([])
+    assert (nb.recipe, nb.batchsize, nb.out_batchnorm, nb.gen_regularizer,
+            nb.fakes_test_mode, nb.with_replacement) == ('notebook', 1000, True, True, True, True)
+    art = parse(['--recipe', 'article', '--out-batchnorm'])
+    assert (art.batchsize, art.out_batchnorm, art.gen_regularizer, art.fakes_test_mode,
+            art.with_replacement) == (128, True, False, False, False)
+    assert parse(['--no-with-replacement']).with_replacement is False
 
 
 def test_smoke_gan_toy(tmp_path, offline):
