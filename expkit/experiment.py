@@ -164,9 +164,14 @@ class SelectBest(chainer.training.Extension):
                 self.exp.save_model(filename, self.models[key])
 
     def serialize(self, serializer):
-        best = serializer('best_value', np.nan if self.best_value is None else
-                          self.best_value)
-        self.best_value = None if np.isnan(best) else float(best)
+        # "not evaluated yet" is its own flag, not a NaN that the snapshot guard refuses
+        evaluated = self.best_value is not None
+        best = serializer('best_value', self.best_value if evaluated else 0.0)
+        try:
+            evaluated = bool(serializer('evaluated', evaluated))
+        except KeyError:                       # a snapshot written before the flag existed
+            evaluated = not np.isnan(best)
+        self.best_value = float(best) if evaluated else None
         self.best_iteration = int(serializer('best_iteration', self.best_iteration))
 
     def load_best(self):

@@ -150,3 +150,17 @@ def test_bad_option_is_one_line_error(tmp_path, capsys):
                        capture_output=True, text=True)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
     assert not (tmp_path / 'x').exists()
+
+
+def test_gan_goodfellow_selection_by_validation_parzen(tmp_path, offline):
+    # evaluated every epoch: the selected G's test number, the last G's beside it
+    res = run_script('experiments/gan_goodfellow.py',
+                     ['--quick', '--epoch', '2', '--select-every', '1', '--out', str(tmp_path)])
+    sel, m = res['model_selection']['parzen'], res['measured']
+    log = json.load(open(str(tmp_path / 'log')))
+    scored = {e['iteration']: e['validation/parzen'] for e in log}
+    assert len(scored) == 2 and sel['mode'] == 'max'
+    assert sel['best_iteration'] == max(scored, key=scored.get) == m['selected_iteration']
+    assert sel['best_value'] == max(scored.values())
+    assert ('parzen_ll_last' in m) == (sel['best_iteration'] != m['iterations'])
+    assert os.path.exists(str(tmp_path / 'parzen.png'))
