@@ -4,7 +4,8 @@ plain SGD (lr 1 for the generator, 10 for the codes) on the Laplacian-pyramid L1
 initialised by PCA and kept in the unit ball.
 
 Trains one model per --z-dim entry with --loss, plus one with --compare-loss at the first d,
-side by side on the same minibatches. Figures: originals vs reconstructions for each d
+side by side on the same minibatches, and compares each with PCA of the same d (the linear
+baseline: train and held-out MSE, a row in reconstructions.png). Figures: originals vs reconstructions for each d
 (paper Figs. 1-3), Lap1 vs MSE reconstructions, samples from a full-covariance Gaussian
 fitted to the codes (Fig. 4), interpolation (Fig. 5), code arithmetic (Fig. 6) and
 class-conditional samples. Measured: reconstruction MSE / PSNR on training images (their
@@ -23,7 +24,7 @@ from gan.dcgan import Generator
 from glo import figures
 from glo.initialization import INITS, initial_codes
 from glo.latent import (class_means, decode, fit_gaussian, infer_codes, interpolate,
-                        sample_codes)
+                        pca_reconstructions, sample_codes)
 from glo.loss import LOSSES, WEIGHTS, make_loss, psnr
 from glo.net import PROJECTIONS, LatentCodes, ProjectCodes, project
 from glo.updater import GLOUpdater
@@ -52,7 +53,7 @@ def main(argv=None):
     parser = make_parser(__doc__, script=__file__, epoch=15, batchsize=128,
                          out='results/glo_mnist', datasets=('mnist', 'fashion-mnist'),
                          quick=dict(n_train=256, z_dim=(8, 16), n_heldout=16, infer_steps=2,
-                                    n_samples=100))
+                                    n_samples=100, ch=32))
     add = parser.add_argument
     add('--loss', choices=LOSSES, default='lap1', help='reconstruction loss (default lap1)')
     add('--compare-loss', choices=LOSSES + ('none',), default='mse',
@@ -65,8 +66,10 @@ def main(argv=None):
         help='keep codes in the unit ball (seed, default) or on the sphere (paper text)')
     add('--lr-gen', type=positive_float, default=1.0, help='SGD rate of the generator (paper: 1)')
     add('--lr-codes', type=positive_float, default=10.0, help='SGD rate of the codes (paper: 10)')
-    add('--ch', type=int_at_least(2), default=64,
-        help='channels of the DCGAN generator at 7x7 (default 64; gan/ uses 128)')
+    add('--ch', type=int_at_least(2), default=128,
+        help='channels of the DCGAN generator at 7x7, halved at each up-sampling (default '
+             '%(default)s: 7x7x128 -> 14x14x64 -> 28x28x1, the DCGAN widths of gan/dcgan.py '
+             'for 28x28; 64 was our earlier, narrower default)')
     add('--lap1-levels', type=nonnegative_int, default=3,
         help='Laplacian band-pass levels (default 3)')
     add('--lap1-sigma', type=positive_float, default=1.0, help='Gaussian blur sigma (default 1)')
@@ -167,13 +170,33 @@ def main(argv=None):
                   measured[name]['heldout_mse'], measured[name]['heldout_psnr_db'],
                   measured[name]['heldout_mse_before_fit']))
 
+    # -- the linear baseline with the same code sizes: PCA (training MSE is what GLO's
+    #    codes optimise; PCA's is the best any rank-d affine map reaches)
+    for d in dims:
+        rec_train['pca_d%d' % d], rec_held['pca_d%d' % d] = pca_reconstructions(
+            x_train, x_held, d, args.seed)
+        measured['pca_d%d' % d] = {
+            'train_mse': float(((rec_train['pca_d%d' % d] - x_train) ** 2).mean()),
+            'train_psnr_db': float(psnr(rec_train['pca_d%d' % d], x_train).mean()),
+            'heldout_mse': float(((rec_held['pca_d%d' % d] - x_held) ** 2).mean()),
+            'heldout_psnr_db': float(psnr(rec_held['pca_d%d' % d], x_held).mean())}
+        glo_name = '%s_d%d' % (args.loss, d)
+        measured[glo_name]['train_mse_below_pca'] = bool(
+            measured[glo_name]['train_mse'] < measured['pca_d%d' % d]['train_mse'])
+        print('%-12s train MSE %.4f (PSNR %.2f dB)  held-out MSE %.4f (PSNR %.2f dB)' % (
+            'pca_d%d' % d, measured['pca_d%d' % d]['train_mse'],
+            measured['pca_d%d' % d]['train_psnr_db'], measured['pca_d%d' % d]['heldout_mse'],
+            measured['pca_d%d' % d]['heldout_psnr_db']))
+
     show = rng.choice(len(x_train), 10, replace=False)
     rows = [('training\nimages', x_train[show])]
     rows += [('%s\nd=%d' % (loss, d), rec_train['%s_d%d' % (loss, d)][show])
              for loss, d in variants if loss == args.loss]
+    rows += [('PCA\nd=%d' % dims[0], rec_train['pca_d%d' % dims[0]][show])]
     rows += [('held-out\nimages', x_held[:10])]
     rows += [('%s\nd=%d' % (loss, d), rec_held['%s_d%d' % (loss, d)][:10])
              for loss, d in variants if loss == args.loss]
+    rows += [('PCA\nd=%d' % dims[0], rec_held['pca_d%d' % dims[0]][:10])]
     exp.savefig(figures.rows_figure(rows, title='GLO reconstructions (%s loss)' % args.loss),
                 'reconstructions.png')
     compare = '%s_d%d' % (args.compare_loss, dims[0])

@@ -95,3 +95,16 @@ def infer_codes(generator, x, loss_func, z0, steps=30, lr=1.0, batchsize=500,
 
 __all__ = ['decode', 'fit_gaussian', 'sample_codes', 'interpolate', 'class_means',
            'infer_codes']
+
+
+def pca_reconstructions(x_train, x_other, d, seed=0):
+    """The linear baseline with the same code size: PCA with ``d`` components fitted on the
+    training images; returns the reconstructions of ``x_train`` and of ``x_other`` (e.g.
+    held-out images), each the projection onto the d-dimensional principal subspace plus
+    the mean (the best rank-d affine reconstruction in squared error, Eckart-Young)."""
+    from sklearn.decomposition import PCA
+    x_train = numpy.asarray(x_train, dtype=numpy.float64).reshape(len(x_train), -1)
+    x_other = numpy.asarray(x_other, dtype=numpy.float64).reshape(len(x_other), -1)
+    pca = PCA(n_components=d, svd_solver='full', random_state=seed).fit(x_train)
+    return tuple(pca.inverse_transform(pca.transform(x)).astype(numpy.float32)
+                 for x in (x_train, x_other))

@@ -5,8 +5,9 @@ Bojanowski et al., "Optimizing the Latent Space of Generative Networks", arXiv:1
 
     Lap1(x, x') = sum_j 2^(-2j) |L^j(x) - L^j(x')|_1                              (Lap1)
 
-where L^j(x) is the j-th level of a Laplacian pyramid of x (the weights as the seed
-article writes them; which end of the pyramid j = 0 is, is discussed below).
+where L^j(x) is the j-th level of a Laplacian pyramid of x (the formula as the seed article
+quotes the paper, whose full text is not reachable from here; the quote does not say which
+end of the pyramid j = 0 is, see below).
 
 The pyramid (documented choices, as in the public reproductions tneumann/minimal_glo and
 mtyka/laploss, which build it from a blur and a 2x down-sampling only):
@@ -30,7 +31,8 @@ to both. Two readings of the weights are offered (``weights=``):
   i.e. weight n_0 / n_j ~ 4^j = 2^(2j) on the sums (j = 0 finest). Counting j from the
   coarsest level instead, this is the formula's 2^(-2j) up to one global factor. It is
   the convention of the public reproductions (tneumann/minimal_glo, mtyka/laploss) and
-  the one that trains on MNIST here;
+  the one that trains on MNIST here; the default follows it because it is a reading of
+  the quoted formula that trains, and the literal one below does not;
 * ``'seed'``: 2^(-2j) on the sums with j = 0 the finest level, the literal reading of the
   seed article. It almost ignores the coarse levels (the 4 x 4 residual gets 1/64 of a
   weight spread over 1/49 of the pixels); on MNIST with the paper's SGD rates the

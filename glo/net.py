@@ -6,8 +6,9 @@ z_i in R^d, optimised jointly with the generator parameters theta,
     min_theta (1/N) sum_i min_{z_i} l(g_theta(z_i), x_i),                          (GLO)
 
 and the codes are kept in the unit l2 ball: after every update z_i <- z_i / max(|z_i|, 1)
-(the public reproductions and the seed article). The paper's text says the unit *sphere*,
-z_i <- z_i / |z_i|; both are offered (``projection='ball'|'sphere'``).
+(the public reproductions and the seed article). The paper's text, as the seed article
+quotes it (its full text is not reachable from here, docs/results/glo.md), says the unit
+*sphere*, z_i <- z_i / |z_i|; both are offered (``projection='ball'|'sphere'``).
 
 The codes are one N x d :class:`chainer.Parameter` of a :class:`LatentCodes` link, so the
 optimizer updates them, snapshots store them and ``--resume`` restores them like weights.

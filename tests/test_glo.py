@@ -207,10 +207,13 @@ def test_glo_mnist_quick_smoke(tmp_path):
     out = str(tmp_path / 'glo')
     results = run_script('experiments/glo_mnist.py', ['--quick', '--out', out])
     assert set(results['config']['variants']) == {'lap1_d8', 'lap1_d16', 'mse_d8'}
-    for name in results['config']['variants']:
+    for name in results['config']['variants'] + ['pca_d8', 'pca_d16']:
         m = results['measured'][name]
         assert 0 < m['train_mse'] < 1 and 0 < m['heldout_mse'] < 1
         assert m['heldout_psnr_db'] > 0
+    pca = results['measured']
+    assert pca['pca_d16']['train_mse'] < pca['pca_d8']['train_mse']     # nested subspaces
+    assert isinstance(pca['lap1_d8']['train_mse_below_pca'], bool)
     for png in ('reconstructions.png', 'lap1_vs_mse.png', 'samples.png', 'interpolation.png',
                 'arithmetic.png', 'conditional.png', 'loss.png'):
         assert os.path.getsize(os.path.join(out, png)) > 1000, png
@@ -218,6 +221,22 @@ def test_glo_mnist_quick_smoke(tmp_path):
     assert samples.shape == (100, 784) and 0 <= samples.min() and samples.max() <= 1
     codes = np.load(os.path.join(out, 'codes.npz'))
     assert codes['z'].shape == (256, 8) and codes['labels'].shape == (256,)
+
+
+def test_pca_baseline_is_the_best_rank_d_affine_reconstruction():
+    from glo.latent import pca_reconstructions
+    rng = np.random.RandomState(0)
+    basis = rng.randn(3, 20)
+    x = (rng.randn(200, 3) @ basis + 0.5).astype('f')             # a 3-D affine subspace
+    held = (rng.randn(10, 3) @ basis + 0.5).astype('f')
+    rec, rec_held = pca_reconstructions(x, held, 3)
+    np.testing.assert_allclose(rec, x, atol=1e-4)
+    np.testing.assert_allclose(rec_held, held, atol=1e-4)
+    y = rng.rand(300, 12).astype('f')                              # generic data, d = 4:
+    rec, _ = pca_reconstructions(y, y[:5], 4)                       # SVD of the centred data
+    c = y - y.mean(0)
+    u, s, vt = np.linalg.svd(c.astype(np.float64), full_matrices=False)
+    np.testing.assert_allclose(((rec - y) ** 2).sum(), (s[4:] ** 2).sum(), rtol=1e-4)
 
 
 def test_glo_mnist_rejects_bad_dims(tmp_path):
