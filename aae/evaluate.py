@@ -30,6 +30,21 @@ def reconstruction_errors(enc, dec, x, device=None, cond=None):
     return float(err.mean()), float(err.sum(1).mean())
 
 
+def wrong_label_reconstruction(enc, dec, x, device=None, seed=0):
+    """How much a categorical AAE's decoder uses y: the reconstruction MSE per pixel of x
+    from [one-hot argmax q(y|x), z] and from [a one-hot of another class, drawn at random,
+    z]. A ratio near 1 means the decoder ignores y (all the content is in z)."""
+    q_y, z = encode(enc, x, device)
+    k = q_y.shape[1]
+    own = q_y.argmax(1)
+    other = (own + np.random.RandomState(seed).randint(1, k, size=len(own))) % k
+    eye = np.eye(k, dtype=np.float32)
+    mse_own = float(((decode(dec, z, eye[own], device) - x) ** 2).mean())
+    mse_other = float(((decode(dec, z, eye[other], device) - x) ** 2).mean())
+    return {'mse_own_one_hot': mse_own, 'mse_other_one_hot': mse_other,
+            'ratio': mse_other / mse_own}
+
+
 def gaussian_percentile_grid(n, std=1.0, low=0.05, high=0.95):
     """n x n codes at evenly spaced percentiles of N(0, std^2) on each axis (Fig. 2e).
 

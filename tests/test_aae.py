@@ -712,3 +712,18 @@ def test_prior_object_samples_on_the_gpu():
     for name in ('gaussian', 'mixture', 'swissroll'):
         z = Prior(name, 2)(100, cupy.arange(100) % 11 if name != 'gaussian' else None, cupy)
         assert isinstance(z, cupy.ndarray) and z.dtype == np.float32 and z.shape == (100, 2)
+
+
+def test_wrong_label_reconstruction_is_one_when_the_decoder_ignores_y():
+    from aae.evaluate import wrong_label_reconstruction
+    from aae.net import categorical_aae
+    enc, dec, _, _ = categorical_aae(4, 2, N_IN, H)
+    x = np.random.RandomState(1).rand(30, N_IN).astype('f')
+    rng = np.random.RandomState(2)
+    for p in dec.params():                               # weights large enough that y matters
+        p.array[:] = rng.normal(0, 0.3, p.shape)
+    used = wrong_label_reconstruction(enc, dec, x)
+    assert abs(used['ratio'] - 1) > 0.01 and used['mse_own_one_hot'] > 0
+    dec.body.l1.W.array[:, :4] = 0                        # the decoder's y columns (input [y, z])
+    ignored = wrong_label_reconstruction(enc, dec, x)
+    assert ignored['ratio'] == pytest.approx(1.0, abs=1e-6)
