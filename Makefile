@@ -5,7 +5,7 @@
 PYTHON ?= python
 CONSTRAINTS := $(CURDIR)/constraints.txt
 
-.PHONY: install install-gpu install-mpi test report
+.PHONY: install install-gpu install-mpi test report gpu-bundle
 install:
 	PIP_CONSTRAINT=$(CONSTRAINTS) PIP_BUILD_CONSTRAINT=$(CONSTRAINTS) \
 		$(PYTHON) -m pip install -e '.[test]'
@@ -24,3 +24,13 @@ test:
 
 report:
 	$(PYTHON) experiments/report.py
+
+# What tools/gpu_check.sh needs on a GPU machine that has CuPy but no chainer and no network
+# (the lent H200): the wheels it installs and the MNIST files, packed into .gpu/ (ignored by
+# git; the device tool carries it). MNIST_DIR: the folder with the four .gz files.
+MNIST_DIR ?= ../shared/data/mnist
+gpu-bundle:
+	rm -rf .gpu && mkdir -p .gpu/mnist
+	PIP_CONSTRAINT=$(CONSTRAINTS) PIP_BUILD_CONSTRAINT=$(CONSTRAINTS) \
+		$(PYTHON) -m pip wheel -q --no-deps -w .gpu chainer==7.8.1 'setuptools<74' mlxtend==0.25.0
+	cp $(MNIST_DIR)/*-ubyte.gz .gpu/mnist/
