@@ -17,7 +17,7 @@ import chainer
 from expkit import Experiment, make_parser, run_main, plots, UsageError
 from expkit.validate import at_most, int_at_least, positive_int
 from gan import dcgan, net
-from gan.evaluate import evaluate_samples, split_train_valid
+from gan.evaluate import evaluate_samples, parzen_splits
 from gan.extensions import SampleRecorder, snapshot_iterations
 from gan.loss import GEN_LOSSES
 from gan.updater import GANUpdater
@@ -32,7 +32,7 @@ PAPER = {
 
 def main(argv=None):
     parser = make_parser(__doc__, script=__file__, epoch=14, batchsize=64,
-                         out='results/dcgan_mnist',
+                         out='results/dcgan_mnist', validation=10000,   # as gan_goodfellow
                          quick=dict(n_train=256, n_test=200, batchsize=32, ch=8,
                                     parzen_samples=500))
     parser.add_argument('--ch', type=int_at_least(2, even=True), default=64,
@@ -45,13 +45,15 @@ def main(argv=None):
                         help='samples for the Parzen window (Goodfellow et al.: 10,000)')
     parser.add_argument('--parzen-test', type=positive_int, default=None, metavar='N',
                         help='evaluate on the first N test images (default: all)')
+    parser.add_argument('--parzen-valid', type=positive_int, default=None, metavar='N',
+                        help='choose sigma on the first N validation images (default: all)')
     args = parser.parse_args(argv)
     exp = Experiment('dcgan_mnist', args, paper=PAPER)
     data = exp.load_data()
     if data.image_shape != (28, 28):
         raise UsageError('dcgan_mnist needs 28x28 images; --dataset %s has %s'
                          % (args.dataset, data.image_shape))
-    x_train, x_valid = split_train_valid(data.x_train, args.seed)
+    x_train, x_valid = parzen_splits(data, args.seed, args.parzen_valid)
     x_test = data.x_test
     if args.parzen_test:
         x_test = x_test[:at_most('--parzen-test', args.parzen_test, len(x_test), 'test images')]
@@ -91,9 +93,9 @@ def main(argv=None):
                config={'ch': args.ch, 'gen_loss': args.gen_loss,
                        'n_train_used': int(len(x_train)), 'n_valid': int(len(x_valid)),
                        'grid_iterations': grid_its,
-                       'protocol': 'DCGAN trained on the training split minus a seeded '
-                                   'validation hold-out (sigma selection); Parzen on the test '
-                                   'split'})
+                       'protocol': 'DCGAN trained on the training split minus the '
+                                   'validation split (--validation, else a seeded hold-out), '
+                                   'which chooses sigma; Parzen on the test split'})
 
 
 if __name__ == '__main__':

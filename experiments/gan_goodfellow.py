@@ -25,7 +25,7 @@ from expkit import Experiment, make_parser, run_main
 from expkit.validate import at_most, nonnegative_int, positive_int
 from evaluation.parzen import parzen_evaluate, select_sigma
 from gan import net, optim
-from gan.evaluate import evaluate_samples, split_train_valid
+from gan.evaluate import evaluate_samples, parzen_splits
 from gan.updater import SimultaneousGANUpdater
 
 PAPER = {
@@ -57,13 +57,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     exp = Experiment('gan_goodfellow', args, paper=PAPER)
     data = exp.load_data()
-    if len(data.x_val):                      # --validation: sigma on the validation split
-        x_train, x_valid = data.x_train, data.x_val
-    else:
-        x_train, x_valid = split_train_valid(data.x_train, args.seed)
-    if args.parzen_valid:
-        x_valid = x_valid[:at_most('--parzen-valid', args.parzen_valid, len(x_valid),
-                                   'validation images')]
+    x_train, x_valid = parzen_splits(data, args.seed, args.parzen_valid)
     x_test = data.x_test
     if args.parzen_test:
         x_test = x_test[:at_most('--parzen-test', args.parzen_test, len(x_test), 'test images')]

@@ -18,6 +18,22 @@ def split_train_valid(x, seed, n_valid_max=1000):
     return x[perm[n_valid:]], x[perm[:n_valid]]
 
 
+def parzen_splits(data, seed, n_valid=None):
+    """``(x_train, x_valid)`` of the Parzen protocol shared by the MNIST GAN scripts: the
+    run's ``--validation`` split when it has one (full MNIST: mnist.yaml's
+    train[50000:60000], all 10,000 images choose sigma), else :func:`split_train_valid`;
+    ``n_valid`` keeps the first that many validation images (``--parzen-valid``)."""
+    if len(data.x_val):
+        x_train, x_valid = data.x_train, data.x_val
+    else:
+        x_train, x_valid = split_train_valid(data.x_train, seed)
+    if n_valid:
+        from expkit.validate import at_most
+        x_valid = x_valid[:at_most('--parzen-valid', n_valid, len(x_valid),
+                                   'validation images')]
+    return x_train, x_valid
+
+
 def parzen_with_reference(samples, x_train, x_valid, x_test):
     """Parzen log-likelihood of the test split under the samples (sigma by validation), and
     the same estimate with as many training images in place of the samples (a reference
