@@ -10,7 +10,7 @@ versions, seconds, images/s, paper and measured values) plus
 - ``curves``: ``{log file: {key: [values]}}`` from the run's chainer LogReport files (``log``,
   ``log_m1``, ...), floats to 5 significant digits, at most ``MAX_POINTS`` entries per file,
   evenly spaced, the last one kept; ``curves_points`` gives ``[logged, kept]`` per file;
-- ``figures``: the run's PNGs, copied beside the record into ``docs/results/runs/NAME/``
+- ``figures``: the run's PNGs (and GIFs), copied beside the record into ``docs/results/runs/NAME/``
   (paths relative to the repository root);
 - ``git_commit``: the one ``results.json`` names; failing that, HEAD at record time, with
   ``git_dirty`` (tracked files changed) and ``git_commit_from: "record time"``.
@@ -110,7 +110,8 @@ def _git_head(root):
 
 
 def record(run_dir, name, root=ROOT, force=False):
-    """Write ``RUNS/name.json`` (and ``RUNS/name/*.png``) from a run folder; return its path."""
+    """Write ``RUNS/name.json`` (and ``RUNS/name/*.png``, ``*.gif``) from a run folder; return
+    its path."""
     if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9_.-]*', name) or name == 'legacy':
         raise UsageError('--name %r: use letters, digits, _ . - only (no folders), e.g. '
                          '--name vae_mnist_full' % name)
@@ -142,7 +143,8 @@ def record(run_dir, name, root=ROOT, force=False):
         shutil.rmtree(figure_dir)
     rec['figures'] = []
     try:
-        for png in sorted(glob.glob(os.path.join(run_dir, '*.png'))):
+        for png in sorted(glob.glob(os.path.join(run_dir, '*.png')) +
+                          glob.glob(os.path.join(run_dir, '*.gif'))):
             with open(png, 'rb') as f:
                 write(os.path.join(figure_dir, os.path.basename(png)), f.read())
             rec['figures'].append('%s/%s/%s' % (RUNS, name, os.path.basename(png)))

@@ -135,6 +135,7 @@ def _fake_run(run, n_log=620):
     (run / 'log_m1').write_text(json.dumps([{'epoch': 1, 'iteration': 3, 'm1/loss': 2.0}]))
     (run / 'log_notes.txt').write_text('not json')
     (run / 'loss.png').write_bytes(b'\x89PNG fake')
+    (run / 'samples.gif').write_bytes(b'GIF89a fake')
 
 
 def _tmp_repo(tmp_path):
@@ -165,8 +166,10 @@ def test_record_makes_a_strict_compact_record_with_curves_and_figures(tmp_path):
     assert curves['elapsed_time'][1] == float('%.5g' % (0.1234567 * 1))
     assert rec['curves']['log_m1'] == {'epoch': [1], 'iteration': [3], 'm1/loss': [2.0]}
     assert 'log_notes.txt' not in rec['curves']
-    assert rec['figures'] == ['docs/results/runs/tiny_full/loss.png']
+    assert rec['figures'] == ['docs/results/runs/tiny_full/loss.png',
+                              'docs/results/runs/tiny_full/samples.gif']
     assert (root / rec['figures'][0]).read_bytes() == b'\x89PNG fake'
+    assert (root / rec['figures'][1]).read_bytes() == b'GIF89a fake'
     assert 'git_commit' in rec and rec['git_commit_from'] == 'record time'
     assert len(text.splitlines()) < 100  # arrays sit on one line each
 
