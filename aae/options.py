@@ -1,26 +1,15 @@
 """Command-line options shared by the AAE experiment scripts (``experiments/aae_*.py``)."""
 from aae.optim import LR_DROP_UPDATES, OPTIMIZER_KINDS
 from expkit.errors import UsageError
-from expkit.validate import epoch_list, nonnegative_float, positive_int, update_list
+from expkit.validate import (KeyedNumbers, epoch_list, nonnegative_float, positive_float,
+                             positive_int, update_list)
 
 #: the AAE scripts' part of the --quick protocol (expkit.make_parser)
 AAE_QUICK = dict(n_hidden=64)
 
 
-def phase_lrs(text):
-    """``rec=0.001,reg=1e-4,sup=0.001`` -> {'rec': 0.001, ...} (any subset of the phases)."""
-    out = {}
-    for item in filter(None, text.split(',')):
-        phase, _, value = item.partition('=')
-        if phase not in ('rec', 'reg', 'sup'):
-            raise ValueError('phases are rec, reg and sup, got %r' % phase)
-        out[phase] = float(value)
-        if not out[phase] > 0:
-            raise ValueError('learning rates must be positive')
-    return out
-
-
-phase_lrs.__name__ = 'phase=lr list'      # argparse names it in its error message
+#: ``--phase-lr rec=0.001,reg=1e-4,sup=0.001`` -> {'rec': 0.001, ...} (any subset)
+phase_lrs = KeyedNumbers(('rec', 'reg', 'sup'), positive_float, name='phase_lr_list')
 
 
 #: ``--recipe`` of the categorical AAE scripts (Table 2 and Table 3): the defaults each sets;

@@ -147,6 +147,38 @@ update_list = IntList(nonnegative_int, allow_empty=True, name='update_list',
                       example='25000,500000')
 
 
+class KeyedNumbers:
+    """``key=value,key=value`` with keys from ``keys`` (any subset, each at most once) and
+    each value of the type ``item`` (a :class:`Number`), as a dict; e.g. per-phase learning
+    rates ``rec=1e-3,sup=2e-3``."""
+
+    def __init__(self, keys, item, name):
+        self.keys, self.item, self.__name__ = tuple(keys), item, name
+
+    def describe(self):
+        return 'comma-separated KEY=VALUE pairs, KEY one of %s, each VALUE %s, like %s=%s' % (
+            '/'.join(self.keys), self.item.describe(), self.keys[0], '0.001')
+
+    def __call__(self, text):
+        out = {}
+        for part in [t.strip() for t in text.split(',') if t.strip()] or ['']:
+            key, sep, value = part.partition('=')
+            if not sep or key not in self.keys or key in out:
+                raise argparse.ArgumentTypeError('%r: pass %s' % (text, self.describe()))
+            try:
+                out[key] = self.item(value)
+            except argparse.ArgumentTypeError:
+                raise argparse.ArgumentTypeError('%r: pass %s' % (text, self.describe()))
+        return out
+
+    def cases(self, tmp_path=None):
+        a, b = self.keys[0], self.keys[-1]
+        return [('%s=0.001' % a, True), ('%s=0.001,%s=2' % (a, b), True),
+                ('%s=0' % a, False), ('%s=-1' % a, False), ('%s=nan' % a, False),
+                ('nokey=1', False), ('%s' % a, False), ('%s=1,%s=2' % (a, a), False),
+                ('%s=x' % a, False), ('', False), (',', False), ('1e-3', False)]
+
+
 # -- paths ------------------------------------------------------------------------------------
 def _first_existing(path):
     path = os.path.abspath(path)

@@ -1,4 +1,6 @@
 """Unit tests of aae/: networks, losses, optimisers, updaters (tiny nets, fast)."""
+import argparse
+
 import numpy as np
 import pytest
 
@@ -223,12 +225,11 @@ def test_phase_adam_gives_each_phase_its_own_adam_and_lr_overrides():
 
 
 def test_phase_lr_option_parsing_and_refusal_with_the_seeds_single_adam():
-    import argparse
     from aae.options import phase_lr, phase_lrs
     from expkit import UsageError
     assert phase_lrs('rec=1e-3,sup=0.002') == {'rec': 1e-3, 'sup': 0.002}
-    for bad in ('gen=0.1', 'rec=-1', 'rec=x'):
-        with pytest.raises(ValueError):
+    for bad in ('gen=0.1', 'rec=-1', 'rec=x', 'rec=1,rec=2', 'rec'):
+        with pytest.raises(argparse.ArgumentTypeError, match='rec/reg/sup'):
             phase_lrs(bad)
     args = argparse.Namespace(optimizer='adam', phase_lr={'rec': 1e-3})
     with pytest.raises(UsageError, match='--optimizer sgd or adam-phase'):

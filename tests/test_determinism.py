@@ -5,7 +5,8 @@ with two threads."""
 from reliability_runs import losses, run_logged
 
 ARGV = ['--n-hidden', '64', '--z-dim', '4', '--manifold-epoch', '0', '--iw-samples', '5',
-        '--nll-examples', '10', '--batchsize', '500', '--epoch', '2']
+        '--nll-examples', '10', '--batchsize', '200', '--epoch', '2',
+        '--n-train', '4000', '--n-test', '1000']   # the same size with or without $MNIST_DIR
 
 
 def _run(tmp_path, name, monkeypatch, threads=1, seed=0):

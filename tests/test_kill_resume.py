@@ -39,7 +39,8 @@ def _snapshots(out):
 def test_killed_run_resumes_update_for_update(family, tmp_path, monkeypatch):
     monkeypatch.setenv('MNIST_OFFLINE', '1')
     script, epochs, extra = FAMILIES[family]
-    argv = ['--batchsize', '500', '--epoch', str(epochs), '--snapshot-interval', '1'] + extra
+    argv = ['--batchsize', '500', '--epoch', str(epochs), '--snapshot-interval', '1',
+            '--n-train', '5000', '--n-test', '500'] + extra    # the same with $MNIST_DIR
 
     # the uninterrupted run
     res, reference = run_logged(script, argv + ['--out', str(tmp_path / 'ref')], monkeypatch)
