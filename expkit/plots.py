@@ -81,10 +81,11 @@ def save_gif(path, frames, duration_ms=300):
     return path
 
 
-def metric_curve(points, ylabel, title=None, references=(), final=None):
+def metric_curve(points, ylabel, title=None, references=(), final=None, marks=None):
     """A learning curve against updates: ``points`` [(update, value), ...]; ``references``
     [(value, label)] drawn as labelled horizontal lines (a paper's number, a baseline);
-    ``final`` (update, value, label) as a marker (e.g. the final, more costly estimate)."""
+    ``final`` (update, value, label) as a marker (e.g. the final, more costly estimate);
+    ``marks`` (label, [(update, value), ...]): another run's curve, as crosses."""
     fig, ax = plt.subplots(figsize=(6, 4))
     if points:
         x, y = zip(*points)
@@ -93,6 +94,9 @@ def metric_curve(points, ylabel, title=None, references=(), final=None):
         ax.axhline(value, ls='--', lw=1, color='C%d' % (k + 1), label=label)
     if final is not None:
         ax.plot([final[0]], [final[1]], 'o', color='k', label=final[2])
+    if marks:
+        mx, my = zip(*marks[1])
+        ax.plot(mx, my, 'x--', lw=0.8, ms=7, color='C4', label=marks[0])
     ax.set_xlabel('updates')
     ax.set_ylabel(ylabel)
     if title:

@@ -8,6 +8,7 @@ import chainer.functions as F
 from chainer import gradient_check, optimizers
 from chainer.iterators import SerialIterator
 
+from expkit import UsageError
 from vae import completion, functions, likelihood, loss, semisup
 from vae.net import VAE, M2, CompletionCVAE, CompletionRegressor
 from vae.updater import VAEUpdater, M2Updater, CompletionUpdater, add_weight_decay
@@ -281,15 +282,33 @@ def test_gaussian_feature_converter_samples_q():
     assert mask.tolist() == [True, False]
 
 
-def test_class_structure_gain_closed_form():
+def test_m1_diagnostics_signal_to_noise_closed_form():
+    # 2 kept dims: posterior means spread with std 3 (dim 0) and 1 (dim 1), posterior sd 0.5
     rng = np.random.RandomState(4)
-    y = np.repeat(np.arange(10), 2000)
-    x = (10.0 * y + rng.standard_normal(len(y)))[:, None]       # 10 far-apart unit clusters
-    # single Gaussian: var = 1 + var(10 y) = 826; separated mixture: N(0, 1) + log(1/10)
-    expected = 0.5 * math.log(1 + 100 * 8.25) - math.log(10)
-    assert semisup.class_structure_gain(x, y) == pytest.approx(expected, abs=0.02)
-    noise = rng.standard_normal((20000, 3))                        # labels carry nothing
-    assert abs(semisup.class_structure_gain(noise, y)) < 0.01
+    y = np.tile(np.arange(10), 200)
+    mean = np.stack([3.0 * rng.standard_normal(2000), rng.standard_normal(2000)], 1)
+    mean = (mean - mean.mean(0)) / mean.std(0) * np.array([3.0, 1.0])
+    ln_var = np.full_like(mean, 2 * math.log(0.5))
+    d = semisup.m1_diagnostics(mean, ln_var, y, np.arange(100), mean[:50], y[:50], 50)
+    assert d['kept_dims'] == 2 and d['latent_dims'] == 50
+    assert d['posterior_sd_median'] == pytest.approx(0.5)
+    assert d['sampled_code_snr_median'] == pytest.approx((6.0 + 2.0) / 2)   # median(3/.5, 1/.5)
+    assert semisup.m1_gate(d, 'stop') == 'pass'
+
+
+def test_m1_gate_stops_or_warns_on_noisy_codes(capsys):
+    d = {'sampled_code_snr_median': 1.0}
+    with pytest.raises(UsageError, match='--m1-epoch.*--m1-gate warn'):
+        semisup.m1_gate(d, 'stop')
+    assert semisup.m1_gate(d, 'warn') == 'failed'
+    assert 'WARNING: M1 gate' in capsys.readouterr().out
+
+
+def test_nips14_minibatch_composition():
+    # learn_yz_x_ss.py: 100 minibatches with 100 labels (run_2layer_ssl.py), else 200
+    assert semisup.nips14_composition(100, 49900, 100) == (499, 1)
+    assert semisup.nips14_composition(600, 49400, 600) == (247, 3)
+    assert semisup.nips14_composition(3000, 47000, 3000) == (235, 15)
 
 
 def test_blocked_bernoulli_log_px_matches_the_float64_formula():

@@ -1,9 +1,12 @@
 """IWAE's optimiser and schedule (vae.optim), the decoder-bias start, and --recipe iwae."""
+import math
+
 import numpy as np
 import pytest
 
 import chainer
 
+import fused_updates
 from expkit.testing import run_script
 from vae import optim as vo
 from vae.net import VAE
@@ -65,3 +68,27 @@ def test_recipe_iwae_sets_its_defaults_and_explicit_options_win(tmp_path, monkey
     assert c['epoch'] == 1               # --quick wins over the recipe, explicit options over both
     assert (tmp_path / 'test_bound.png').exists()
     assert res['measured']['test_nll_seconds'] >= 0
+
+
+def test_nips14_adam_first_step_and_moments_closed_form():
+    """adam.py of nips14-ssl: no bias correction and no epsilon, so the first step is
+    alpha (1 - beta1) g / sqrt((1 - beta2) g^2) = 3.162 alpha sign(g); a zero gradient
+    (v = 0) leaves the weight where it is instead of 0/0."""
+    link = chainer.Link()
+    with link.init_scope():
+        link.w = chainer.Parameter(np.array([1.0, 2.0, 3.0], np.float32))
+    opt = vo.NIPS14Adam(alpha=1e-2)
+    opt.setup(link)
+    assert fused_updates.fused_class(type(link.w.update_rule)) is None   # not fused
+    link.w.grad = np.array([0.5, -4.0, 0.0], np.float32)
+    opt.update()
+    step = 1e-2 * 0.1 / math.sqrt(0.001)
+    np.testing.assert_allclose(link.w.array, [1 - step, 2 + step, 3.0], rtol=1e-5)
+    state = link.w.update_rule.state
+    np.testing.assert_allclose(state['m'], [0.05, -0.4, 0], rtol=1e-6)
+    np.testing.assert_allclose(state['v'], [0.00025, 0.016, 0], rtol=1e-5)
+    link.w.grad = np.array([0.5, -4.0, 0.0], np.float32)
+    opt.update()                          # m = 0.19 g, v = 0.001999 g^2
+    step2 = 1e-2 * 0.19 / math.sqrt(0.001999)
+    np.testing.assert_allclose(link.w.array, [1 - step - step2, 2 + step + step2, 3.0],
+                               rtol=1e-5)

@@ -12,8 +12,12 @@ IWAE (Burda, Grosse & Salakhutdinov 2016, Sec. 5; yburda/iwae ``experiments.py``
 * minibatch 20; 8 stages, stage i = 1..8 runs 3^(i-1) epochs at learning rate
   1e-4 * round(10^(1 - (i-1)/7), 1), i.e. 1e-3 down to 1e-4, 3,280 epochs in all
   (``checkpoint1to8``; :data:`IWAE_STAGES`, :class:`StagedLearningRate`).
+
+nips14-ssl (Kingma et al. 2014; dpkingma/nips14-ssl ``adam.py``), used by M2 in
+``m1m2_semisupervised.py --recipe nips14``: :class:`NIPS14Adam`.
 """
 import chainer
+from chainer import optimizer as chainer_optimizer
 from chainer.optimizers import adam
 
 #: (epochs, learning rate) of the IWAE stages, in order (``checkpoint1to8``)
@@ -77,3 +81,49 @@ class StagedLearningRate(chainer.training.Extension):
 
     def initialize(self, trainer):
         setattr(self.optimizer, self.attr, self.rate(trainer.updater.iteration))
+
+
+class _NIPS14AdamRule(chainer_optimizer.UpdateRule):
+    """nips14-ssl ``adam.py`` ``optim_minibatch``: m += (1 - beta1)(g - m);
+    v += (1 - beta2)(g^2 - v); w -= alpha m / sqrt(v).  The file computes the bias-corrected
+    ``alpha_t`` and never uses it, and adds no epsilon, so the first steps are about
+    alpha (1 - beta1) / sqrt(1 - beta2) = 3.16 alpha per weight.  Where v is exactly zero
+    (a gradient that was always zero) the step is zero instead of 0/0.  Not an
+    ``AdamRule`` subclass, so :mod:`fused_updates` leaves it alone."""
+
+    def init_state(self, param):
+        xp = chainer.backend.get_array_module(param.data)
+        with chainer.using_device(param.device):
+            self.state['m'] = xp.zeros_like(param.data)
+            self.state['v'] = xp.zeros_like(param.data)
+
+    def update_core_cpu(self, param):
+        grad = param.grad
+        if grad is None:
+            return
+        hp, m, v = self.hyperparam, self.state['m'], self.state['v']
+        xp = chainer.backend.get_array_module(grad)
+        m += (1 - hp.beta1) * (grad - m)                       # adam.py: m1 += (1-b1)(g-m1)
+        v += (1 - hp.beta2) * (grad * grad - v)                # adam.py: m2 += (1-b2)(g^2-m2)
+        root = xp.sqrt(v)
+        step = xp.where(root > 0, m / xp.where(root > 0, root, 1), 0)
+        param.data -= (hp.alpha * step).astype(param.data.dtype)   # w -= alpha m1/sqrt(m2)
+
+    update_core_gpu = update_core_cpu
+
+
+class NIPS14Adam(chainer_optimizer.GradientMethod):
+    """Adam as nips14-ssl's ``adam.py`` runs it: no bias correction, no epsilon
+    (defaults alpha 3e-4, beta1 0.9, beta2 0.999, as ``learn_yz_x_ss.py`` calls it)."""
+
+    alpha = chainer_optimizer.HyperparameterProxy('alpha')
+    beta1 = chainer_optimizer.HyperparameterProxy('beta1')
+    beta2 = chainer_optimizer.HyperparameterProxy('beta2')
+
+    def __init__(self, alpha=3e-4, beta1=0.9, beta2=0.999):
+        super().__init__()
+        self.hyperparam.alpha, self.hyperparam.beta1, self.hyperparam.beta2 = \
+            alpha, beta1, beta2
+
+    def create_update_rule(self):
+        return _NIPS14AdamRule(self.hyperparam)

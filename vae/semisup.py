@@ -11,6 +11,8 @@ M2 is trained on the latent code of a trained M1.  The official code
 3. feeds M2 a *fresh sample* x' ~ N(mean, exp(logvar)) at every minibatch, while the
    validation/test sets are represented by the posterior mean.
 """
+import argparse
+
 import numpy as np
 import chainer
 from chainer import optimizers
@@ -24,8 +26,34 @@ from evaluation.metrics import classification_error
 from expkit import Experiment, UsageError, make_parser, plots
 from expkit.extensions import TestError
 from expkit.validate import nonnegative_float, positive_float, positive_int, readable_file
+from vae import likelihood
 from vae.net import M2, VAE
+from vae.optim import NIPS14Adam
 from vae.updater import M2Updater, VAEUpdater, add_weight_decay
+
+#: the defaults each --recipe sets (explicit options win).  nips14: dpkingma/nips14-ssl --
+#: M1 as ``gpulearn_z_x.py`` 'mnist' (batch 1000, Adam 3e-4 with epsilon 1e-10, a N(0, 1)
+#: prior on every parameter), M2 as ``learn_yz_x_ss.py`` (3000 passes, ``adam.py``); the
+#: minibatch composition is set from the data (:func:`nips14_composition`).  ours: the
+#: settings this repository used before, 100 labelled + 100 unlabelled per step.
+RECIPES = {
+    'nips14': dict(epoch=3000, m1_epoch=1000, m1_batchsize=1000, m1_lr=3e-4, m1_eps=1e-10,
+                   m1_weight_prior=True, optimizer='nips14-adam'),
+    'ours': dict(epoch=30, m1_epoch=30, m1_batchsize=100, m1_lr=1e-3, m1_eps=1e-8,
+                 m1_weight_prior=False, optimizer='adam'),
+}
+
+#: M1's gate before M2 starts (:func:`m1_gate`): the median signal-to-noise ratio of the
+#: sampled codes on the kept dimensions must reach this
+M1_GATE_SNR = 2.0
+
+
+def nips14_composition(n_labelled, n_unlabelled, n_labels_option):
+    """(unlabelled, labelled) examples per minibatch as ``learn_yz_x_ss.py``: both sets are
+    cut into ``n_minibatches`` equal parts, 100 with 100 labels and 200 otherwise
+    (``run_2layer_ssl.py``), e.g. 499 + 1 with 100 labels on the 50k training split."""
+    n_minibatches = 100 if n_labels_option == 100 else 200
+    return max(1, n_unlabelled // n_minibatches), max(1, n_labelled // n_minibatches)
 
 PAPER_TABLE1 = {   # Kingma et al. 2014, Table 1: test error (%) on MNIST, 50k training images
     'm2': {100: '11.97 +- 1.71', 600: '4.94 +- 0.13', 1000: '3.60 +- 0.56',
@@ -33,6 +61,11 @@ PAPER_TABLE1 = {   # Kingma et al. 2014, Table 1: test error (%) on MNIST, 50k t
     'm1m2': {100: '3.33 +- 0.14', 600: '2.59 +- 0.05', 1000: '2.40 +- 0.02',
              3000: '2.18 +- 0.04'},
 }
+
+#: test error (%) against updates of a public PyTorch replication of the nips14-ssl recipe,
+#: as quoted in issue #14 (not re-run here): M1+M2 and pure M2, 100 labels
+REPLICATION_CURVE = {'m1m2': [(40000, 4.2), (100000, 3.45), (300000, 2.8)],
+                     'm2': [(20000, 40.0), (100000, 14.5)]}
 
 
 def encode_dataset(vae, x, batch_size=1000):
@@ -58,27 +91,6 @@ class GaussianFeatureConverter(object):
         return (x,) + tuple(arrays[2:]) if len(arrays) > 2 else x
 
 
-def class_structure_gain(features, labels, n_classes=10):
-    """How much class structure M2 can find in its input, in nats per example.
-
-    Average log-likelihood of a class-conditional diagonal Gaussian mixture (true labels,
-    p(y) uniform, y summed out) minus that of one diagonal Gaussian, both fitted by maximum
-    likelihood to ``features``.  Using y in p(x|y,z) pays in U(x) only if it buys more than
-    the entropy H(q(y|x)) <= log n_classes it costs (Kingma 2014 Eq. 7); a gain far below
-    log 10 = 2.3 nats means the features carry too little class structure for M2 to use y.
-    """
-    def log_normal(x, mean, var):
-        return -0.5 * (np.log(2 * np.pi * var) + (x - mean) ** 2 / var).sum(axis=-1)
-
-    x = np.asarray(features, np.float64)
-    single = log_normal(x, x.mean(0), x.var(0))
-    per_class = np.stack([log_normal(x, x[labels == k].mean(0), x[labels == k].var(0))
-                          for k in range(n_classes)], axis=1) - np.log(n_classes)
-    peak = per_class.max(axis=1, keepdims=True)
-    mixture = (peak + np.log(np.exp(per_class - peak).sum(1, keepdims=True)))[:, 0]
-    return float(mixture.mean() - single.mean())
-
-
 def classify(model, x):
     """argmax q(y|x) of M2 for the rows of ``x`` (NumPy), in test mode."""
     return predict(model.classify, np.asarray(x), device=model.device).argmax(axis=1)
@@ -90,13 +102,20 @@ def new_m1():
 
 
 def train_m1(exp, args, x_train):
-    """M1 trained on every training image: the training stage 'm1' (``log_m1``)."""
+    """M1 trained on every training image: the training stage 'm1' (``log_m1``).
+
+    ``--recipe nips14`` is ``gpulearn_z_x.py`` 'mnist': minibatch 1000, Adam(3e-4, 0.9,
+    0.999) with 1e-10 added to sqrt(v), bias-corrected, and ``weight_decay = n_batch /
+    n_train`` on every parameter of the summed bound, i.e. 1/N on our per-example mean (a
+    N(0, 1) prior); images binarised afresh every minibatch."""
     m1 = new_m1()
     m1.to_device(exp.device)
-    opt = optimizers.Adam(alpha=args.m1_lr)
+    opt = optimizers.Adam(alpha=args.m1_lr, eps=args.m1_eps)
     opt.setup(m1)
+    if args.m1_weight_prior:
+        add_weight_decay(m1, 1.0 / len(x_train), biases=True)
     opt = exp.optimizers({'m1': opt})['m1']
-    updater = VAEUpdater(exp.iterator(x_train), opt,
+    updater = VAEUpdater(exp.iterator(x_train, args.m1_batchsize, what='--m1-batchsize'), opt,
                          converter=DynamicBinarizeConverter(), device=exp.device)
     exp.train(updater, stage='m1', models={'m1': m1}, report=['main/loss'],
               stop=(args.m1_epoch, 'epoch'))
@@ -115,11 +134,12 @@ def load_m1(path, device):
     return m1
 
 
-def m1_inputs(m1, features, x_train, y_train, labelled, unlabelled, x_test, x_val, y_test):
+def m1_inputs(m1, features, x_train, y_train, labelled, unlabelled, x_test, x_val, y_test,
+              x_test_bin):
     """M2's data on M1's code: the active dimensions, the labelled and unlabelled training
     sets with their converter (``features`` 'sample': a fresh x' ~ q(z|x) every minibatch,
     nips14-ssl; 'mean': the posterior mean), the test and validation inputs (posterior
-    means of the grey images, as nips14-ssl) and :func:`m1_feature_diagnostics`."""
+    means of the grey images, as nips14-ssl) and :func:`m1_diagnostics`."""
     mean, ln_var = encode_dataset(m1, x_train)
     active = active_dimensions(mean[unlabelled[:1000]])
     if active.sum() == 0:              # an (under-trained) M1 whose codes all collapsed
@@ -140,32 +160,54 @@ def m1_inputs(m1, features, x_train, y_train, labelled, unlabelled, x_test, x_va
     x_test_in = encode_dataset(m1, x_test)[0][:, active]
     x_val_in = encode_dataset(m1, x_val)[0][:, active] if len(x_val) else \
         np.zeros((0, n_in), np.float32)
-    diagnostics = m1_feature_diagnostics(mean, ln_var, y_train, labelled, x_test_in, y_test)
-    print('M1 features: %s' % diagnostics)
+    diagnostics = m1_diagnostics(mean, ln_var, y_train, labelled, x_test_in, y_test,
+                                 m1.n_latent)
+    diagnostics['test_elbo'] = float(likelihood.elbo(m1, x_test_bin).mean())
+    print('M1 diagnostics: %s' % diagnostics)
     return dict(n_in=n_in, active=active, train_l=train_l, train_u=train_u,
                 converter=converter, x_test_in=x_test_in, x_val_in=x_val_in,
                 diagnostics=diagnostics)
 
 
-def m1_feature_diagnostics(mean, ln_var, y, labelled, x_test_in, y_test):
-    """How much class information M2 gets from M1's code (not used for training).
+def m1_diagnostics(mean, ln_var, y, labelled, x_test_in, y_test, n_latent):
+    """What M2 will be fed, measured on M1's kept dimensions of the training set.
 
-    * the median posterior sd of the kept dims and how many carry signal (mean std > 0.5);
-    * ``class_gain_*_nats``: :func:`class_structure_gain` with the true labels of all
-      training images, on one fresh sample of the code (what M2 is fed) and on the means;
-    * the test error of a logistic regression on the labelled codes alone (the supervised
-      baseline M2's classifier has to beat).
+    * ``kept_dims``: dimensions kept by nips14-ssl's rule (posterior-mean std > 0.1);
+    * ``posterior_sd_median``: the median over kept dims of the mean posterior sd;
+    * ``sampled_code_snr_median``: per kept dim, the std of the posterior mean across
+      images over the rms posterior sd -- how far apart the digits' codes are, in units of
+      the noise of one sample x' ~ q(z|x), which is what M2 sees; the median over dims.
+      The review of issue #14 measured 2.9 with nips14-ssl's released M1 and 1.0 with a
+      30-epoch M1 of ours, whose M2 did not learn;
+    * ``logreg_labelled_codes_test_error_percent``: a logistic regression on the labelled
+      codes alone (the supervised baseline M2's classifier has to beat).
+    The gate (:func:`m1_gate`) reads the signal-to-noise ratio.
     """
     from sklearn.linear_model import LogisticRegression
-    rng = np.random.RandomState(0)
-    sample = mean + np.exp(0.5 * ln_var) * rng.standard_normal(mean.shape)
+    sd = np.exp(0.5 * np.asarray(ln_var, np.float64))
+    snr = mean.std(axis=0) / np.sqrt((sd ** 2).mean(axis=0))
     baseline = LogisticRegression(max_iter=2000).fit(mean[labelled], y[labelled])
-    return {'posterior_sd_median': float(np.median(np.exp(0.5 * ln_var).mean(0))),
-            'dims_with_mean_std_over_0.5': int((mean.std(0) > 0.5).sum()),
-            'class_gain_sampled_nats': class_structure_gain(sample, y),
-            'class_gain_mean_nats': class_structure_gain(mean, y),
+    return {'kept_dims': int(mean.shape[1]), 'latent_dims': int(n_latent),
+            'posterior_sd_median': float(np.median(sd.mean(axis=0))),
+            'sampled_code_snr_median': float(np.median(snr)),
             'logreg_labelled_codes_test_error_percent':
                 100 * classification_error(baseline.predict(x_test_in), y_test)}
+
+
+def m1_gate(diagnostics, mode):
+    """Check M1 before M2 starts: ``'pass'``, or ``'failed'`` (printed, and with ``mode``
+    'stop' a one-line error naming the fix; the trained M1 is already saved)."""
+    snr = diagnostics['sampled_code_snr_median']
+    if snr >= M1_GATE_SNR:
+        return 'pass'
+    message = ('M1 gate: the sampled codes\' median signal-to-noise ratio is %.2f < %.1f, '
+               'too noisy for M2 to learn classes from; train M1 longer (--m1-epoch, or '
+               '--m1-model with a better M1) or pass --m1-gate warn to train M2 anyway'
+               % (snr, M1_GATE_SNR))
+    if mode == 'stop':
+        raise UsageError(message)
+    print('WARNING: ' + message)
+    return 'failed'
 
 
 def decode_m2(model, z, y, m1=None, active=None):
@@ -204,16 +246,24 @@ def main(argv=None, *, script, description, model=None):
     name = '%s_semisupervised' % (model or 'm2')
     parser = make_parser(description, script=script, epoch=30, batchsize=100,
                          out='results/' + name, validation=10000,  # nips14-ssl: 50k/10k
-                         quick=dict(n_train=300, m1_epoch=1),
+                         quick=dict(n_train=300, m1_epoch=1, m1_gate='warn'),
                          distributed=model is None)     # m2_semisupervised.py
     add = parser.add_argument
     if model is None:
         add('--model', choices=['m2', 'm1m2'], default='m2',
             help='M2 on the images (default) or M1+M2 (as m1m2_semisupervised.py)')
+    add('--recipe', choices=sorted(RECIPES), default='nips14' if model == 'm1m2' else 'ours',
+        help="nips14: dpkingma/nips14-ssl's M1 (batch 1000, Adam 3e-4, weight prior, "
+             "1000 epochs) and M2 (unlabelled/100 + labelled/100 per step, e.g. 499 + 1, "
+             "its Adam without bias correction, 3000 passes); ours: 100 + 100 per step, "
+             "chainer's Adam, 30 epochs of M1 at batch 100 (default: %(default)s; explicit "
+             "options win)")
+    parser.preset_defaults('recipe', RECIPES)
     add('--labels', type=int, choices=[100, 600, 1000, 3000], default=100,
         help='labelled training images, balanced over the digits (default %(default)s)')
-    add('--labelled-batchsize', type=positive_int, default=100,
-        help='labelled images per minibatch (default %(default)s)')
+    add('--labelled-batchsize', type=positive_int, default=None,
+        help='labelled images per minibatch (default: labels/100 with 100 labels, else '
+             'labels/200, under nips14; 100 under ours)')
     add('--alpha', type=nonnegative_float, default=0.1,
         help='beta = alpha * N / N_labelled (nips14-ssl: 0.1)')
     add('--z-dim', type=positive_int, default=50, help="M2's latent dimensions (default 50)")
@@ -221,11 +271,28 @@ def main(argv=None, *, script, description, model=None):
         help="M2's hidden units (default 500; 300 for M1+M2 with 100 labels)")
     parser.default_from('n_hidden', lambda a: 300 if (model or a.model) == 'm1m2' and
                         a.labels == 100 else 500, '500')
+    parser.default_from('batchsize', lambda a: None if a.recipe == 'nips14' else 100,
+                        'unlabelled/100 with 100 labels, else /200, under nips14 (499 with '
+                        '100 labels on the 50k split); 100 under ours')
+    add('--optimizer', choices=['nips14-adam', 'adam'], default=None,
+        help="M2's optimiser: nips14-ssl's adam.py (no bias correction, no epsilon; "
+             "vae.optim.NIPS14Adam) or chainer's Adam (set by --recipe)")
     add('--lr', type=positive_float, default=3e-4, help='Adam step size (default %(default)s)')
     add('--init-std', type=nonnegative_float, default=1e-3,
         help='weights ~ N(0, std^2) as nips14-ssl init_w(1e-3); 0 = LeCun')
-    add('--m1-epoch', type=positive_int, default=30, help='M1 epochs (M1+M2 only)')
-    add('--m1-lr', type=positive_float, default=1e-3, help="M1's Adam step size (M1+M2 only)")
+    add('--m1-epoch', type=positive_int, default=None,
+        help='M1 epochs (M1+M2 only; nips14 1000, ours 30; nips14-ssl\'s released M1 is '
+             'its "longrun" at 10,000 epochs)')
+    add('--m1-batchsize', type=positive_int, default=None,
+        help="M1's minibatch (M1+M2 only; nips14 1000, ours 100)")
+    add('--m1-lr', type=positive_float, default=None,
+        help="M1's Adam step size (M1+M2 only; nips14 3e-4, ours 1e-3)")
+    add('--m1-eps', type=positive_float, default=None, help=argparse.SUPPRESS)
+    add('--m1-weight-prior', action=argparse.BooleanOptionalAction, default=None,
+        help="N(0, 1) prior on all of M1's parameters, a weight decay of 1/N (nips14: on)")
+    add('--m1-gate', choices=['stop', 'warn'], default='stop',
+        help="before M2 starts, M1's sampled codes must reach a median signal-to-noise "
+             'ratio of %.1f (m1_diagnostics); stop (default) or only warn' % M1_GATE_SNR)
     add('--m1-features', choices=['sample', 'mean'], default='sample',
         help="M2's input: a fresh sample of M1's q(z|x) every minibatch (nips14-ssl) or its "
              "posterior mean (M1+M2 only)")
@@ -248,6 +315,11 @@ def main(argv=None, *, script, description, model=None):
     x_train, y_train, x_test, y_test = exp.train_test()
     labelled, unlabelled = split_labelled(y_train, args.labels, seed=args.seed)
     n_l, n_u = len(labelled), len(unlabelled)
+    if args.recipe == 'nips14':                 # learn_yz_x_ss.py: equal parts of both sets
+        batch_u, batch_l = nips14_composition(n_l, n_u, args.labels)
+        args.batchsize = args.batchsize or batch_u
+        args.labelled_batchsize = args.labelled_batchsize or batch_l
+    args.labelled_batchsize = args.labelled_batchsize or 100
     x_test_bin = binarize_static(x_test, method='bernoulli', seed=123)
     x_val, y_val = exp.validation()
 
@@ -262,13 +334,15 @@ def main(argv=None, *, script, description, model=None):
         m1 = load_m1(args.m1_model, exp.device) if args.m1_model else \
             train_m1(exp, args, x_train)
         inputs = m1_inputs(m1, args.m1_features, x_train, y_train, labelled, unlabelled,
-                           x_test, x_val, y_test)
+                           x_test, x_val, y_test, x_test_bin)
+        inputs['diagnostics']['gate'] = m1_gate(inputs['diagnostics'], args.m1_gate)
     x_test_in, x_val_in = inputs['x_test_in'], inputs['x_val_in']
 
     m2 = M2(inputs['n_in'], args.z_dim, (args.n_hidden,), 10, 'softplus',
             'bernoulli' if m1 is None else 'gaussian', init_std=args.init_std or None)
     m2.to_device(exp.device)
-    opt = optimizers.Adam(alpha=args.lr, beta1=0.9, beta2=0.999)
+    opt = NIPS14Adam(alpha=args.lr) if args.optimizer == 'nips14-adam' else \
+        optimizers.Adam(alpha=args.lr, beta1=0.9, beta2=0.999)
     opt.setup(m2)
     add_weight_decay(m2, 1.0 / (n_l + n_u))           # N(0, 1) prior on weights, per datum
     opt = exp.optimizers({'m2': opt})['m2']           # ChainerMN: gradients averaged
@@ -279,7 +353,7 @@ def main(argv=None, *, script, description, model=None):
     updater = M2Updater(its, opt, n_l, n_u, args.alpha, converter=inputs['converter'],
                         labelled_converter=inputs['converter'], device=exp.device)
     validation = ['validation/error'] if len(x_val) else []
-    exp.train(updater, models={'m2': m2},
+    trainer = exp.train(updater, models={'m2': m2},
               report=['main/loss', 'main/bound_l', 'main/bound_u', 'main/loss_cls',
                       'test/error'] + validation,
               plots={'loss.png': ['main/loss'], 'test_error.png': ['test/error'] + validation},
@@ -290,6 +364,18 @@ def main(argv=None, *, script, description, model=None):
               images_per_iteration=args.batchsize + batch_l)
 
     error = classification_error(classify(m2, x_test_in), y_test)
+    curve = [(e['iteration'], 100 * e['test/error']) for e in
+             trainer.get_extension('LogReport').log if 'test/error' in e]
+    paper = float(PAPER_TABLE1[model][args.labels].split()[0])
+    fig = plots.metric_curve(
+        curve, 'test error %% (first %d test images)' % min(2000, len(y_test)),
+        title='%s, %d labels, recipe %s' % (model.upper(), n_l, args.recipe),
+        references=[(paper, 'paper: Kingma 2014 Table 1')],
+        final=(curve[-1][0] if curve else 0, 100 * error, 'ours: all %d test images'
+               % len(y_test)),
+        marks=('public PyTorch replication of nips14-ssl (quoted in issue #14)',
+               REPLICATION_CURVE[model]) if args.labels == 100 else None)
+    exp.savefig(fig, 'test_error_updates.png')
     print('test error %.2f %% (%d test images, %d labels)' % (100 * error, len(y_test), n_l))
     grid = analogies(m2, x_test_in, x_test_bin, m1, inputs['active'])
     exp.save_npz('samples.npz', x=grid)

@@ -15,14 +15,15 @@ from fused_updates import FusedStandardUpdater as StandardUpdater
 from vae import loss as vae_loss
 
 
-def add_weight_decay(model, rate):
-    """L2 on weight matrices only, not biases.
+def add_weight_decay(model, rate, biases=False):
+    """L2 on weight matrices only, not biases (``biases=True``: on every parameter).
 
     Doersch's solvers use ``weight_decay: 0.0005`` with ``decay_mult: 0`` on biases;
-    nips14-ssl puts a N(0, 1) prior on weights only, i.e. a decay of 1/N per datapoint.
+    nips14-ssl's M2 puts a N(0, 1) prior on weights, i.e. a decay of 1/N per datapoint;
+    its M1 (``gpulearn_z_x.py``) decays every parameter.
     """
     for name, param in model.namedparams():
-        if name.endswith('/W'):
+        if biases or name.endswith('/W'):
             param.update_rule.add_hook(WeightDecay(rate))
 
 
