@@ -72,17 +72,20 @@ def main(argv=None):
     updater = GANUpdater(it, opts, n_dis=1, gen_loss=args.gen_loss, dis_loss_scale=1.0,
                          device=exp.device)
     total = args.epoch * len(x_img) // args.batchsize
-    grid_its = snapshot_iterations(total, fractions=(0.0, 0.1, 0.4, 1.0))
-    recorder = SampleRecorder(gen, gen.make_hidden(100), iterations=grid_its)
+    grid = (0.0, 0.1, 0.4, 1.0)
+    recorder = SampleRecorder(gen, gen.make_hidden(100),
+                              iterations=snapshot_iterations(total, grid),
+                              every=max(1, total // 40))
     trainer = exp.train(updater, models={'gen': gen, 'dis': dis}, extensions=[recorder],
                         report=['gen/loss', 'dis/loss', 'dis/d_real', 'dis/d_fake'],
                         plots={'loss.png': ['gen/loss', 'dis/loss']})
 
     import matplotlib.pyplot as plt
+    recorder.finish(trainer.updater.iteration)
+    grid_its = recorder.grid_keys(grid)
     fig, axes = plt.subplots(1, len(grid_its), figsize=(3.2 * len(grid_its), 3.6))
     for ax, i in zip(np.atleast_1d(axes), grid_its):
-        key, frame = recorder.at(i)
-        plots.image_grid(frame, 10, ax=ax, title='iteration %d' % key)
+        plots.image_grid(recorder.frames[i], 10, ax=ax, title='iteration %d' % i)
     fig.suptitle('DCGAN samples, fixed z')
     exp.savefig(fig, 'samples_grid.png')
 

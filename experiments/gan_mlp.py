@@ -125,9 +125,9 @@ def main(argv=None):
                          fakes_in_test_mode=args.fakes_test_mode,
                          grad_norm_interval=args.grad_norm_interval, device=exp.device)
     total = args.epoch * len(x_train) // (args.batchsize * args.n_dis)
-    grid_its = snapshot_iterations(total)
     z_fixed = gen.make_hidden(100)
-    recorder = SampleRecorder(gen, z_fixed, iterations=grid_its, every=max(1, total // 30))
+    recorder = SampleRecorder(gen, z_fixed, iterations=snapshot_iterations(total),
+                              every=max(1, total // 30))
     grad_log = extensions.LogReport(
         keys=['gen/grad_norm_minimax', 'gen/grad_norm_nonsaturating', 'dis/d_fake'],
         trigger=(args.grad_norm_interval, 'iteration'), filename='log_grad_norm')
@@ -140,10 +140,11 @@ def main(argv=None):
 
     # figures: grids at the seed's iterations (scaled), GIF, gradient norms
     import matplotlib.pyplot as plt
+    recorder.finish(trainer.updater.iteration)
+    grid_its = recorder.grid_keys()
     fig, axes = plt.subplots(1, len(grid_its), figsize=(3.2 * len(grid_its), 3.6))
     for ax, i in zip(np.atleast_1d(axes), grid_its):
-        key, frame = recorder.at(i)
-        plots.image_grid(frame, 10, ax=ax, title='iteration %d' % key)
+        plots.image_grid(recorder.frames[i], 10, ax=ax, title='iteration %d' % i)
     fig.suptitle('MLP GAN samples, fixed z (%s G loss)' % args.gen_loss)
     exp.savefig(fig, 'samples_grid.png')
     frames = [plots.tile(recorder.frames[k], 10) for k in sorted(recorder.frames)]

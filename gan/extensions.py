@@ -6,8 +6,12 @@ import chainer
 from evaluation.inference import predict
 
 
-def snapshot_iterations(total, fractions=(0.0, 10 / 150., 50 / 150., 1.0)):
-    """The seed article's grid iterations (0, 10k, 50k, 150k of 150k) scaled to ``total``."""
+#: the seed article's grid iterations (0, 10k, 50k, 150k of 150k) as fractions of the run
+SEED_GRID = (0.0, 10 / 150., 50 / 150., 1.0)
+
+
+def snapshot_iterations(total, fractions=SEED_GRID):
+    """The iterations at ``fractions`` of ``total`` (default: the seed article's grid)."""
     return sorted({int(round(f * total)) for f in fractions})
 
 
@@ -55,6 +59,18 @@ class SampleRecorder(chainer.training.Extension):
         except KeyError:                   # a snapshot written before frames were saved
             return
         self.frames = {int(i): numpy.asarray(f) for i, f in zip(its, frames)}
+
+    def finish(self, iteration):
+        """Record the last update's frame if it is missing (a run --time-limit stopped)."""
+        if int(iteration) not in self.frames:
+            self.record(iteration)
+
+    def grid_keys(self, fractions=SEED_GRID):
+        """The distinct recorded iterations nearest to ``fractions`` of the last recorded
+        one: a run cut short by --time-limit gets its grid over what it trained, with no
+        frame shown twice."""
+        last = max(self.frames)
+        return sorted({self.at(f * last)[0] for f in fractions})
 
     def at(self, iteration):
         """The recorded frame closest to ``iteration``."""

@@ -361,3 +361,23 @@ def test_replacement_iterator_draws_with_replacement_and_counts_epochs():
     assert (fresh.epoch, fresh.current_position) == (it.epoch, it.current_position)
     with pytest.raises(ValueError):
         ReplacementIterator(data, 0)
+
+
+def test_sample_recorder_grid_of_a_run_cut_short_shows_no_frame_twice():
+    """--time-limit stops a run far before its planned length: the grid spans what was
+    trained (fractions of the last update, which is recorded) with distinct frames."""
+    from gan.extensions import SampleRecorder, snapshot_iterations
+    gen = net.MLPGenerator()
+    planned = 10000
+    rec = SampleRecorder(gen, gen.make_hidden(4), iterations=snapshot_iterations(planned),
+                         every=planned // 30)
+    for it in [0] + list(range(1, 1201)):                 # stopped at update 1,200
+        if it == 0 or it in rec.iterations or it % rec.every == 0:
+            rec.record(it)
+    assert sorted(rec.frames)[-1] == 999                  # the last 'every' frame
+    rec.finish(1200)
+    keys = rec.grid_keys()
+    assert keys == [0, 333, 1200]      # 0, 80 -> 0, 400 -> 333, 1200: no repeated frame
+    assert all(k in rec.frames for k in keys)
+    rec.finish(1200)                                     # already there: unchanged
+    assert len(rec.frames) == len(set(rec.frames))
