@@ -8,15 +8,17 @@ discriminator matches y to Cat(10) (one-hot samples), another matches z to N(0, 
 decoder reconstructs x from [y, z]. ``--recipe`` (aae/options.py) picks the settings:
 ``paper`` (default: SGD, N(0, 0.3^2) noise on the encoder's input at training time),
 ``seed`` (the seed code's Adam, the noise on the discriminators' inputs instead, batch 64,
-labelled reconstruction) or ``fast`` (ours: one Adam per phase). Per minibatch: reconstruction, regularization (both
-discriminators, then the encoder), and the semi-supervised classification phase (cross-
-entropy of q(y|x) on a labelled minibatch). Writes error.png (test error per epoch),
-loss_rec.png, loss.png, styles.png (decoder: rows = a z, columns = y), samples.npz and
-results.json (test error of argmax q(y|x)).
+labelled reconstruction) or ``fast`` (ours: one Adam per phase). Per minibatch:
+reconstruction, regularization (both discriminators, then the encoder), and the
+semi-supervised classification phase (cross-entropy of q(y|x) on a labelled minibatch).
+Writes error.png (test error per epoch), test_error_updates.png (against updates, with
+Table 2's number), loss_rec.png, loss.png, styles.png (decoder: rows = a z, columns = y),
+samples.npz and results.json (test error of argmax q(y|x)).
 
 --supervised-only is the ablation baseline (not in the paper): the same encoder, optimiser,
 labelled minibatches and number of updates, with the reconstruction and regularization
-phases switched off (writes error.png, loss.png, codes.npz and results.json).
+phases switched off (writes error.png, test_error_updates.png, loss.png, codes.npz and
+results.json).
 """
 import argparse
 
@@ -103,13 +105,21 @@ def main(argv=None):
         return encode(enc, x, exp.device)[0].argmax(1)
     select = dict(name='error', models={'enc': enc}, evaluate=lambda: classification_error(
         classify(x_val), y_val)) if len(x_val) else None
-    train_aae(exp, updater, optimizers, models, lr_drops(args), losses=losses,
-              report=['main/acc_sup', 'test/error'] + (['validation/error'] if select else []),
-              plots={'error.png': ['test/error'] + (['validation/error'] if select else [])},
-              extensions=[TestError(classify, x_test[:2000], y_test[:2000])], select=select)
+    trainer = train_aae(exp, updater, optimizers, models, lr_drops(args), losses=losses,
+                        report=['main/acc_sup', 'test/error'] +
+                        (['validation/error'] if select else []),
+                        plots={'error.png': ['test/error'] +
+                               (['validation/error'] if select else [])},
+                        extensions=[TestError(classify, x_test[:2000], y_test[:2000])],
+                        select=select)
 
     q_y, z = encode(enc, x_test, exp.device)
     error = classification_error(q_y.argmax(1), y_test)
+    fig = plots.error_curve(
+        trainer, min(2000, len(y_test)), 'AAE, %s labels, recipe %s' % (args.labels, args.recipe),
+        paper=(float(PAPER_ERROR[args.labels].split()[0]), 'paper: Makhzani 2015 Table 2'),
+        final=(100 * error, len(y_test)))
+    exp.savefig(fig, 'test_error_updates.png')
     config = {'labels': args.labels, 'recipe': args.recipe,
               'supervised_only': args.supervised_only,
               'protocol': '%d labelled (balanced, seed %d) of %d training images; %s' % (

@@ -81,6 +81,27 @@ def save_gif(path, frames, duration_ms=300):
     return path
 
 
+def log_points(trainer, key, scale=1.0):
+    """``[(update, scale * value)]`` of the column ``key`` in the trainer's LogReport (the
+    whole run: the log is part of a snapshot, so a resumed run keeps its earlier points)."""
+    return [(e['iteration'], scale * e[key])
+            for e in trainer.get_extension('LogReport').log if key in e]
+
+
+def error_curve(trainer, n_curve, title, paper=None, final=None, marks=None):
+    """Test error (%) against updates, from the ``test/error`` column that
+    :class:`expkit.extensions.TestError` writes on the first ``n_curve`` test images.
+    ``paper`` ``(value %, label)``: the paper's number, a dashed line; ``final``
+    ``(error %, n)``: the evaluation on all ``n`` test images at the last update, a dot;
+    ``marks``: another run's points, as in :func:`metric_curve`."""
+    curve = log_points(trainer, 'test/error', 100)
+    return metric_curve(
+        curve, 'test error %% (first %d test images)' % n_curve, title=title,
+        references=[paper] if paper else [],
+        final=(curve[-1][0] if curve else 0, final[0], 'ours: all %d test images' % final[1])
+        if final else None, marks=marks)
+
+
 def metric_curve(points, ylabel, title=None, references=(), final=None, marks=None):
     """A learning curve against updates: ``points`` [(update, value), ...]; ``references``
     [(value, label)] drawn as labelled horizontal lines (a paper's number, a baseline);

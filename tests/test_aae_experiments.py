@@ -74,6 +74,7 @@ def test_aae_semisupervised_quick(tmp_path):
     assert res['config']['recipe'] == 'paper' and res['config']['optimizer'] == 'sgd'
     assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.0)
     assert os.path.exists(os.path.join(out, 'styles.png'))
+    assert os.path.getsize(os.path.join(out, 'test_error_updates.png')) > 1000
 
 
 def test_aae_semisupervised_supervised_only_baseline_quick(tmp_path):
@@ -98,6 +99,11 @@ def test_aae_clustering_quick(tmp_path):
     assert 0 <= m['test_hungarian_accuracy'] <= 1
     assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.0)   # paper
     assert np.load(os.path.join(out, 'samples.npz'))['x'].shape == (16, 784)
+    # Sec. 6: clusters are labelled from the validation images when there is a split
+    n_val = m['n_validation_images']
+    assert res['config']['label_source'] == '%s (%d images)' % (
+        ('validation', n_val) if n_val else ('training', m['n_train_images']))
+    assert os.path.getsize(os.path.join(out, 'test_error_updates.png')) > 1000
 
 
 @pytest.mark.parametrize('labels', ['100', '0'])

@@ -364,15 +364,11 @@ def main(argv=None, *, script, description, model=None):
               images_per_iteration=args.batchsize + batch_l)
 
     error = classification_error(classify(m2, x_test_in), y_test)
-    curve = [(e['iteration'], 100 * e['test/error']) for e in
-             trainer.get_extension('LogReport').log if 'test/error' in e]
     paper = float(PAPER_TABLE1[model][args.labels].split()[0])
-    fig = plots.metric_curve(
-        curve, 'test error %% (first %d test images)' % min(2000, len(y_test)),
-        title='%s, %d labels, recipe %s' % (model.upper(), n_l, args.recipe),
-        references=[(paper, 'paper: Kingma 2014 Table 1')],
-        final=(curve[-1][0] if curve else 0, 100 * error, 'ours: all %d test images'
-               % len(y_test)),
+    fig = plots.error_curve(
+        trainer, min(2000, len(y_test)),
+        '%s, %d labels, recipe %s' % (model.upper(), n_l, args.recipe),
+        paper=(paper, 'paper: Kingma 2014 Table 1'), final=(100 * error, len(y_test)),
         marks=('public PyTorch replication of nips14-ssl (quoted in issue #14)',
                REPLICATION_CURVE[model]) if args.labels == 100 else None)
     exp.savefig(fig, 'test_error_updates.png')
