@@ -99,15 +99,19 @@ def error_curve(trainer, n_curve, title, paper=None, final=None, marks=None):
         curve, 'test error %% (first %d test images)' % n_curve, title=title,
         references=[paper] if paper else [],
         final=(curve[-1][0] if curve else 0, final[0], 'ours: all %d test images' % final[1])
-        if final else None, marks=marks)
+        if final else None, marks=marks, logy=True)
 
 
-def metric_curve(points, ylabel, title=None, references=(), final=None, marks=None):
+def metric_curve(points, ylabel, title=None, references=(), final=None, marks=None,
+                 logy=False):
     """A learning curve against updates: ``points`` [(update, value), ...]; ``references``
     [(value, label)] drawn as labelled horizontal lines (a paper's number, a baseline);
     ``final`` (update, value, label) as a marker (e.g. the final, more costly estimate);
-    ``marks`` (label, [(update, value), ...]): another run's curve, as crosses."""
+    ``marks`` (label, [(update, value), ...]): another run's curve, as crosses; ``logy``: a
+    log-scale y axis (errors from 90 % down to a few per cent)."""
     fig, ax = plt.subplots(figsize=(6, 4))
+    if logy:
+        ax.set_yscale('log')
     if points:
         x, y = zip(*points)
         ax.plot(x, y, '-', lw=1.2, label=ylabel)

@@ -435,3 +435,23 @@ def test_one_test_error_extension():
     with chainer.reporter.Reporter().scope(observation):
         TestError(lambda a: a.argmax(1), x, y)(None)
     assert observation == {'test/error': 0.25}
+
+
+def test_log_points_and_error_curve_read_the_whole_log():
+    class _Log:
+        log = [{'iteration': 10, 'test/error': 0.5}, {'iteration': 15, 'main/loss': 1.0},
+               {'iteration': 20, 'test/error': 0.25}]
+
+    class _Trainer:
+        def get_extension(self, name):
+            assert name == 'LogReport'
+            return _Log()
+    assert plots.log_points(_Trainer(), 'test/error', 100) == [(10, 50.0), (20, 25.0)]
+    fig = plots.error_curve(_Trainer(), 2000, 'title', paper=(3.0, 'paper'),
+                            final=(20.0, 10000))
+    ax = fig.axes[0]
+    assert ax.get_yscale() == 'log'
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines['ours: all 10000 test images'].get_xdata()) == [20]   # the last update
+    assert list(lines['paper'].get_ydata()) == [3.0, 3.0]
+    assert list(lines['test error % (first 2000 test images)'].get_ydata()) == [50.0, 25.0]
