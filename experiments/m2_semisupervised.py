@@ -32,7 +32,7 @@ q(z|x) every minibatch; test digits are represented by their posterior mean.
 ``--m1-features mean`` feeds the posterior mean instead (a diagnostic, not the official
 setting).  Before M2 starts, M1 is checked (``m1_feature_diagnostics`` in results.json: kept
 dims, posterior sd, the signal-to-noise ratio of the sampled codes, test ELBO); with a
-median ratio under 2 the run stops (``--m1-gate warn`` goes on).  ``test_error_updates.png``
+median ratio under 1.5 the run stops (``--m1-gate warn`` goes on).  ``test_error_updates.png``
 plots the test error against updates with the paper's number and the points of a public
 replication of the official recipe.
 """

@@ -302,6 +302,8 @@ def test_m1_gate_stops_or_warns_on_noisy_codes(capsys):
         semisup.m1_gate(d, 'stop')
     assert semisup.m1_gate(d, 'warn') == 'failed'
     assert 'WARNING: M1 gate' in capsys.readouterr().out
+    # the full-MNIST nips14 M1 (900 epochs: 1.67), whose M2 learned, passes
+    assert semisup.m1_gate({'sampled_code_snr_median': 1.67}, 'stop') == 'pass'
 
 
 def test_nips14_minibatch_composition():
