@@ -153,3 +153,25 @@ class FusedStandardUpdater(StandardUpdater):
         super().__init__(*args, **kwargs)
         for optimizer in self.get_all_optimizers().values():
             fuse(optimizer)
+
+
+class FlushDenormals(object):
+    """Update-rule hook (after the update, every ``every`` updates): set to zero the float32
+    values below the smallest normal number (1.2e-38) in the parameter and its optimiser
+    state, on the CPU. With weight decay, the weights of dead ReLU units get no gradient and
+    shrink geometrically until they are subnormal; CPU arithmetic on subnormals is ~10x slower
+    (measured: Doersch's CVAE fell from 29 to 8 updates/s after 10 epochs with 24 % of its first
+    encoder matrix subnormal). Values that small change no output in float32 sums."""
+    name = 'FlushDenormals'
+    call_for_each_param = True
+    timing = 'post'
+
+    def __init__(self, every=100):
+        self.every = every
+
+    def __call__(self, rule, param):
+        if rule.t % self.every:
+            return
+        for array in [param.array] + list((rule.state or {}).values()):
+            if isinstance(array, numpy.ndarray) and array.dtype == numpy.float32:
+                numpy.copyto(array, 0, where=numpy.abs(array) < numpy.finfo(numpy.float32).tiny)

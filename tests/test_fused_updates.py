@@ -77,3 +77,27 @@ def test_project_updaters_fuse_their_optimizers():
     AAEUpdater(it, opts, {'enc': enc, 'dec': dec, 'dis': dis}, Prior('gaussian', 2))
     for opt in opts.values():            # the encoder's two optimisers keep their own rules
         assert all(type(r).__name__ == 'FusedMomentumSGDRule' for r in opt.aae_rules.values())
+
+
+def test_flush_denormals_zeroes_subnormal_weights_and_state_every_n_updates():
+    import chainer.links as L
+    from chainer import optimizers
+    from fused_updates import FlushDenormals
+    link = L.Linear(3, 2)
+    opt = optimizers.Adam()
+    opt.setup(link)
+    link.W.update_rule.add_hook(FlushDenormals(every=2))
+    sub = np.float32(1e-40)                       # below float32's smallest normal 1.18e-38
+    assert 0 < sub < np.finfo(np.float32).tiny
+    for step in (1, 2):
+        link.W.array[0, 0] = sub
+        link.W.array[1, 1] = 0.5
+        link.cleargrads()
+        link.W.grad = np.zeros_like(link.W.array)
+        link.b.grad = np.zeros_like(link.b.array)
+        opt.update()
+        # after update 1 the hook skips (t % 2); after update 2 it flushes W and its state
+        assert (link.W.array[0, 0] == 0) == (step == 2)
+        assert link.W.array[1, 1] != 0
+    assert not np.any((link.W.update_rule.state['v'] != 0) &
+                      (np.abs(link.W.update_rule.state['v']) < np.finfo(np.float32).tiny))
