@@ -59,6 +59,7 @@ def main(argv=None):
     x_train, y_train, x_test, y_test = exp.train_test()
     x_val, y_val = exp.validation()
     # Sec. 6: "the validation example x_n that maximizes q(y_i|x_n)" labels cluster i
+    label_source = 'validation' if len(x_val) else 'training'
     x_label, y_label = (x_val, y_val) if len(x_val) else (x_train, y_train)
 
     enc, dec, dis_z, dis_y = categorical_aae(k, args.z_dim, x_train.shape[1], args.n_hidden,
@@ -72,13 +73,14 @@ def main(argv=None):
     nets = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
     updater = CategoricalAAEUpdater({'main': it}, optimizers, nets, Prior('gaussian', args.z_dim),
                                     device=exp.device, rec_loss=args.rec_loss)
+
     def label_clusters():
         q_label, _ = encode(enc, x_label, exp.device)
         return q_label, assign_cluster_labels(q_label.argmax(1), y_label, scores=q_label)
 
     def classify(x):                # the Sec. 6 rule with the current encoder
         mapping = label_clusters()[1]
-        return np.array([mapping[c] for c in encode(enc, x, exp.device)[0].argmax(1)])
+        return np.array([mapping[i] for i in range(k)])[encode(enc, x, exp.device)[0].argmax(1)]
 
     trainer = train_aae(exp, updater, optimizers, nets, lr_drops(args),
                         report=['main/d_fake', 'main/d_fake_y', 'test/error'],
@@ -132,11 +134,10 @@ def main(argv=None):
         'n_train_images': len(x_train), 'n_test_images': len(x_test),
         'n_validation_images': len(x_val),
     }, config={'clusters': k, 'recipe': args.recipe,
-               'label_source': '%s (%d images)' % ('validation' if len(x_val) else
-                                                   'training', len(y_label)),
+               'label_source': '%s (%d images)' % (label_source, len(y_label)),
                'rule': "cluster i takes the label of the %s image maximising q(y_i|x) "
                        "(paper Sec. 6: validation); test image -> its cluster argmax q(y|x)"
-                       % ('validation' if len(x_val) else 'training')})
+                       % label_source})
 
 
 if __name__ == '__main__':

@@ -110,8 +110,12 @@ def metric_curve(points, ylabel, title=None, references=(), final=None, marks=No
     ``marks`` (label, [(update, value), ...]): another run's curve, as crosses; ``logy``: a
     log-scale y axis (errors from 90 % down to a few per cent)."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    if logy:
+    if logy:                           # ticks at 1, 2, 5 x 10^k, written as plain numbers
+        from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
         ax.set_yscale('log')
+        ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
     if points:
         x, y = zip(*points)
         ax.plot(x, y, '-', lw=1.2, label=ylabel)

@@ -58,6 +58,7 @@ def nips14_composition(n_labelled, n_unlabelled, n_labels_option):
     n_minibatches = 100 if n_labels_option == 100 else 200
     return max(1, n_unlabelled // n_minibatches), max(1, n_labelled // n_minibatches)
 
+
 PAPER_TABLE1 = {   # Kingma et al. 2014, Table 1: test error (%) on MNIST, 50k training images
     'm2': {100: '11.97 +- 1.71', 600: '4.94 +- 0.13', 1000: '3.60 +- 0.56',
            3000: '3.92 +- 0.63'},
