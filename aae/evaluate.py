@@ -6,6 +6,9 @@ from scipy.special import ndtri     # inverse CDF of N(0, 1)
 import chainer.functions as F
 
 from evaluation.inference import predict
+from evaluation.metrics import mmd
+
+from .priors import sample_prior
 
 
 def encode(enc, x, device=None, batchsize=1000):
@@ -43,6 +46,49 @@ def wrong_label_reconstruction(enc, dec, x, device=None, seed=0):
     mse_other = float(((decode(dec, z, eye[other], device) - x) ** 2).mean())
     return {'mse_own_one_hot': mse_own, 'mse_other_one_hot': mse_other,
             'ratio': mse_other / mse_own}
+
+
+def prior_mmd(z, prior, z_dim=2, seed=0, n=2000, repeats=10, labels=None, n_classes=10):
+    """How closely codes ``z`` follow the imposed prior: the unbiased MMD² (Gretton et al.
+    2012; :func:`evaluation.metrics.mmd`, one Gaussian kernel whose width is the median
+    distance between prior samples) between ``n`` codes and ``n`` prior samples, and the
+    same statistic between two independent prior samples, the **floor** a perfect match
+    would score. The floor is ~0 with sampling noise of either sign, so ``repeats`` prior
+    pairs give its spread (``mmd2_prior_vs_prior_sd``): a match is as good as the prior's
+    own when ``mmd2_codes_vs_prior`` is within a few of those standard deviations.
+
+    With ``labels`` (Fig. 4's label-conditioned prior), the codes of class k are also
+    compared with component k alone (at most ``n`` per class), averaged over the classes:
+    the ``..._by_class`` keys say whether the codes follow *their own* component or slice.
+    """
+    rng = np.random.RandomState(seed)
+    z = np.asarray(z)
+
+    def compare(codes, k=None):
+        """(MMD² codes vs prior, [MMD² prior vs prior] * repeats, kernel width, points);
+        k: compare with component k only."""
+        m = min(n, len(codes))
+        comp = None if k is None else np.full(m, k)
+        draw = lambda: sample_prior(prior, m, z_dim, labels=comp, n_classes=n_classes,
+                                    rng=rng)[0]
+        codes, ref = codes[rng.permutation(len(codes))[:m]], draw()
+        sigma = float(np.median(np.linalg.norm(ref[:, None] - ref[None], axis=2)))
+        return mmd(codes, ref, sigma), [mmd(draw(), ref, sigma) for _ in range(repeats)], \
+            sigma, m
+
+    codes_vs_prior, floor, sigma, m = compare(z)
+    out = {'mmd2_codes_vs_prior': codes_vs_prior, 'mmd2_prior_vs_prior': floor[0],
+           'mmd2_prior_vs_prior_sd': float(np.std(floor)),
+           'mmd_kernel_sigma': sigma, 'mmd_n_points': m, 'mmd_floor_repeats': repeats}
+    if labels is not None:
+        per_class = [compare(z[labels == k], k) for k in range(n_classes)]
+        out.update({
+            'mmd2_codes_vs_prior_by_class': float(np.mean([c[0] for c in per_class])),
+            'mmd2_prior_vs_prior_by_class': float(np.mean([c[1][0] for c in per_class])),
+            'mmd2_prior_vs_prior_by_class_sd': float(np.mean([np.std(c[1])
+                                                              for c in per_class])),
+        })
+    return out
 
 
 def gaussian_percentile_grid(n, std=1.0, low=0.05, high=0.95):

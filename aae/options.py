@@ -48,14 +48,14 @@ def add_recipe_option(parser, semi_supervised=False):
     parser.preset_defaults('recipe', table)
 
 
-def add_aae_options(parser, dis_noise=0.0, enc_noise=None):
+def add_aae_options(parser, dis_noise=0.0, enc_noise=None, optimizer='sgd'):
     """--optimizer, --phase-lr, --rec-loss, --dis-output, --dis-noise (and --enc-noise when
     ``enc_noise`` is given), --n-hidden, --lr-drop-updates / --lr-drop (aae.optim/net)."""
     add = parser.add_argument
-    add('--optimizer', choices=OPTIMIZER_KINDS, default='sgd',
-        help="sgd: the paper's SGD+momentum settings (default); adam: the seed author's "
+    add('--optimizer', choices=OPTIMIZER_KINDS, default=optimizer,
+        help="sgd: the paper's SGD+momentum settings; adam: the seed author's "
              'Adam(1e-4, beta1=0.5) with gradient clipping 5, one for both encoder phases; '
-             'adam-phase: ours, one Adam per phase (aae/optim.py)')
+             'adam-phase: ours, one Adam per phase (aae/optim.py); default %(default)s')
     add('--phase-lr', type=phase_lrs, default=None, metavar='rec=LR,reg=LR,sup=LR',
         help='override the learning rate (SGD) or alpha (adam-phase) of the reconstruction, '
              'regularization and supervised phases')

@@ -15,13 +15,12 @@ import chainer
 from expkit import Experiment, make_parser, run_main, plots
 from expkit.validate import positive_int
 
-from evaluation.metrics import mmd
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import PRIORS, Prior, sample_prior
 from aae.optim import make_optimizers, train_aae
 from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
 from aae.updater import AAEUpdater
-from aae.evaluate import (box_grid, decode, encode, gaussian_percentile_grid,
+from aae.evaluate import (box_grid, decode, encode, gaussian_percentile_grid, prior_mmd,
                           reconstruction_errors)
 
 DEFAULT_OUT = 'results/aae_gaussian'
@@ -109,19 +108,10 @@ def main(argv=None):
 
     # --- measured: reconstruction error and how well the codes match the prior
     mse, sse = reconstruction_errors(enc, dec, x_test, exp.device)
-    n_mmd = min(2000, len(z))
-    rng = np.random.RandomState(args.seed)
-    codes = z[rng.permutation(len(z))[:n_mmd]]
-    ref_a = sample_prior(args.prior, n_mmd, args.z_dim)[0]
-    ref_b = sample_prior(args.prior, n_mmd, args.z_dim)[0]
-    sigma = float(np.median(np.linalg.norm(ref_a[:, None] - ref_a[None], axis=2)))
     exp.finish(measured={
         'test_reconstruction_mse_per_pixel': mse,
         'test_reconstruction_sse_per_image': sse,
-        'mmd2_codes_vs_prior': mmd(codes, ref_a, sigma),
-        'mmd2_prior_vs_prior': mmd(ref_b, ref_a, sigma),
-        'mmd_kernel_sigma': sigma,
-        'mmd_n_points': n_mmd,
+        **prior_mmd(z, args.prior, args.z_dim, seed=args.seed),
         'code_mean': z.mean(0).tolist(), 'code_std': z.std(0).tolist(),
         'n_train_images': len(x_train), 'n_test_images': len(x_test),
     }, config={'prior': args.prior,

@@ -15,13 +15,12 @@ import chainer
 from expkit import Experiment, make_parser, run_main, plots
 from expkit.validate import positive_int
 
-from evaluation.metrics import mmd
 from aae.net import Decoder, Discriminator, Encoder, one_hot
 from aae.priors import Prior, sample_prior
 from aae.optim import make_optimizers, train_aae
 from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
 from aae.updater import AAEUpdater
-from aae.evaluate import decode, encode
+from aae.evaluate import decode, encode, prior_mmd
 
 N_CLASSES = 10
 
@@ -79,13 +78,10 @@ def main(argv=None):
     err_true = ((decode(dec, z, one_hot(y_test, N_CLASSES), exp.device) - x_test) ** 2)
     wrong = (y_test + 1 + np.arange(len(y_test)) % (N_CLASSES - 1)) % N_CLASSES
     err_wrong = ((decode(dec, z, one_hot(wrong, N_CLASSES), exp.device) - x_test) ** 2)
-    n_mmd = min(2000, len(z))
-    ref = sample_prior('gaussian', n_mmd, args.z_dim)[0]
     exp.finish(measured={
         'test_reconstruction_mse_per_pixel_true_label': float(err_true.mean()),
         'test_reconstruction_mse_per_pixel_wrong_label': float(err_wrong.mean()),
-        'mmd2_codes_vs_prior': mmd(z[:n_mmd], ref),
-        'mmd2_prior_vs_prior': mmd(sample_prior('gaussian', n_mmd, args.z_dim)[0], ref),
+        **prior_mmd(z, 'gaussian', args.z_dim, seed=args.seed),
         'n_train_images': len(x_train), 'n_test_images': len(x_test),
     }, config={})
 

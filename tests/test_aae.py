@@ -528,6 +528,30 @@ def test_component_of_inverts_the_label_prior(name):
     assert len(np.unique(k_any)) == 10
 
 
+@pytest.mark.parametrize('name', ['mixture', 'swissroll'])
+def test_prior_mmd_tells_a_match_from_codes_on_the_wrong_component(name):
+    from aae.evaluate import prior_mmd
+    from aae.priors import sample_prior
+    labels = np.repeat(np.arange(10), 150)
+    z_own = sample_prior(name, len(labels), labels=labels, rng=1)[0]
+    z_swapped = sample_prior(name, len(labels), labels=(labels + 1) % 10, rng=2)[0]
+    own = prior_mmd(z_own, name, n=600, repeats=5, labels=labels)
+    swapped = prior_mmd(z_swapped, name, n=600, repeats=5, labels=labels)
+    for m in (own, swapped):
+        # the floor is unbiased noise around 0; a sample of the prior lies within it
+        assert abs(m['mmd2_prior_vs_prior']) < 5 * m['mmd2_prior_vs_prior_sd'] + 1e-12
+        assert m['mmd_n_points'] == 600 and m['mmd_floor_repeats'] == 5
+    # codes from the prior itself: both statistics at the floor
+    assert own['mmd2_codes_vs_prior'] < 5 * own['mmd2_prior_vs_prior_sd']
+    assert own['mmd2_codes_vs_prior_by_class'] < 5 * own['mmd2_prior_vs_prior_by_class_sd']
+    # every digit on its neighbour's component: the marginal still matches, per class not
+    assert swapped['mmd2_codes_vs_prior'] < 5 * swapped['mmd2_prior_vs_prior_sd']
+    assert swapped['mmd2_codes_vs_prior_by_class'] > 50 * own['mmd2_prior_vs_prior_by_class_sd']
+    shifted = prior_mmd(z_own + 1.0, name, n=600, repeats=5)
+    assert shifted['mmd2_codes_vs_prior'] > 50 * shifted['mmd2_prior_vs_prior_sd']
+    assert 'mmd2_codes_vs_prior_by_class' not in shifted
+
+
 def test_percentile_grid_and_encode_decode_helpers():
     from aae.evaluate import decode, encode, gaussian_percentile_grid, reconstruction_errors
     g = gaussian_percentile_grid(5)

@@ -63,6 +63,9 @@ def test_aae_label_prior_quick(tmp_path):
     assert 0 <= m['test_codes_on_own_component'] <= 1
     assert m['n_labelled'] == round(0.2 * m['n_train_images'])
     assert os.path.exists(os.path.join(out, 'codes.png'))
+    # the seed's regularize_z recipe is the default (the one that reproduces Fig. 4)
+    c = res['config']
+    assert (c['optimizer'], c['rec_loss'], c['dis_noise']) == ('adam', 'mean', 0.3)
 
 
 def test_aae_semisupervised_quick(tmp_path):
