@@ -41,6 +41,7 @@ import math
 import chainer
 
 from expkit.distributed import unwrap
+from fused_updates import FlushDenormals
 
 SGD_RECONSTRUCTION = dict(lr=0.01, momentum=0.9)
 SGD_REGULARIZATION = dict(lr=0.1, momentum=0.1)
@@ -59,8 +60,15 @@ PHASE_SETTINGS = {'rec': SGD_RECONSTRUCTION, 'reg': SGD_REGULARIZATION,
 
 
 def bind(optimizer, link):
-    """``optimizer.setup(link)``, remembering its update rules for :func:`activate`."""
+    """``optimizer.setup(link)``, remembering its update rules for :func:`activate`. Every rule
+    zeroes float32 subnormals in its parameter and state every 100 updates
+    (:class:`fused_updates.FlushDenormals`): with beta1 0.5 (Adam) or momentum 0.1 (SGD) the
+    state of units whose gradient has nearly stopped decays into subnormals within ~130
+    updates, on which the CPU is ~10x slower (measured on Table 2's --recipe fast: 11 % of all
+    optimiser state subnormal at update 7,023, 61 % of the encoder's second matrix's m)."""
     optimizer.setup(link)
+    for param in link.params():
+        param.update_rule.add_hook(FlushDenormals())
     optimizer.aae_rules = {name: p.update_rule for name, p in link.namedparams()}
     return optimizer
 

@@ -203,6 +203,29 @@ def test_optimizer_settings_and_separate_encoder_rules():
         make_optimizers(enc, dec, dis, 'rmsprop')
 
 
+@pytest.mark.parametrize('kind', ['sgd', 'adam-phase'])
+def test_every_phase_optimizer_flushes_subnormal_state_every_100_updates(kind):
+    enc, dec, dis = Encoder(2, N_IN, H), Decoder(2, N_IN, H), Discriminator(2, H)
+    opts = make_optimizers(enc, dec, dis, kind, supervised=True)
+    sub = np.float32(1e-40)                  # below float32's smallest normal
+    for name in ('enc', 'gen'):              # two optimisers on one encoder, own state each
+        activate(opts[name])
+        param = next(enc.params())
+
+        def step(value):
+            """one update with a zero gradient, a subnormal put in the state before it"""
+            param.grad = np.zeros_like(param.array)
+            if param.update_rule.state:
+                next(iter(param.update_rule.state.values()))[0, 0] = value
+            param.update_rule.update(param)
+            return next(iter(param.update_rule.state.values()))[0, 0]
+
+        values = [step(sub) for _ in range(101)]
+        # decayed but still subnormal after updates 1..99 and 101; zeroed after update 100
+        assert all(0 < v < sub for v in values[1:99] + values[100:]), values[:3]
+        assert values[99] == 0 and param.update_rule.t == 101
+
+
 
 def test_phase_adam_gives_each_phase_its_own_adam_and_lr_overrides():
     enc, dec, dis = Encoder(2, N_IN, H), Decoder(2, N_IN, H), Discriminator(2, H)
