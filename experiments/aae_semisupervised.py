@@ -37,7 +37,8 @@ from aae.priors import Prior, sample_prior
 from aae.optim import AAE_LOSSES, make_optimizers, train_aae
 from aae.options import AAE_QUICK, add_aae_options, add_recipe_option, lr_drops, phase_lr
 from aae.updater import CategoricalAAEUpdater
-from aae.evaluate import decode, encode, reconstruction_errors, wrong_label_reconstruction
+from aae.evaluate import (decode, encode, prior_mmd, reconstruction_errors,
+                          wrong_label_reconstruction)
 
 N_CLASSES = 10
 PAPER_ERROR = {'100': '1.90 +- 0.10', '1000': '1.60 +- 0.08', 'all': '0.85 +- 0.02'}
@@ -150,6 +151,8 @@ def main(argv=None):
     # diagnostic (ours): does the decoder use y? MSE with another class's one-hot / own
     measured['decoder_uses_y'] = wrong_label_reconstruction(enc, dec, x_test, exp.device,
                                                             args.seed)
+    # diagnostic (ours): is the style code z still Gaussian (D_z's job), beside the floor?
+    measured['style_code_vs_prior'] = prior_mmd(z, 'gaussian', args.z_dim, seed=args.seed)
     best_on_validation(exp, enc, x_test, y_test, measured)
     exp.finish(measured=measured, config=config)
 

@@ -78,6 +78,8 @@ def test_aae_semisupervised_quick(tmp_path):
     assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.0)
     assert os.path.exists(os.path.join(out, 'styles.png'))
     assert os.path.getsize(os.path.join(out, 'test_error_updates.png')) > 1000
+    mmd = m['style_code_vs_prior']
+    assert mmd['mmd_n_points'] == min(2000, m['n_test_images']) and mmd['mmd2_prior_vs_prior_sd'] > 0
 
 
 def test_aae_semisupervised_supervised_only_baseline_quick(tmp_path):
