@@ -29,6 +29,8 @@ the encoder gets three (reconstruction, generator, supervised), each discriminat
 each phase's step size does not depend on its loss scale. Defaults
 :data:`ADAM_PHASE` (beta1 0.5 throughout; alpha 1e-3 for the reconstruction and supervised
 phases, 1e-4 for the adversarial ones), overridable per phase with ``lr``.
+The Adam settings have no schedule unless one is asked for (``--lr-drop-updates``: every
+alpha divided by 10 at each point, :class:`LRDrops`).
 
 The encoder is updated in two phases with *different* SGD settings, so it gets two
 optimisers, each with its own momentum buffers. Chainer keeps a parameter's update rule on
@@ -129,9 +131,14 @@ def make_optimizers(enc, dec, dis, kind='sgd', extra_dis=None, supervised=False,
     return opts
 
 
+#: the step-size hyperparameter of each optimiser class the AAE uses
+STEP_SIZE_ATTR = {chainer.optimizers.MomentumSGD: 'lr', chainer.optimizers.Adam: 'alpha'}
+
+
 class LRDrops(chainer.training.Extension):
-    """Set ``lr = base_lr * factor ** (number of drop points already reached)``, a drop point
-    being a number of updates (trainer iterations).
+    """Set every optimiser's step size (SGD's ``lr``, Adam's ``alpha``) to ``base * factor **
+    (number of drop points already reached)``, a drop point being a number of updates
+    (trainer iterations).
 
     Stateless (computed from the updater's iteration every iteration), so a run resumed
     from a snapshot gets the right rate.
@@ -144,14 +151,14 @@ class LRDrops(chainer.training.Extension):
         self.updates, self.factor = sorted(u for u in updates if u > 0), factor
         self.base = []
         for opt in map(unwrap, optimizers):       # inside ChainerMN's multi-node wrapper
-            if isinstance(opt, chainer.optimizers.MomentumSGD) and \
-                    all(opt is not o for o, _ in self.base):
-                self.base.append((opt, opt.lr))
+            attr = STEP_SIZE_ATTR.get(type(opt))
+            if attr and all(opt is not o for o, _, _ in self.base):
+                self.base.append((opt, attr, getattr(opt, attr)))
 
     def __call__(self, trainer):
         n_drops = sum(trainer.updater.iteration >= u for u in self.updates)
-        for opt, lr in self.base:
-            opt.lr = lr * self.factor ** n_drops
+        for opt, attr, base in self.base:
+            setattr(opt, attr, base * self.factor ** n_drops)
 
     def initialize(self, trainer):
         self(trainer)
@@ -175,7 +182,7 @@ def drop_updates(updater, lr_drops):
 
 
 def add_lr_drops(trainer, optimizers, updates=LR_DROP_UPDATES, factor=0.1):
-    """Divide every SGD learning rate by 10 after each number of updates in ``updates``."""
+    """Divide every step size by 10 after each number of updates in ``updates``."""
     trainer.extend(LRDrops(optimizers.values(), updates, factor))
 
 
@@ -196,11 +203,9 @@ def train_aae(exp, updater, optimizers, models, lr_drops, losses=AAE_LOSSES,
                  'loss.png': [k for k in losses if k != 'main/loss_rec']}
     all_plots.update(plots or {})
     updates = drop_updates(updater, lr_drops)
-    sgd = any(isinstance(unwrap(o), chainer.optimizers.MomentumSGD)
-              for o in optimizers.values())
     exp.record('lr_schedule', {
-        'divide_by_10_after_updates': updates if sgd else [],
-        'given_as': '%s %s' % (','.join(map(str, lr_drops[0])), lr_drops[1] + 's'),
+        'divide_by_10_after_updates': updates,
+        'given_as': '%s %s' % (','.join(map(str, lr_drops[0])) or 'no', lr_drops[1] + 's'),
         'updates_per_epoch': updates_per_epoch(updater)})
     return exp.train(updater, models=models, report=losses + list(report),
                      plots={name: keys for name, keys in all_plots.items() if keys},

@@ -78,8 +78,9 @@ def add_aae_options(parser, dis_noise=0.0, enc_noise=None, optimizer='sgd'):
     drops = parser.add_mutually_exclusive_group()
     drops.add_argument(
         '--lr-drop-updates', type=update_list, default=None, metavar='U1,U2',
-        help='SGD: divide every learning rate by 10 after these numbers of updates (default '
-             '%s: the paper\'s epochs 50 and 1000 of 50,000 images at batch 100)'
+        help='divide every learning rate (Adam: alpha) by 10 after these numbers of updates '
+             '(default with sgd %s: the paper\'s epochs 50 and 1000 of 50,000 images at batch '
+             '100; with adam and adam-phase none, as in the seed code)'
              % ','.join(map(str, LR_DROP_UPDATES)))
     drops.add_argument(
         '--lr-drop', type=epoch_list, default=None, metavar='E1,E2',
@@ -88,12 +89,13 @@ def add_aae_options(parser, dis_noise=0.0, enc_noise=None, optimizer='sgd'):
 
 
 def lr_drops(args):
-    """The lr drops as ``(values, 'update' or 'epoch')`` (:func:`aae.optim.drop_updates`)."""
+    """The lr drops as ``(values, 'update' or 'epoch')`` (:func:`aae.optim.drop_updates`): by
+    default the paper's for SGD, none for Adam (the seed code has no schedule)."""
     if args.lr_drop is not None:
         return tuple(args.lr_drop), 'epoch'
     if args.lr_drop_updates is not None:
         return tuple(args.lr_drop_updates), 'update'
-    return LR_DROP_UPDATES, 'update'
+    return (LR_DROP_UPDATES if args.optimizer == 'sgd' else ()), 'update'
 
 
 def phase_lr(args):

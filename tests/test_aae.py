@@ -416,6 +416,19 @@ def test_lr_drops_at_given_updates(tmp_path):
     np.testing.assert_allclose(up.get_optimizer('gen').lr, 0.1 * 0.01)
 
 
+@pytest.mark.parametrize('kind', ['adam', 'adam-phase'])
+def test_lr_drops_scale_adams_alpha(kind, tmp_path):
+    """--lr-drop-updates also divides Adam's alpha (each optimiser once, even when the seed's
+    single Adam serves several phases)."""
+    up, *_ = _aae(kind)
+    base = {name: opt.alpha for name, opt in up.get_all_optimizers().items()}
+    trainer = training.Trainer(up, (5, 'iteration'), out=str(tmp_path))
+    add_lr_drops(trainer, up.get_all_optimizers(), updates=(2, 4))
+    trainer.run()
+    for name, opt in up.get_all_optimizers().items():
+        np.testing.assert_allclose(opt.alpha, base[name] * 0.01, rtol=1e-6, err_msg=name)
+
+
 @pytest.mark.parametrize('n, batch, epochs, want', [
     (20, 5, (1, 2), [4, 8]), (50000, 100, (50, 1000), [25000, 500000]),
     (5000, 100, (50, 1000), [2500, 50000]), (30, 7, (1,), [5])])
@@ -440,6 +453,9 @@ def test_lr_drop_options_default_and_exclusive():
     assert lr_drops(parser.parse_args(['--lr-drop', '3,7'])) == ((3, 7), 'epoch')
     assert lr_drops(parser.parse_args(['--lr-drop-updates', '10'])) == ((10,), 'update')
     assert lr_drops(parser.parse_args(['--lr-drop-updates', ''])) == ((), 'update')
+    assert lr_drops(parser.parse_args(['--optimizer', 'adam-phase'])) == ((), 'update')
+    assert lr_drops(parser.parse_args(['--optimizer', 'adam', '--lr-drop-updates', '9'])) == \
+        ((9,), 'update')
     with pytest.raises(argparse.ArgumentTypeError, match='like 25000,500000'):
         update_list('x')
     for bad in (['--lr-drop-updates', 'x'], ['--lr-drop-updates', '-1'], ['--lr-drop', '1.5']):
