@@ -88,27 +88,30 @@ def log_points(trainer, key, scale=1.0):
             for e in trainer.get_extension('LogReport').log if key in e]
 
 
-def error_curve(trainer, n_curve, title, paper=None, final=None, marks=None):
+def error_curve(trainer, n_curve, title, paper=None, final=None, marks=None, extra=None):
     """Test error (%) against updates, from the ``test/error`` column that
     :class:`expkit.extensions.TestError` writes on the first ``n_curve`` test images.
     ``paper`` ``(value %, label)``: the paper's number, a dashed line; ``final``
     ``(error %, n)``: the evaluation on all ``n`` test images at the last update, a dot;
-    ``marks``: another run's points, as in :func:`metric_curve`."""
+    ``marks``: another run's points, as in :func:`metric_curve`; ``extra`` ``(key, label)``:
+    a second error column of the same log (e.g. another labelling rule), a second line."""
     curve = log_points(trainer, 'test/error', 100)
     return metric_curve(
         curve, 'test error %% (first %d test images)' % n_curve, title=title,
         references=[paper] if paper else [],
         final=(curve[-1][0] if curve else 0, final[0], 'ours: all %d test images' % final[1])
-        if final else None, marks=marks, logy=True)
+        if final else None, marks=marks, logy=True,
+        extra=(log_points(trainer, extra[0], 100), extra[1]) if extra else None)
 
 
 def metric_curve(points, ylabel, title=None, references=(), final=None, marks=None,
-                 logy=False):
+                 logy=False, extra=None):
     """A learning curve against updates: ``points`` [(update, value), ...]; ``references``
     [(value, label)] drawn as labelled horizontal lines (a paper's number, a baseline);
     ``final`` (update, value, label) as a marker (e.g. the final, more costly estimate);
     ``marks`` (label, [(update, value), ...]): another run's curve, as crosses; ``logy``: a
-    log-scale y axis (errors from 90 % down to a few per cent)."""
+    log-scale y axis (errors from 90 % down to a few per cent); ``extra`` ([(update, value),
+    ...], label): a second curve of the same run, a dotted line."""
     fig, ax = plt.subplots(figsize=(6, 4))
     if logy:                           # ticks at 1, 2, 5 x 10^k, written as plain numbers
         from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
@@ -119,6 +122,9 @@ def metric_curve(points, ylabel, title=None, references=(), final=None, marks=No
     if points:
         x, y = zip(*points)
         ax.plot(x, y, '-', lw=1.2, label=ylabel)
+    if extra and extra[0]:
+        x, y = zip(*extra[0])
+        ax.plot(x, y, ':', lw=1.2, color='C5', label=extra[1])
     for k, (value, label) in enumerate(references):
         ax.axhline(value, ls='--', lw=1, color='C%d' % (k + 1), label=label)
     if final is not None:

@@ -1,4 +1,5 @@
 """Smoke runs of every experiments/aae_*.py with --quick (offline: mnist-5k fallback)."""
+import json
 import os
 
 import numpy as np
@@ -109,6 +110,9 @@ def test_aae_clustering_quick(tmp_path):
     assert res['config']['label_source'] == '%s (%d images)' % (
         ('validation', n_val) if n_val else ('training', m['n_train_images']))
     assert os.path.getsize(os.path.join(out, 'test_error_updates.png')) > 1000
+    # both labelling rules are logged every epoch, as error rates
+    log = json.load(open(os.path.join(out, 'log')))
+    assert all(0 <= e[key] <= 1 for e in log for key in ('test/error', 'test/error_majority'))
 
 
 @pytest.mark.parametrize('labels', ['100', '0'])

@@ -434,7 +434,8 @@ def test_one_test_error_extension():
     observation = {}
     with chainer.reporter.Reporter().scope(observation):
         TestError(lambda a: a.argmax(1), x, y)(None)
-    assert observation == {'test/error': 0.25}
+        TestError(lambda a: np.zeros(len(a), int), x, y, key='test/error_zero')(None)
+    assert observation == {'test/error': 0.25, 'test/error_zero': 0.5}
 
 
 def test_log_points_and_error_curve_read_the_whole_log():
