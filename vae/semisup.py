@@ -269,7 +269,10 @@ def main(argv=None, *, script, description, model=None):
         help='labelled images per minibatch (default: labels/100 with 100 labels, else '
              'labels/200, under nips14; 100 under ours)')
     add('--alpha', type=nonnegative_float, default=0.1,
-        help='beta = alpha * N / N_labelled (nips14-ssl: 0.1)')
+        help='beta = alpha * N / N_labelled, i.e. the weight of the mean cross-entropy '
+             'beside the per-example bound (nips14-ssl: 0.1, the paper\'s "alpha = 0.1 N" '
+             'with N the data set; 10 reads N as a minibatch of 100, as the pure-M2 '
+             'reproduction Response777/Semi-supervised-VAE does)')
     add('--z-dim', type=positive_int, default=50, help="M2's latent dimensions (default 50)")
     add('--n-hidden', type=positive_int, default=None,
         help="M2's hidden units (default 500; 300 for M1+M2 with 100 labels)")
