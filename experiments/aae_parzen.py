@@ -6,7 +6,7 @@ Likelihood setup of the paper's appendix, as transcribed by reproducers: an 8-D 
 the prior N(0, 5^2 I), 1000-1000 ReLU networks, sigmoid decoder. After training, 10,000
 samples dec(z), z ~ p(z), are drawn; the Parzen bandwidth is chosen on held-out training
 images never trained on (by default the whole validation split, training images
-50,000-59,999, as issue 13 asks) and the mean log-likelihood of the test images is reported with its
+50,000-59,999) and the mean log-likelihood of the test images is reported with its
 standard error. Writes samples.png, loss_rec.png, loss.png, parzen.png (validation log-
 likelihood per bandwidth), samples.npz and results.json.
 """
