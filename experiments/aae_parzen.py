@@ -8,16 +8,23 @@ samples dec(z), z ~ p(z), are drawn; the Parzen bandwidth is chosen on held-out 
 images never trained on (by default the whole validation split, training images
 50,000-59,999) and the mean log-likelihood of the test images is reported with its
 standard error. Writes samples.png, loss_rec.png, loss.png, parzen.png (validation log-
-likelihood per bandwidth), samples.npz and results.json.
+likelihood per bandwidth), validation_parzen.png (the curve below), samples.npz and
+results.json.
+
+Model selection (ours; the paper does not say which checkpoint it scored): every
+``--select-every`` epochs the decoder's 10,000 fresh samples are scored by the validation
+log-likelihood at their best bandwidth, and the encoder and decoder with the best score are
+kept; the test number is theirs, the last model's is reported beside it
+(``parzen_test_ll_last``). ``--select-every 0`` scores the last model only.
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import matplotlib.pyplot as plt
 
 from expkit import Experiment, make_parser, run_main, plots
-from expkit.validate import at_most, below, positive_float, positive_int
+from expkit.validate import at_most, below, nonnegative_int, positive_float, positive_int
 
 from datasets.mnist import stratified_split
-from evaluation.parzen import parzen_evaluate
+from evaluation.parzen import parzen_evaluate, select_sigma
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import Prior
 from aae.optim import make_optimizers, train_aae
@@ -58,6 +65,9 @@ def main(argv=None):
                              '--validation (default: all of it, 10,000 on full MNIST), '
                              'else a stratified hold-out of the training images (default '
                              '500)')
+    parser.add_argument('--select-every', type=nonnegative_int, default=5, metavar='EPOCHS',
+                        help='score the model by validation Parzen every this many epochs '
+                             'and keep the best (ours; default %(default)s, 0: the last)')
     add_aae_options(parser)
     args = parser.parse_args(argv)
     exp = Experiment('aae_parzen', args, paper={
@@ -81,8 +91,25 @@ def main(argv=None):
     it = exp.iterator(x_train)
     updater = AAEUpdater(it, optimizers, nets, prior, device=exp.device,
                          rec_loss=args.rec_loss)
-    train_aae(exp, updater, optimizers, nets, lr_drops(args))
+    select = None
+    if args.select_every:
+        def validation_parzen():             # best-sigma mean log-likelihood of x_valid
+            samples = decode(dec, prior(args.n_samples), device=exp.device)
+            return max(select_sigma(samples, x_valid)[1])
+        select = dict(name='parzen', models={'enc': enc, 'dec': dec}, mode='max',
+                      evaluate=validation_parzen, trigger=(args.select_every, 'epoch'))
+    trainer = train_aae(exp, updater, optimizers, nets, lr_drops(args), select=select,
+                        plots={'validation_parzen.png': ['validation/parzen']} if select else None)
 
+    measured = {}
+    selector = exp.selectors.get('parzen')
+    if selector is not None and selector.best_value is not None:
+        last = selector.last_then_best(trainer.updater.iteration, lambda: parzen_evaluate(
+            decode(dec, prior(args.n_samples), device=exp.device), x_valid, x_test))
+        if last is not None:                 # enc and dec are now the best on validation
+            measured.update(parzen_test_ll_last=last['mean'],
+                            parzen_test_ll_last_std_error=last['std_error'])
+        measured['selected_iteration'] = selector.best_iteration
     samples = decode(dec, prior(args.n_samples), device=exp.device)
     res = parzen_evaluate(samples, x_valid, x_test)
     fig, _ = plots.image_grid(samples[:100], 10, data.image_shape,
@@ -98,13 +125,17 @@ def main(argv=None):
     exp.savefig(fig, 'parzen.png')
     exp.save_npz('samples.npz', x=samples)
     mse, sse = reconstruction_errors(enc, dec, x_test, exp.device)
-    exp.finish(measured={
+    measured.update({
         'parzen_test_ll_nats': res['mean'], 'parzen_test_ll_std_error': res['std_error'],
         'parzen_sigma': res['sigma'], 'parzen_valid_ll': res['valid_ll'],
         'n_samples': res['n_samples'], 'n_test_images': res['n_test'],
         'n_valid_images': len(x_valid), 'n_train_images': len(x_train),
-        'test_reconstruction_mse_per_pixel': mse,
-    }, config={'z_dim': args.z_dim, 'prior_std': args.prior_std})
+        'test_reconstruction_mse_per_pixel': mse})
+    exp.finish(measured=measured, config={
+        'z_dim': args.z_dim, 'prior_std': args.prior_std,
+        'model_selection': 'encoder and decoder with the best validation Parzen, scored every '
+                           '%d epochs (ours)' % args.select_every if args.select_every
+                           else 'the last model'})
 
 
 if __name__ == '__main__':

@@ -96,11 +96,11 @@ def main(argv=None):
                 'final_momentum': float(opts['gen'].momentum),
                 'final_lr': float(opts['gen'].lr)}
     selector = exp.selectors.get('parzen')
-    if selector is not None and selector.best_iteration != trainer.updater.iteration:
-        last = parzen_evaluate(net.generate(gen, args.parzen_samples), x_valid, x_test)
-        if selector.load_best():             # the live G is now the best on validation
-            measured['parzen_ll_last'] = last
     if selector is not None and selector.best_value is not None:
+        last = selector.last_then_best(trainer.updater.iteration, lambda: parzen_evaluate(
+            net.generate(gen, args.parzen_samples), x_valid, x_test))
+        if last is not None:                 # the live G is now the best on validation
+            measured['parzen_ll_last'] = last
         measured['selected_iteration'] = selector.best_iteration
     samples = net.generate(gen, args.parzen_samples)
     parzen, ref = evaluate_samples(exp, samples, x_train, x_valid, x_test,

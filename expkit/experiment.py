@@ -182,6 +182,16 @@ class SelectBest(chainer.training.Extension):
             chainer.serializers.load_npz(self.exp.path(filename), self.models[key])
         return True
 
+    def last_then_best(self, iteration, evaluate):
+        """A test number for the last models as well as the selected ones: when the live
+        models (at ``iteration``) are not the best on validation, return ``evaluate()`` of
+        them, then load the best; else (or before any evaluation) return None."""
+        if self.best_value is None or self.best_iteration == iteration:
+            return None
+        last = evaluate()
+        self.load_best()
+        return last
+
     def summary(self):
         return {'metric': 'validation/' + self.metric, 'mode': self.mode,
                 'best_value': self.best_value,

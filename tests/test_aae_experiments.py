@@ -141,6 +141,21 @@ def test_aae_parzen_quick(tmp_path):
     assert res['config']['z_dim'] == 8 and res['config']['prior_std'] == 5.0
 
 
+def test_aae_parzen_selection_by_validation_parzen(tmp_path):
+    # scored every epoch: the selected model's test number, the last model's beside it
+    res, out = _run(tmp_path, 'aae_parzen', '--epoch', '3', '--select-every', '1')
+    sel, m = res['model_selection']['parzen'], res['measured']
+    scored = {e['iteration']: e['validation/parzen'] for e in json.load(open(out + '/log'))
+              if 'validation/parzen' in e}
+    assert len(scored) == 3 and sel['mode'] == 'max'
+    assert sel['best_iteration'] == max(scored, key=scored.get) == m['selected_iteration']
+    assert sel['best_value'] == max(scored.values())
+    assert sel['files'] == ['model_dec_best.npz', 'model_enc_best.npz']
+    last = res['train_iterations'] != sel['best_iteration']
+    assert ('parzen_test_ll_last' in m) == last
+    assert os.path.getsize(os.path.join(out, 'validation_parzen.png')) > 1000
+
+
 def test_aae_parzen_bandwidth_images_default_to_the_whole_validation_split():
     pick = load_script('experiments/aae_parzen.py').bandwidth_images
     x_val, x_train = np.arange(150.)[:, None], np.arange(1000.)[:, None] + 1000
