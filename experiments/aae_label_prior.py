@@ -17,8 +17,8 @@ docs/results/aae.md). Writes codes.png (test
 codes by digit beside prior samples by component), samples.png (one row per component),
 loss_rec.png, loss.png, codes.npz, samples.npz and results.json (the fraction of test codes
 lying on their own digit's component/slice, the MMD² of the codes to the prior and of each
-digit's codes to its own component, each beside the prior-against-prior floor, reconstruction
-error).
+digit's codes to its own component, each beside the prior-against-prior floor, the distance
+of the codes to the prior's support beside the same floor, reconstruction error).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
@@ -34,7 +34,7 @@ from aae.priors import Prior, component_of, sample_prior
 from aae.optim import make_optimizers, train_aae
 from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
 from aae.updater import AAEUpdater
-from aae.evaluate import decode, encode, prior_mmd, reconstruction_errors
+from aae.evaluate import decode, encode, prior_distance, prior_mmd, reconstruction_errors
 
 DEFAULT_OUT = 'results/aae_label_prior'
 N_CLASSES = 10
@@ -120,6 +120,8 @@ def main(argv=None):
         'test_reconstruction_sse_per_image': sse,
         # codes against the whole prior, and class k's codes against component/slice k
         **prior_mmd(z, args.prior, 2, seed=args.seed, labels=y_test, n_classes=N_CLASSES),
+        # ours: codes off the prior's support (e.g. between the roll's turns) vs the floor
+        **prior_distance(z, args.prior, 2, seed=args.seed, n_classes=N_CLASSES),
         'n_labelled': int(n_labelled), 'n_train_images': len(x_train),
         'n_test_images': len(x_test),
     }, config={'prior': args.prior,

@@ -591,6 +591,24 @@ def test_prior_mmd_tells_a_match_from_codes_on_the_wrong_component(name):
     assert 'mmd2_codes_vs_prior_by_class' not in shifted
 
 
+@pytest.mark.parametrize('name', ['mixture', 'swissroll'])
+def test_prior_distance_separates_codes_on_the_support_from_codes_off_it(name):
+    from aae.evaluate import prior_distance
+    from aae.priors import sample_prior
+    z = sample_prior(name, 2000, rng=3)[0]
+    on = prior_distance(z, name, n_ref=20000, far=0.1)
+    # codes drawn from the prior score as its own fresh samples do
+    assert on['code_distance_to_prior_median'] < 2 * on['prior_distance_to_prior_median']
+    assert abs(on['codes_far_from_prior_fraction'] - on['prior_far_from_prior_fraction']) < 0.03
+    assert on['distance_n_ref'] == 20000 and on['far_threshold'] == 0.1
+    # the same codes with a fifth of them pushed 1.0 off the support
+    off = z.copy()
+    off[::5] += np.float32([0.0, 1.0]) if name == 'swissroll' else np.float32([5.0, 5.0])
+    moved = prior_distance(off, name, n_ref=20000, far=0.1)
+    assert moved['codes_far_from_prior_fraction'] > on['codes_far_from_prior_fraction'] + 0.1
+    assert moved['code_distance_to_prior_p90'] > 2 * on['code_distance_to_prior_p90']
+
+
 def test_percentile_grid_and_encode_decode_helpers():
     from aae.evaluate import decode, encode, gaussian_percentile_grid, reconstruction_errors
     g = gaussian_percentile_grid(5)

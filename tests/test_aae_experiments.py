@@ -62,6 +62,8 @@ def test_aae_label_prior_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_label_prior', '--prior', 'swissroll')
     m = res['measured']
     assert 0 <= m['test_codes_on_own_component'] <= 1
+    assert 0 <= m['codes_far_from_prior_fraction'] <= 1
+    assert m['code_distance_to_prior_median'] >= m['prior_distance_to_prior_median']
     assert m['n_labelled'] == round(0.2 * m['n_train_images'])
     assert os.path.exists(os.path.join(out, 'codes.png'))
     # the seed's regularize_z recipe is the default (the one that reproduces Fig. 4)
