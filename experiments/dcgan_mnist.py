@@ -53,10 +53,11 @@ def main(argv=None):
     if data.image_shape != (28, 28):
         raise UsageError('dcgan_mnist needs 28x28 images; --dataset %s has %s'
                          % (args.dataset, data.image_shape))
-    x_train, x_valid = parzen_splits(data, args.seed, args.parzen_valid)
-    x_test = data.x_test
+    x_train, x_valid, y_train = parzen_splits(data, args.seed, args.parzen_valid)
+    x_test, y_test = data.x_test, data.y_test
     if args.parzen_test:
         x_test = x_test[:at_most('--parzen-test', args.parzen_test, len(x_test), 'test images')]
+        y_test = y_test[:len(x_test)]
     x_img = x_train.reshape(-1, 1, 28, 28)
 
     gen = dcgan.Generator(n_hidden=args.z_dim, out_size=28, out_ch=1, ch=args.ch)
@@ -90,7 +91,8 @@ def main(argv=None):
     exp.savefig(fig, 'samples_grid.png')
 
     samples = net.generate(gen, args.parzen_samples).reshape(args.parzen_samples, -1)
-    parzen, ref = evaluate_samples(exp, samples, x_train, x_valid, x_test, 'DCGAN samples')
+    parzen, ref = evaluate_samples(exp, samples, x_train, x_valid, x_test, 'DCGAN samples',
+                                   y_train, y_test)
     exp.finish({'parzen_ll': parzen, 'parzen_ll_training_images': ref,
                 'iterations': int(trainer.updater.iteration)},
                config={'ch': args.ch, 'gen_loss': args.gen_loss,

@@ -57,10 +57,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     exp = Experiment('gan_goodfellow', args, paper=PAPER)
     data = exp.load_data()
-    x_train, x_valid = parzen_splits(data, args.seed, args.parzen_valid)
-    x_test = data.x_test
+    x_train, x_valid, y_train = parzen_splits(data, args.seed, args.parzen_valid)
+    x_test, y_test = data.x_test, data.y_test
     if args.parzen_test:
         x_test = x_test[:at_most('--parzen-test', args.parzen_test, len(x_test), 'test images')]
+        y_test = y_test[:len(x_test)]
 
     gen = net.GoodfellowGenerator(out_bias=net.sigmoid_bias_from_marginals(x_train),
                                   noise=args.noise)
@@ -104,7 +105,7 @@ def main(argv=None):
         measured['selected_iteration'] = selector.best_iteration
     samples = net.generate(gen, args.parzen_samples)
     parzen, ref = evaluate_samples(exp, samples, x_train, x_valid, x_test,
-                                   'Goodfellow GAN samples')
+                                   'Goodfellow GAN samples', y_train, y_test)
     measured.update(parzen_ll=parzen, parzen_ll_training_images=ref)
     exp.finish(measured, config={
         'noise': args.noise, 'n_train_used': int(len(x_train)), 'n_valid': int(len(x_valid)),

@@ -4,7 +4,7 @@ estimate itself (``evaluation.parzen``) with the training images as a reference,
 paper's Fig. 2 (samples next to the nearest training example)."""
 import numpy as np
 
-from evaluation.parzen import parzen_evaluate
+from evaluation.parzen import parzen_evaluate, parzen_log_likelihood
 
 
 def split_train_valid(x, seed, n_valid_max=1000):
@@ -19,19 +19,21 @@ def split_train_valid(x, seed, n_valid_max=1000):
 
 
 def parzen_splits(data, seed, n_valid=None):
-    """``(x_train, x_valid)`` of the Parzen protocol shared by the MNIST GAN scripts: the
-    run's ``--validation`` split when it has one (full MNIST: mnist.yaml's
-    train[50000:60000], all 10,000 images choose sigma), else :func:`split_train_valid`;
-    ``n_valid`` keeps the first that many validation images (``--parzen-valid``)."""
+    """``(x_train, x_valid, y_train)`` of the Parzen protocol shared by the MNIST GAN scripts:
+    the run's ``--validation`` split when it has one (full MNIST: mnist.yaml's
+    train[50000:60000], all 10,000 images choose sigma), else :func:`split_train_valid`
+    (the same hold-out applied to the labels); ``n_valid`` keeps the first that many
+    validation images (``--parzen-valid``)."""
     if len(data.x_val):
-        x_train, x_valid = data.x_train, data.x_val
+        x_train, x_valid, y_train = data.x_train, data.x_val, data.y_train
     else:
         x_train, x_valid = split_train_valid(data.x_train, seed)
+        y_train, _ = split_train_valid(data.y_train, seed)
     if n_valid:
         from expkit.validate import at_most
         x_valid = x_valid[:at_most('--parzen-valid', n_valid, len(x_valid),
                                    'validation images')]
-    return x_train, x_valid
+    return x_train, x_valid, y_train
 
 
 def parzen_with_reference(samples, x_train, x_valid, x_test):
@@ -41,6 +43,66 @@ def parzen_with_reference(samples, x_train, x_valid, x_test):
     parzen = parzen_evaluate(samples, x_valid, x_test)
     ref = parzen_evaluate(x_train[:len(samples)], x_valid, x_test)
     return parzen, ref
+
+
+def nearest_labels(x, x_ref, y_ref, chunk=1000):
+    """Label of each row's nearest (Euclidean) row of ``x_ref``: a 1-NN digit classifier."""
+    x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
+    x_ref = np.asarray(x_ref, dtype=np.float32).reshape(len(x_ref), -1)
+    ref_sq = (x_ref ** 2).sum(axis=1)
+    out = np.empty(len(x), dtype=np.asarray(y_ref).dtype)
+    for s in range(0, len(x), chunk):
+        d = ref_sq[None, :] - 2.0 * x[s:s + chunk].dot(x_ref.T)   # ‖x‖² is the same per row
+        out[s:s + chunk] = np.asarray(y_ref)[d.argmin(axis=1)]
+    return out
+
+
+def parzen_by_digit(samples, parzen, ref, x_train, y_train, x_test, y_test):
+    """Where the Parzen gap to real digits lies (ours, a diagnostic; not in the paper).
+
+    For each digit d: the mean test log-likelihood of the test images of d under the
+    samples' window and under the real-digit reference window (each at the sigma its own
+    validation chose), and how often d occurs among the samples (the label of each sample's
+    nearest training image) and among the reference's training images (their labels).
+    """
+    samples = np.asarray(samples, dtype=np.float32).reshape(len(samples), -1)
+    y_test = np.asarray(y_test)
+    n_ref = ref['n_samples']
+    ll_s = parzen_log_likelihood(x_test, samples, parzen['sigma'])
+    ll_r = parzen_log_likelihood(x_test, x_train[:n_ref], ref['sigma'])
+    sample_digit = nearest_labels(samples, x_train, y_train)
+    digits = [int(d) for d in np.unique(y_test)]
+    per = {'digit': digits, 'n_test': [], 'll_samples': [], 'll_training_images': [],
+           'sample_share': [], 'training_share': []}
+    for d in digits:
+        m = y_test == d
+        per['n_test'].append(int(m.sum()))
+        per['ll_samples'].append(float(ll_s[m].mean()))
+        per['ll_training_images'].append(float(ll_r[m].mean()))
+        per['sample_share'].append(float((sample_digit == d).mean()))
+        per['training_share'].append(float((np.asarray(y_train[:n_ref]) == d).mean()))
+    per['sample_digit_rule'] = 'label of the nearest training image (Euclidean)'
+    return per
+
+
+def by_digit_figure(per):
+    import matplotlib.pyplot as plt
+    d = np.asarray(per['digit'])
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(9, 3.5))
+    a0.bar(d - 0.2, per['ll_samples'], 0.4, label='GAN samples')
+    a0.bar(d + 0.2, per['ll_training_images'], 0.4, label='training images')
+    a0.set_xlabel('test digit')
+    a0.set_ylabel('mean test log-likelihood (nats)')
+    a0.legend(fontsize=8)
+    a1.bar(d - 0.2, per['sample_share'], 0.4, label='GAN samples (nearest training label)')
+    a1.bar(d + 0.2, per['training_share'], 0.4, label='training images (label)')
+    a1.set_xlabel('digit')
+    a1.set_ylabel('share of the Parzen centres')
+    a1.legend(fontsize=8, loc='best')
+    for ax in (a0, a1):
+        ax.set_xticks(d)
+    fig.tight_layout()
+    return fig
 
 
 def sigma_figure(parzen, ref):
@@ -74,9 +136,11 @@ def nearest_neighbour_figure(samples, x_train, n_rows=6, n_cols=5):
     return fig
 
 
-def evaluate_samples(exp, samples, x_train, x_valid, x_test, title):
+def evaluate_samples(exp, samples, x_train, x_valid, x_test, title, y_train=None, y_test=None):
     """The shared tail of the MNIST GAN scripts: ``samples.npz``, the sample grid, the
-    nearest-neighbour figure, the Parzen estimate with its sigma curve; returns (parzen, ref)."""
+    nearest-neighbour figure, the Parzen estimate with its sigma curve; with the labels, the
+    per-digit breakdown (:func:`parzen_by_digit`, ``parzen['by_digit']``,
+    ``parzen_by_digit.png``); returns (parzen, ref)."""
     from expkit import plots
     samples = np.asarray(samples).reshape(len(samples), -1)
     exp.save_npz('samples.npz', x=samples)
@@ -84,6 +148,10 @@ def evaluate_samples(exp, samples, x_train, x_valid, x_test, title):
     exp.savefig(nearest_neighbour_figure(samples, x_train), 'samples_nearest.png')
     parzen, ref = parzen_with_reference(samples, x_train, x_valid, x_test)
     exp.savefig(sigma_figure(parzen, ref), 'parzen_sigma.png')
+    if y_train is not None and y_test is not None:
+        parzen['by_digit'] = parzen_by_digit(samples, parzen, ref, x_train, y_train,
+                                             x_test, y_test)
+        exp.savefig(by_digit_figure(parzen['by_digit']), 'parzen_by_digit.png')
     print('Parzen log-likelihood: %.1f +- %.1f (sigma %.3f, %d samples, %d test images); '
           'training images as samples: %.1f +- %.1f' % (
               parzen['mean'], parzen['std_error'], parzen['sigma'], parzen['n_samples'],

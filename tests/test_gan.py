@@ -381,3 +381,50 @@ def test_sample_recorder_grid_of_a_run_cut_short_shows_no_frame_twice():
     assert all(k in rec.frames for k in keys)
     rec.finish(1200)                                     # already there: unchanged
     assert len(rec.frames) == len(set(rec.frames))
+
+
+# ------------------------------------------------------------------ Parzen by digit
+def _two_digit_data(rng, n, dim=20):
+    """Two 'digits': points around two far-apart centres; the label is the centre."""
+    centres = np.stack([np.zeros(dim), np.full(dim, 1.0)]).astype(np.float32)
+    y = rng.randint(0, 2, n).astype(np.int32)
+    return centres[y] + 0.05 * rng.randn(n, dim).astype(np.float32), y
+
+
+def test_parzen_splits_keep_labels_aligned():
+    from datasets import Dataset
+    from gan.evaluate import parzen_splits
+    y = np.arange(300, dtype=np.int32) % 10
+    x = np.repeat(y[:, None], 4, axis=1).astype(np.float32)   # each row encodes its label
+    data = Dataset(x, y, x[:20], y[:20], (2, 2), {})
+    x_train, x_valid, y_train = parzen_splits(data, seed=0)   # no --validation: a hold-out
+    assert len(x_train) == 270 and len(x_valid) == 30
+    np.testing.assert_array_equal(x_train[:, 0].astype(np.int32), y_train)
+    data.hold_out(50)                                         # with a validation split
+    x_train, x_valid, y_train = parzen_splits(data, seed=0, n_valid=7)
+    assert len(x_train) == 250 and len(x_valid) == 7
+    np.testing.assert_array_equal(x_train[:, 0].astype(np.int32), y_train)
+
+
+def test_parzen_by_digit_finds_the_missing_digit():
+    from evaluation.parzen import parzen_evaluate
+    from gan.evaluate import nearest_labels, parzen_by_digit
+    rng = np.random.RandomState(0)
+    x_train, y_train = _two_digit_data(rng, 400)
+    x_valid, _ = _two_digit_data(rng, 100)
+    x_test, y_test = _two_digit_data(rng, 200)
+    samples = x_train[y_train == 0][:150] + 0.01 * rng.randn(150, 20).astype(np.float32)
+    np.testing.assert_array_equal(nearest_labels(x_test, x_train, y_train), y_test)
+    parzen = parzen_evaluate(samples, x_valid, x_test, sigmas=[0.03, 0.1, 0.3])
+    ref = parzen_evaluate(x_train[:150], x_valid, x_test, sigmas=[0.03, 0.1, 0.3])
+    per = parzen_by_digit(samples, parzen, ref, x_train, y_train, x_test, y_test)
+    assert per['digit'] == [0, 1] and sum(per['n_test']) == 200
+    assert per['sample_share'] == [1.0, 0.0]                  # a GAN that draws only 0s
+    np.testing.assert_allclose(sum(per['training_share']), 1.0)
+    # the 1s are where the samples lose (the 0s lose a little: the samples' sigma, chosen
+    # on a validation set with 1s in it, is wider)
+    gap = np.subtract(per['ll_training_images'], per['ll_samples'])
+    assert gap[1] > 100 and abs(gap[0]) < gap[1] / 5
+    # the per-digit means average back to the overall test mean
+    overall = np.dot(per['n_test'], per['ll_samples']) / 200
+    np.testing.assert_allclose(overall, parzen['mean'], rtol=1e-10)
