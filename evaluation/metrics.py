@@ -100,7 +100,8 @@ def hungarian_accuracy(cluster_ids, true_labels):
     return float(counts[rows, cols].sum() / len(true))
 
 
-def _sq_dists(a, b):
+def squared_distances(a, b):
+    """``(len(a), len(b))``: ‖a_i - b_j‖², one GEMM (clipped at 0 against rounding)."""
     return np.maximum((a ** 2).sum(1)[:, None] - 2.0 * a.dot(b.T) + (b ** 2).sum(1)[None], 0.0)
 
 
@@ -110,7 +111,7 @@ def median_heuristic(x, y, max_points=1000, seed=0):
     z = np.concatenate([x, y])
     if len(z) > max_points:
         z = z[np.random.default_rng(seed).choice(len(z), max_points, replace=False)]
-    d = _sq_dists(z, z)[np.triu_indices(len(z), k=1)]
+    d = squared_distances(z, z)[np.triu_indices(len(z), k=1)]
     return float(np.sqrt(np.median(d)))
 
 
@@ -118,7 +119,7 @@ def _kernel_sum(a, b, sigmas, same, chunk=1024):
     """Σ_{i,j} Σ_σ exp(-‖a_i - b_j‖² / (2σ²)), excluding i = j when ``same``."""
     total = 0.0
     for s in range(0, len(a), chunk):
-        d = _sq_dists(a[s:s + chunk], b)
+        d = squared_distances(a[s:s + chunk], b)
         k = sum(np.exp(-d / (2.0 * sig ** 2)) for sig in sigmas)
         if same:
             idx = np.arange(len(d))
@@ -171,7 +172,7 @@ def mode_coverage(samples, modes, std, n_std=3.0, min_count=20):
     """
     samples = np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)
     modes = np.asarray(modes, dtype=np.float64)
-    d = np.sqrt(_sq_dists(samples, modes))
+    d = np.sqrt(squared_distances(samples, modes))
     nearest = d.argmin(axis=1)
     good = d[np.arange(len(samples)), nearest] <= n_std * std     # within 3 std of a mode
     counts = np.bincount(nearest[good], minlength=len(modes))

@@ -4,7 +4,8 @@ estimate itself (``evaluation.parzen``) with the training images as a reference,
 paper's Fig. 2 (samples next to the nearest training example)."""
 import numpy as np
 
-from evaluation.parzen import parzen_evaluate, parzen_log_likelihood
+from evaluation.metrics import squared_distances
+from evaluation.parzen import DEFAULT_SIGMAS, parzen_evaluate
 
 
 def split_train_valid(x, seed, n_valid_max=1000):
@@ -36,40 +37,40 @@ def parzen_splits(data, seed, n_valid=None):
     return x_train, x_valid, y_train
 
 
-def parzen_with_reference(samples, x_train, x_valid, x_test):
+def parzen_with_reference(samples, x_train, x_valid, x_test, sigmas=DEFAULT_SIGMAS,
+                          return_ll=False):
     """Parzen log-likelihood of the test split under the samples (sigma by validation), and
     the same estimate with as many training images in place of the samples (a reference
-    for what this many real digits score)."""
-    parzen = parzen_evaluate(samples, x_valid, x_test)
-    ref = parzen_evaluate(x_train[:len(samples)], x_valid, x_test)
-    return parzen, ref
+    for what this many real digits score; ``sigmas``: the candidates, Goodfellow's grid by
+    default). ``return_ll``: also each test image's
+    log-likelihood under both, ``(parzen, ref, ll_samples, ll_ref)``."""
+    parzen, ll_samples = parzen_evaluate(samples, x_valid, x_test, sigmas, return_ll=True)
+    ref, ll_ref = parzen_evaluate(x_train[:len(samples)], x_valid, x_test, sigmas,
+                                  return_ll=True)
+    return (parzen, ref, ll_samples, ll_ref) if return_ll else (parzen, ref)
 
 
 def nearest_labels(x, x_ref, y_ref, chunk=1000):
     """Label of each row's nearest (Euclidean) row of ``x_ref``: a 1-NN digit classifier."""
     x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
     x_ref = np.asarray(x_ref, dtype=np.float32).reshape(len(x_ref), -1)
-    ref_sq = (x_ref ** 2).sum(axis=1)
-    out = np.empty(len(x), dtype=np.asarray(y_ref).dtype)
-    for s in range(0, len(x), chunk):
-        d = ref_sq[None, :] - 2.0 * x[s:s + chunk].dot(x_ref.T)   # ‖x‖² is the same per row
-        out[s:s + chunk] = np.asarray(y_ref)[d.argmin(axis=1)]
-    return out
+    y_ref = np.asarray(y_ref)
+    return np.concatenate([y_ref[squared_distances(x[s:s + chunk], x_ref).argmin(axis=1)]
+                           for s in range(0, len(x), chunk)])
 
 
-def parzen_by_digit(samples, parzen, ref, x_train, y_train, x_test, y_test):
+def parzen_by_digit(ll_samples, ll_ref, samples, x_train, y_train, y_test):
     """Where the Parzen gap to real digits lies (ours, a diagnostic; not in the paper).
 
-    For each digit d: the mean test log-likelihood of the test images of d under the
-    samples' window and under the real-digit reference window (each at the sigma its own
-    validation chose), and how often d occurs among the samples (the label of each sample's
-    nearest training image) and among the reference's training images (their labels).
+    ``ll_samples``, ``ll_ref``: each test image's log-likelihood under the samples' window
+    and under the real-digit reference window (``parzen_with_reference(return_ll=True)``;
+    the reference's centres are the first ``len(samples)`` training images). For each digit
+    d: the mean of both over the test images of d, and how often d occurs among the samples
+    (the label of each sample's nearest training image) and among the reference's centres.
     """
-    samples = np.asarray(samples, dtype=np.float32).reshape(len(samples), -1)
     y_test = np.asarray(y_test)
-    n_ref = ref['n_samples']
-    ll_s = parzen_log_likelihood(x_test, samples, parzen['sigma'])
-    ll_r = parzen_log_likelihood(x_test, x_train[:n_ref], ref['sigma'])
+    ll_s, ll_r = np.asarray(ll_samples), np.asarray(ll_ref)
+    ref_digit = np.asarray(y_train[:len(samples)])
     sample_digit = nearest_labels(samples, x_train, y_train)
     digits = [int(d) for d in np.unique(y_test)]
     per = {'digit': digits, 'n_test': [], 'll_samples': [], 'll_training_images': [],
@@ -80,7 +81,7 @@ def parzen_by_digit(samples, parzen, ref, x_train, y_train, x_test, y_test):
         per['ll_samples'].append(float(ll_s[m].mean()))
         per['ll_training_images'].append(float(ll_r[m].mean()))
         per['sample_share'].append(float((sample_digit == d).mean()))
-        per['training_share'].append(float((np.asarray(y_train[:n_ref]) == d).mean()))
+        per['training_share'].append(float((ref_digit == d).mean()))
     per['sample_digit_rule'] = 'label of the nearest training image (Euclidean)'
     return per
 
@@ -146,11 +147,12 @@ def evaluate_samples(exp, samples, x_train, x_valid, x_test, title, y_train=None
     exp.save_npz('samples.npz', x=samples)
     plots.save_image_grid(exp.path('samples.png'), samples[:100], 10, title=title)
     exp.savefig(nearest_neighbour_figure(samples, x_train), 'samples_nearest.png')
-    parzen, ref = parzen_with_reference(samples, x_train, x_valid, x_test)
+    parzen, ref, ll_samples, ll_ref = parzen_with_reference(samples, x_train, x_valid, x_test,
+                                                            return_ll=True)
     exp.savefig(sigma_figure(parzen, ref), 'parzen_sigma.png')
     if y_train is not None and y_test is not None:
-        parzen['by_digit'] = parzen_by_digit(samples, parzen, ref, x_train, y_train,
-                                             x_test, y_test)
+        parzen['by_digit'] = parzen_by_digit(ll_samples, ll_ref, samples, x_train, y_train,
+                                             y_test)
         exp.savefig(by_digit_figure(parzen['by_digit']), 'parzen_by_digit.png')
     print('Parzen log-likelihood: %.1f +- %.1f (sigma %.3f, %d samples, %d test images); '
           'training images as samples: %.1f +- %.1f' % (

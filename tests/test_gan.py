@@ -407,17 +407,16 @@ def test_parzen_splits_keep_labels_aligned():
 
 
 def test_parzen_by_digit_finds_the_missing_digit():
-    from evaluation.parzen import parzen_evaluate
-    from gan.evaluate import nearest_labels, parzen_by_digit
+    from gan.evaluate import nearest_labels, parzen_by_digit, parzen_with_reference
     rng = np.random.RandomState(0)
     x_train, y_train = _two_digit_data(rng, 400)
     x_valid, _ = _two_digit_data(rng, 100)
     x_test, y_test = _two_digit_data(rng, 200)
     samples = x_train[y_train == 0][:150] + 0.01 * rng.randn(150, 20).astype(np.float32)
     np.testing.assert_array_equal(nearest_labels(x_test, x_train, y_train), y_test)
-    parzen = parzen_evaluate(samples, x_valid, x_test, sigmas=[0.03, 0.1, 0.3])
-    ref = parzen_evaluate(x_train[:150], x_valid, x_test, sigmas=[0.03, 0.1, 0.3])
-    per = parzen_by_digit(samples, parzen, ref, x_train, y_train, x_test, y_test)
+    parzen, ref, ll_s, ll_r = parzen_with_reference(samples, x_train, x_valid, x_test,
+                                                    sigmas=[0.03, 0.1, 0.3], return_ll=True)
+    per = parzen_by_digit(ll_s, ll_r, samples, x_train, y_train, y_test)
     assert per['digit'] == [0, 1] and sum(per['n_test']) == 200
     assert per['sample_share'] == [1.0, 0.0]                  # a GAN that draws only 0s
     np.testing.assert_allclose(sum(per['training_share']), 1.0)
