@@ -18,7 +18,8 @@ codes by digit beside prior samples by component), samples.png (one row per comp
 loss_rec.png, loss.png, codes.npz, samples.npz and results.json (the fraction of test codes
 lying on their own digit's component/slice, the MMD² of the codes to the prior and of each
 digit's codes to its own component, each beside the prior-against-prior floor, the distance
-of the codes to the prior's support beside the same floor, reconstruction error).
+of the codes to the prior's support beside the same floor, reconstruction error; and,
+under ``train_codes``, the same scores on as many training codes, labelled and unlabelled).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
@@ -112,6 +113,25 @@ def main(argv=None):
 
     on_own = component_of(args.prior, z, N_CLASSES) == y_test
     mse, sse = reconstruction_errors(enc, dec, x_test, exp.device)
+
+    # ours: the same scores on as many training codes. D only ever judged these, so if they
+    # follow the prior and the test codes do not, what is left is the encoder's
+    # generalisation, not the regulariser; split by whether D saw the image's label
+    idx = np.random.RandomState(args.seed).permutation(len(x_train))[:len(x_test)]
+    z_train, seen = encode(enc, x_train[idx], exp.device), labels[idx] < N_CLASSES
+    on_own_train = component_of(args.prior, z_train, N_CLASSES) == y_train[idx]
+    far = lambda codes: prior_distance(codes, args.prior, 2, seed=args.seed,
+                                       n_classes=N_CLASSES)['codes_far_from_prior_fraction']
+    train_codes = {
+        'n_codes': len(idx), 'n_labelled': int(seen.sum()),
+        'on_own_component': float(on_own_train.mean()),
+        'on_own_component_labelled': float(on_own_train[seen].mean()),
+        'on_own_component_unlabelled': float(on_own_train[~seen].mean()),
+        'mmd2_codes_vs_prior': prior_mmd(z_train, args.prior, 2,
+                                         seed=args.seed)['mmd2_codes_vs_prior'],
+        'codes_far_from_prior_fraction': far(z_train),
+        'codes_far_from_prior_fraction_labelled': far(z_train[seen]),
+        'codes_far_from_prior_fraction_unlabelled': far(z_train[~seen])}
     exp.finish(measured={
         'test_codes_on_own_component': float(on_own.mean()),
         'test_codes_on_own_component_per_digit': [float(on_own[y_test == k].mean())
@@ -122,6 +142,7 @@ def main(argv=None):
         **prior_mmd(z, args.prior, 2, seed=args.seed, labels=y_test, n_classes=N_CLASSES),
         # ours: codes off the prior's support (e.g. between the roll's turns) vs the floor
         **prior_distance(z, args.prior, 2, seed=args.seed, n_classes=N_CLASSES),
+        'train_codes': train_codes,
         'n_labelled': int(n_labelled), 'n_train_images': len(x_train),
         'n_test_images': len(x_test),
     }, config={'prior': args.prior,

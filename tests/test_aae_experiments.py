@@ -65,6 +65,10 @@ def test_aae_label_prior_quick(tmp_path):
     assert 0 <= m['codes_far_from_prior_fraction'] <= 1
     assert m['code_distance_to_prior_median'] >= m['prior_distance_to_prior_median']
     assert m['n_labelled'] == round(0.2 * m['n_train_images'])
+    t = m['train_codes']            # the same scores on training codes, split by label
+    assert t['n_codes'] == m['n_test_images'] and 0 < t['n_labelled'] < t['n_codes']
+    assert 0 <= t['on_own_component_labelled'] <= 1 and t['mmd2_codes_vs_prior'] > -1
+    assert 0 <= t['codes_far_from_prior_fraction_unlabelled'] <= 1
     assert os.path.exists(os.path.join(out, 'codes.png'))
     # the seed's regularize_z recipe is the default (the one that reproduces Fig. 4)
     c = res['config']
