@@ -37,6 +37,22 @@ def classification_error(pred_labels, true_labels):
     return float(np.mean(pred != true))
 
 
+def confusions(pred_labels, true_labels, n_classes, top=5):
+    """Where a classifier errs: the confusion matrix (row = true class, column = predicted;
+    nested lists of counts) and its ``top`` largest off-diagonal cells as ``[true,
+    predicted, count]``, largest first (ties by class)."""
+    pred, true = _labels(pred_labels, 'pred_labels'), _labels(true_labels, 'true_labels')
+    if pred.shape != true.shape:
+        raise ValueError('pred_labels and true_labels differ in length: {} vs {}'.format(
+            len(pred), len(true)))
+    matrix = np.bincount(true * n_classes + pred, minlength=n_classes ** 2)
+    matrix = matrix.reshape(n_classes, n_classes)
+    off = [(-int(matrix[t, p]), t, p) for t in range(n_classes) for p in range(n_classes)
+           if t != p and matrix[t, p]]
+    return {'matrix': matrix.tolist(),
+            'most_confused': [[t, p, -c] for c, t, p in sorted(off)[:top]]}
+
+
 def assign_cluster_labels(cluster_ids, true_labels, scores=None):
     """Label per cluster: dict ``{cluster: label}``.
 

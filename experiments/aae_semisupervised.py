@@ -13,7 +13,7 @@ reconstruction, regularization (both discriminators, then the encoder), and the
 semi-supervised classification phase (cross-entropy of q(y|x) on a labelled minibatch).
 Writes error.png (test error per epoch), test_error_updates.png (against updates, with
 Table 2's number), loss_rec.png, loss.png, styles.png (decoder: rows = a z, columns = y),
-samples.npz and results.json (test error of argmax q(y|x)).
+samples.npz and results.json (test error of argmax q(y|x), and which digits it confuses).
 
 --supervised-only is the ablation baseline (not in the paper): the same encoder, optimiser,
 labelled minibatches and number of updates, with the reconstruction and regularization
@@ -31,7 +31,7 @@ from expkit.extensions import TestError
 from expkit.validate import positive_int
 
 from datasets.semisup import split_labelled
-from evaluation.metrics import classification_error
+from evaluation.metrics import classification_error, confusions
 from aae.net import categorical_aae, one_hot
 from aae.priors import Prior, sample_prior
 from aae.optim import AAE_LOSSES, make_optimizers, train_aae
@@ -129,7 +129,9 @@ def main(argv=None):
                   'every training image is also used unlabelled')}
     measured = {'test_error_percent': 100 * error, 'n_labelled': int(n_labelled),
                 'n_train_images': len(x_train), 'n_test_images': len(x_test),
-                'n_validation_images': len(x_val)}
+                'n_validation_images': len(x_val),
+                # ours: which digits the last encoder confuses (true, predicted, count)
+                'test_confusions': confusions(q_y.argmax(1), y_test, N_CLASSES)}
     if args.supervised_only:                 # no decoder was trained: no styles, no MSE
         exp.save_npz('codes.npz', z=z, q_y=q_y, labels=y_test)
         best_on_validation(exp, enc, x_test, y_test, measured)

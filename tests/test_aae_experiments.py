@@ -79,6 +79,9 @@ def test_aae_semisupervised_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_semisupervised', '--labels', '100')
     m = res['measured']
     assert m['n_labelled'] == 100 and 0 <= m['test_error_percent'] <= 100
+    cm = np.array(m['test_confusions']['matrix'])     # the same errors, by digit pair
+    assert cm.sum() == m['n_test_images']
+    assert 100 * (1 - np.trace(cm) / cm.sum()) == pytest.approx(m['test_error_percent'])
     assert '1.90' in res['paper']['values']['test_error_percent_100_labels']
     # --recipe paper (default): SGD, noise on the encoder's input, none on the discriminators
     assert res['config']['recipe'] == 'paper' and res['config']['optimizer'] == 'sgd'

@@ -79,6 +79,20 @@ def test_classification_error():
         classification_error([1, 2], [1, 2, 3])
 
 
+def test_confusions_counts_mistakes_by_true_and_predicted_class():
+    from evaluation.metrics import confusions
+    true = np.array([4, 4, 4, 9, 9, 3, 5, 1])
+    pred = np.array([9, 9, 4, 4, 9, 5, 5, 1])
+    c = confusions(pred, true, 10, top=2)
+    m = np.array(c['matrix'])
+    assert m.shape == (10, 10) and m.sum() == 8 and np.trace(m) == 4
+    assert m[4, 9] == 2 and m[9, 4] == 1 and m[3, 5] == 1        # row = true, column = predicted
+    assert c['most_confused'] == [[4, 9, 2], [3, 5, 1]]          # largest first, ties by class
+    assert confusions(true, true, 10)['most_confused'] == []
+    with pytest.raises(ValueError):
+        confusions([1, 2], [1, 2, 3], 10)
+
+
 def test_cluster_accuracy_majority_rule():
     clusters = np.array([0, 0, 0, 1, 1, 1, 2, 2])
     labels = np.array([5, 5, 3, 3, 3, 7, 7, 1])
