@@ -149,6 +149,12 @@ class SelectBest(chainer.training.Extension):
         self.exp, self.metric, self.evaluate = exp, name, evaluate
         self.models, self.mode = dict(models), mode
         self.best_value, self.best_iteration = None, -1
+        self.restarted_at = None
+
+    def restart(self, iteration):
+        """Forget the best so far (its weights are not at hand, e.g. a snapshot resumed
+        without its ``model_*_best.npz``): selection starts again from ``iteration``."""
+        self.best_value, self.best_iteration, self.restarted_at = None, -1, int(iteration)
 
     def files(self):
         return {key: 'model_%s_best.npz' % key for key in self.models}
@@ -173,6 +179,12 @@ class SelectBest(chainer.training.Extension):
             evaluated = not np.isnan(best)
         self.best_value = float(best) if evaluated else None
         self.best_iteration = int(serializer('best_iteration', self.best_iteration))
+        try:                                   # -1: never restarted (and older snapshots)
+            restarted = int(serializer('restarted_at', -1 if self.restarted_at is None
+                                       else self.restarted_at))
+        except KeyError:
+            restarted = -1
+        self.restarted_at = None if restarted < 0 else restarted
 
     def load_best(self):
         """Load the best weights into ``models``; False when no evaluation ran yet."""
@@ -193,10 +205,13 @@ class SelectBest(chainer.training.Extension):
         return last
 
     def summary(self):
-        return {'metric': 'validation/' + self.metric, 'mode': self.mode,
-                'best_value': self.best_value,
-                'best_iteration': None if self.best_iteration < 0 else self.best_iteration,
-                'files': sorted(self.files().values())}
+        out = {'metric': 'validation/' + self.metric, 'mode': self.mode,
+               'best_value': self.best_value,
+               'best_iteration': None if self.best_iteration < 0 else self.best_iteration,
+               'files': sorted(self.files().values())}
+        if self.restarted_at is not None:
+            out['restarted_at_iteration'] = self.restarted_at
+        return out
 
 
 def _versions():
@@ -661,15 +676,24 @@ class Experiment:
 
     def _bring_over(self, st, with_models):
         """Resumed into another --out: copy the stage's best-on-validation models there (and,
-        for a reloaded stage, save its models), so the new folder is complete."""
-        folder = os.path.dirname(os.path.abspath(self.resume))
-        if os.path.realpath(folder) == os.path.realpath(self.out) or not self.is_root:
+        for a reloaded stage, save its models), so the new folder is complete. Where the
+        best models are nowhere at hand, selection starts again (a warning says so)."""
+        if not self.is_root:
             return
+        folder = os.path.dirname(os.path.abspath(self.resume))
+        elsewhere = os.path.realpath(folder) != os.path.realpath(self.out)
         for selector in st.selectors:
             for filename in selector.files().values():
-                if os.path.isfile(os.path.join(folder, filename)):
+                if elsewhere and os.path.isfile(os.path.join(folder, filename)):
                     shutil.copyfile(os.path.join(folder, filename), self.path(filename))
-        if with_models:
+            missing = [f for f in selector.files().values() if not os.path.isfile(self.path(f))]
+            if selector.best_value is not None and missing:
+                iteration = st.trainer.updater.iteration
+                sys.stderr.write('warning: --resume %s: %s (best on validation so far) not '
+                                 'beside the snapshot; model selection starts again from '
+                                 'update %d\n' % (self.resume, ', '.join(missing), iteration))
+                selector.restart(iteration)
+        if with_models and elsewhere:
             for name, link in st.models.items():
                 self.save_model('model_%s.npz' % name, link)
 

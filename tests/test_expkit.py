@@ -420,6 +420,26 @@ def test_select_best_survives_resume(tmp_path, monkeypatch):
     assert [e['validation/mse'] for e in log] == [1.0, 2.0]
 
 
+def test_select_best_restarts_when_its_best_models_are_missing(tmp_path, monkeypatch, capsys):
+    from expkit import experiment
+    ticks = iter(range(10 ** 6))
+    monkeypatch.setattr(experiment, 'clock', lambda: float(next(ticks)))
+    out = tmp_path / 'run'
+    trainer, _, results = _train(out, ['--time-limit', '0.3'], _scripted_selection([1.0], []))
+    stopped = trainer.updater.iteration
+    (out / 'model_reg_best.npz').unlink()       # e.g. the snapshot copied alone elsewhere
+    monkeypatch.setattr(experiment, 'clock', experiment.time.monotonic)
+    _, model, results = _train(out, ['--resume', results['resume_command'].split()[-1]],
+                               _scripted_selection([2.0], []))
+    assert 'model_reg_best.npz (best on validation so far) not beside the snapshot; model ' \
+           'selection starts again from update %d' % stopped in capsys.readouterr().err
+    sel = results['model_selection']['mse']
+    # the 1.0 of update 5 is forgotten (its weights are gone): the best is the resumed part's
+    assert (sel['best_value'], sel['best_iteration'], sel['restarted_at_iteration']) == \
+        (2.0, 10, stopped)
+    assert _train.exp.selectors['mse'].load_best()     # and its weights are there to load
+
+
 def test_one_test_error_extension():
     """One TestError (expkit.extensions) serves the AAE and the M2 experiments."""
     from expkit.extensions import TestError
