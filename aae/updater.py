@@ -28,9 +28,14 @@ from aae.optim import activate
 from fused_updates import FusedStandardUpdater
 
 
-def sample_categorical(n, n_classes, xp=np, dtype='f'):
-    """One-hot samples of a uniform categorical prior Cat(y) (Sec. 5, Fig. 8)."""
-    return xp.eye(n_classes, dtype=dtype)[xp.random.randint(0, n_classes, size=n)]
+def sample_categorical(n, n_classes, xp=np, dtype='f', probs=None):
+    """One-hot samples of the categorical prior Cat(y): uniform as in the paper (Sec. 5,
+    Fig. 8), or with class probabilities ``probs`` (ours, an ablation)."""
+    if probs is None:
+        k = xp.random.randint(0, n_classes, size=n)
+    else:
+        k = xp.random.choice(n_classes, size=n, p=xp.asarray(probs, dtype='d'))
+    return xp.eye(n_classes, dtype=dtype)[k]
 
 
 class _PhaseUpdater(FusedStandardUpdater):
@@ -177,7 +182,8 @@ class CategoricalAAEUpdater(_PhaseUpdater):
     Without ``'labelled'`` this is the unsupervised clustering model of Sec. 6.
 
     ``models``: the networks ``'enc'``, ``'dec'``, ``'dis_z'`` and ``'dis_y'``; ``prior``: as
-    in :class:`AAEUpdater` (called with ``labels=None``).
+    in :class:`AAEUpdater` (called with ``labels=None``). ``y_probs`` (ours, an ablation):
+    class probabilities of Cat(y) instead of the paper's uniform ones.
 
     ``labelled_reconstruction=True`` (seed code only, not the paper: Sec. 5 reconstructs
     "an unlabeled mini-batch"): phase 1 also reconstructs the labelled minibatch from
@@ -193,8 +199,14 @@ class CategoricalAAEUpdater(_PhaseUpdater):
 
     def __init__(self, iterators, optimizers, models, prior,
                  converter=convert.concat_examples, device=None,
-                 labelled_reconstruction=False, rec_loss='sum', supervised_only=False):
+                 labelled_reconstruction=False, rec_loss='sum', supervised_only=False,
+                 y_probs=None):
         super().__init__(iterators, optimizers, converter=converter, device=device)
+        if y_probs is not None and (len(y_probs) != models['enc'].n_y or
+                                    abs(sum(y_probs) - 1) > 1e-6 or min(y_probs) < 0):
+            raise ValueError('y_probs must be %d probabilities summing to 1'
+                             % models['enc'].n_y)
+        self.y_probs = None if y_probs is None else [float(p) for p in y_probs]
         self.enc, self.dec = models['enc'], models['dec']
         self.dis_z, self.dis_y = models['dis_z'], models['dis_y']
         self.reconstruction_optimizers = ['enc', 'dec']
@@ -231,7 +243,7 @@ class CategoricalAAEUpdater(_PhaseUpdater):
         enc, _, dis_z, dis_y = self._links()
         n = x.shape[0]
         xp = get_array_module(x)
-        y_prior = sample_categorical(n, enc.n_y, xp)
+        y_prior = sample_categorical(n, enc.n_y, xp, probs=self.y_probs)
         z_prior = self.prior(n, None, xp)
         with chainer.no_backprop_mode():
             y_logits, z = enc(x)

@@ -61,6 +61,11 @@ def main(argv=None):
     parser.add_argument('--supervised-only', action='store_true',
                         help='baseline: train the classifier on the labelled images alone '
                              '(no reconstruction, no adversarial phases)')
+    parser.add_argument('--y-prior', choices=['uniform', 'train-frequencies'],
+                        default='uniform',
+                        help="Cat(y)'s class probabilities: uniform (the paper, default) or "
+                             "the digit frequencies of all training labels (ours, an "
+                             "ablation: an oracle the semi-supervised setting does not have)")
     add_aae_options(parser, dis_noise=0.0, enc_noise=0.3)
     add_recipe_option(parser, semi_supervised=True)
     args = parser.parse_args(argv)
@@ -92,10 +97,13 @@ def main(argv=None):
             what='the labelled minibatch (the smaller of --batchsize and --labels)'),
     }
     nets = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
+    y_probs = None if args.y_prior == 'uniform' else \
+        np.bincount(y_train, minlength=N_CLASSES) / len(y_train)
     updater = CategoricalAAEUpdater(iters, optimizers, nets, Prior('gaussian', args.z_dim),
                                     device=exp.device,
                                     labelled_reconstruction=args.labelled_reconstruction,
-                                    rec_loss=args.rec_loss, supervised_only=args.supervised_only)
+                                    rec_loss=args.rec_loss, supervised_only=args.supervised_only,
+                                    y_probs=y_probs)
     if args.supervised_only:                 # the baseline trains (and saves) the encoder only
         models, losses = {'enc': enc}, ['main/loss_sup']
     else:
@@ -121,7 +129,8 @@ def main(argv=None):
         paper=(float(PAPER_ERROR[args.labels].split()[0]), 'paper: Makhzani 2015 Table 2'),
         final=(100 * error, len(y_test)))
     exp.savefig(fig, 'test_error_updates.png')
-    config = {'labels': args.labels, 'recipe': args.recipe,
+    config = {'labels': args.labels, 'recipe': args.recipe, 'y_prior': args.y_prior,
+              'y_prior_probs': None if y_probs is None else [float(p) for p in y_probs],
               'supervised_only': args.supervised_only,
               'protocol': '%d labelled (balanced, seed %d) of %d training images; %s' % (
                   n_labelled, args.seed, len(x_train),
@@ -131,7 +140,12 @@ def main(argv=None):
                 'n_train_images': len(x_train), 'n_test_images': len(x_test),
                 'n_validation_images': len(x_val),
                 # ours: which digits the last encoder confuses (true, predicted, count)
-                'test_confusions': confusions(q_y.argmax(1), y_test, N_CLASSES)}
+                'test_confusions': confusions(q_y.argmax(1), y_test, N_CLASSES),
+                # ours: the error that predicting every class equally often would force on
+                # this test set (a uniform Cat(y) pulls q(y) towards that)
+                'test_error_percent_if_classes_uniform': 100 * float(np.maximum(
+                    0, np.bincount(y_test, minlength=N_CLASSES) - len(y_test) / N_CLASSES
+                ).sum() / len(y_test))}
     if args.supervised_only:                 # no decoder was trained: no styles, no MSE
         exp.save_npz('codes.npz', z=z, q_y=q_y, labels=y_test)
         best_on_validation(exp, enc, x_test, y_test, measured)

@@ -59,7 +59,8 @@ def aae_params(dist):
     opts = dist.optimizers(make_optimizers(enc, dec, dis_z, 'sgd', extra_dis={'dis_y': dis_y},
                                            supervised=True))
     rows = Rows(dist)
-    aae_updater.sample_categorical = lambda n, k, xp=np, dtype='f': rows.take(Y_TABLE, n)
+    aae_updater.sample_categorical = lambda n, k, xp=np, dtype='f', probs=None: rows.take(
+        Y_TABLE, n)
     prior = lambda n, labels=None, xp=np: rows.take(Z_TABLE, n)[:, :N_Z]   # noqa: E731
     its = {'main': SerialIterator(dist.shard(X), B // dist.size, shuffle=False),
            'labelled': SerialIterator(dist.shard(chainer.datasets.TupleDataset(X_L, T_L)),

@@ -175,6 +175,24 @@ def test_sample_categorical_is_uniform_one_hot():
     np.testing.assert_allclose(y.mean(0), 0.25, atol=0.03)
 
 
+def test_sample_categorical_with_class_probabilities():
+    np.random.seed(0)
+    probs = [0.1, 0.2, 0.7]
+    y = sample_categorical(20000, 3, probs=probs)
+    np.testing.assert_array_equal(y.sum(1), 1)
+    np.testing.assert_allclose(y.mean(0), probs, atol=0.015)   # 4+ binomial sd
+
+
+def test_categorical_updater_refuses_bad_class_probabilities():
+    from aae.net import categorical_aae
+    nets = dict(zip(['enc', 'dec', 'dis_z', 'dis_y'], categorical_aae(3, 2, N_IN, H)))
+    its = {'main': chainer.iterators.SerialIterator(np.zeros((4, N_IN), 'f'), 2)}
+    opts = {k: chainer.optimizers.Adam().setup(nets[k]) for k in nets}
+    for bad in ([0.5, 0.5], [0.5, 0.6, -0.1], [0.2, 0.2, 0.2]):
+        with pytest.raises(ValueError, match='3 probabilities summing to 1'):
+            CategoricalAAEUpdater(its, opts, nets, _gaussian_prior(2), y_probs=bad)
+
+
 # ---------------------------------------------------------------- optimisers
 def test_optimizer_settings_and_separate_encoder_rules():
     enc, dec, dis = Encoder(2, N_IN, H), Decoder(2, N_IN, H), Discriminator(2, H)

@@ -82,6 +82,10 @@ def test_aae_semisupervised_quick(tmp_path):
     cm = np.array(m['test_confusions']['matrix'])     # the same errors, by digit pair
     assert cm.sum() == m['n_test_images']
     assert 100 * (1 - np.trace(cm) / cm.sum()) == pytest.approx(m['test_error_percent'])
+    counts = cm.sum(1)            # the error a uniform prediction would force, by hand
+    assert m['test_error_percent_if_classes_uniform'] == pytest.approx(
+        100 * np.maximum(0, counts - counts.sum() / 10).sum() / counts.sum())
+    assert res['config']['y_prior'] == 'uniform' and res['config']['y_prior_probs'] is None
     assert '1.90' in res['paper']['values']['test_error_percent_100_labels']
     # --recipe paper (default): SGD, noise on the encoder's input, none on the discriminators
     assert res['config']['recipe'] == 'paper' and res['config']['optimizer'] == 'sgd'
@@ -90,6 +94,13 @@ def test_aae_semisupervised_quick(tmp_path):
     assert os.path.getsize(os.path.join(out, 'test_error_updates.png')) > 1000
     mmd = m['style_code_vs_prior']
     assert mmd['mmd_n_points'] == min(2000, m['n_test_images']) and mmd['mmd2_prior_vs_prior_sd'] > 0
+
+
+def test_aae_semisupervised_train_frequency_prior_quick(tmp_path):
+    res, out = _run(tmp_path, 'aae_semisupervised', '--y-prior', 'train-frequencies')
+    probs = np.array(res['config']['y_prior_probs'])
+    assert res['config']['y_prior'] == 'train-frequencies' and probs.shape == (10,)
+    assert probs.sum() == pytest.approx(1) and probs.std() > 0      # not uniform
 
 
 def test_aae_semisupervised_supervised_only_baseline_quick(tmp_path):
