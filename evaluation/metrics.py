@@ -53,6 +53,29 @@ def confusions(pred_labels, true_labels, n_classes, top=5):
             'most_confused': [[t, p, -c] for c, t, p in sorted(off)[:top]]}
 
 
+def equal_clusters_error_floor(true_labels, n_clusters, n_classes=None):
+    """The least error any labelling of ``n_clusters`` clusters **of equal size** can reach
+    on ``true_labels`` (ours, a closed form for the AAE's uniform Cat(K) prior, Sec. 5-6).
+
+    Each cluster holds c = N / K images (fractions allowed) and is labelled with one class;
+    the images of class k that can be labelled right are at most min(n_k, m_k c), where m_k
+    clusters take label k. So the floor is 1 - max_m sum_k min(n_k, m_k c) / N over
+    sum_k m_k = K. Each term is concave in m_k, so handing out clusters one at a time to the
+    class that gains most finds the maximum. With K = number of classes it is the error a
+    classifier predicting every class equally often must make: sum_k max(0, n_k - N/K) / N.
+    """
+    true = _labels(true_labels, 'true_labels').astype(np.int64)
+    if n_clusters < 1 or len(true) == 0:
+        raise ValueError('need n_clusters >= 1 and some labels')
+    counts = np.bincount(true, minlength=n_classes or 0).astype(np.float64)
+    size = len(true) / n_clusters
+    taken = np.zeros(len(counts))
+    for _ in range(n_clusters):
+        gain = np.minimum(counts, (taken + 1) * size) - np.minimum(counts, taken * size)
+        taken[np.argmax(gain)] += 1
+    return float(1 - np.minimum(counts, taken * size).sum() / len(true))
+
+
 def assign_cluster_labels(cluster_ids, true_labels, scores=None):
     """Label per cluster: dict ``{cluster: label}``.
 

@@ -16,7 +16,9 @@ is reported as well. Writes heads.png (the cluster heads: the decoder at z = 0 w
 y, above test images of each cluster, as Fig. 9), test_error_updates.png (test error
 against updates under the same rule, with Table 3's number, and, ours, under the majority
 label of each cluster's validation images: the rule's single example can be atypical),
-loss_rec.png, loss.png, codes.npz, samples.npz and results.json.
+loss_rec.png, loss.png, codes.npz, samples.npz and results.json (with, ours, the least
+error any labelling of K clusters of equal size, which the uniform prior asks for, could
+reach on the test digits: evaluation.metrics.equal_clusters_error_floor).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
@@ -26,7 +28,8 @@ from expkit import Experiment, make_parser, run_main, plots
 from expkit.extensions import TestError
 from expkit.validate import positive_int
 
-from evaluation.metrics import assign_cluster_labels, cluster_accuracy, hungarian_accuracy
+from evaluation.metrics import (assign_cluster_labels, cluster_accuracy,
+                                equal_clusters_error_floor, hungarian_accuracy)
 from aae.net import categorical_aae
 from aae.priors import Prior
 from aae.optim import make_optimizers, train_aae
@@ -142,6 +145,10 @@ def main(argv=None):
         'cluster_labels': [mapping[i] for i in range(k)],
         'test_cluster_sizes': sizes.tolist(),
         'n_empty_test_clusters': int((sizes == 0).sum()),
+        # ours: the least error any labelling of k equal-size clusters (what the uniform
+        # Cat(k) prior asks for) can reach on these test digits
+        'test_error_percent_floor_equal_clusters': 100 * equal_clusters_error_floor(
+            y_test, k, 10),
         'n_train_images': len(x_train), 'n_test_images': len(x_test),
         'n_validation_images': len(x_val),
     }, config={'clusters': k, 'recipe': args.recipe,

@@ -31,7 +31,8 @@ from expkit.extensions import TestError
 from expkit.validate import positive_int
 
 from datasets.semisup import split_labelled
-from evaluation.metrics import classification_error, confusions
+from evaluation.metrics import (classification_error, confusions,
+                                equal_clusters_error_floor)
 from aae.net import categorical_aae, one_hot
 from aae.priors import Prior, sample_prior
 from aae.optim import AAE_LOSSES, make_optimizers, train_aae
@@ -143,9 +144,8 @@ def main(argv=None):
                 'test_confusions': confusions(q_y.argmax(1), y_test, N_CLASSES),
                 # ours: the error that predicting every class equally often would force on
                 # this test set (a uniform Cat(y) pulls q(y) towards that)
-                'test_error_percent_if_classes_uniform': 100 * float(np.maximum(
-                    0, np.bincount(y_test, minlength=N_CLASSES) - len(y_test) / N_CLASSES
-                ).sum() / len(y_test))}
+                'test_error_percent_if_classes_uniform': 100 * equal_clusters_error_floor(
+                    y_test, N_CLASSES, N_CLASSES)}
     if args.supervised_only:                 # no decoder was trained: no styles, no MSE
         exp.save_npz('codes.npz', z=z, q_y=q_y, labels=y_test)
         best_on_validation(exp, enc, x_test, y_test, measured)

@@ -123,6 +123,8 @@ def test_aae_clustering_quick(tmp_path):
     m = res['measured']
     assert len(m['cluster_labels']) == 16 and sum(m['test_cluster_sizes']) == m['n_test_images']
     assert 0 <= m['test_hungarian_accuracy'] <= 1
+    # the least error any labelling of 16 equal-size clusters allows on these test digits
+    assert 0 < m['test_error_percent_floor_equal_clusters'] < 100
     assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.0)   # paper
     assert np.load(os.path.join(out, 'samples.npz'))['x'].shape == (16, 784)
     # Sec. 6: clusters are labelled from the validation images when there is a split

@@ -93,6 +93,34 @@ def test_confusions_counts_mistakes_by_true_and_predicted_class():
         confusions([1, 2], [1, 2, 3], 10)
 
 
+def test_equal_clusters_error_floor_closed_forms():
+    from evaluation.metrics import equal_clusters_error_floor as floor
+    assert floor([0, 0, 0, 1], 2) == pytest.approx(0.25)      # c = 2: one 0 must share
+    assert floor([0, 0, 0, 1], 1) == pytest.approx(0.25)      # one cluster: 1 - max n_k / N
+    assert floor(np.repeat(np.arange(10), 7), 20) == 0.0      # balanced, K a multiple of 10
+    # MNIST's t10k digit counts: K = 10 is the excess over 1,000 per digit, sum 214
+    t10k = np.repeat(np.arange(10), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
+    assert floor(t10k, 10) == pytest.approx(0.0214)
+    assert floor(t10k, 16) == pytest.approx(0.1304)           # docs/results/aae.md, Table 3
+    assert floor(t10k, 30) == pytest.approx(0.0214)
+    with pytest.raises(ValueError):
+        floor(t10k, 0)
+
+
+def test_equal_clusters_error_floor_is_the_best_allocation():
+    import itertools
+    from evaluation.metrics import equal_clusters_error_floor as floor
+    rng = np.random.RandomState(0)
+    for _ in range(30):
+        counts = rng.randint(1, 20, size=3)
+        k = rng.randint(1, 6)
+        labels = np.repeat(np.arange(3), counts)
+        size = counts.sum() / k
+        best = max(np.minimum(counts, np.array(m) * size).sum()
+                   for m in itertools.product(range(k + 1), repeat=3) if sum(m) == k)
+        assert floor(labels, k) == pytest.approx(1 - best / counts.sum())
+
+
 def test_cluster_accuracy_majority_rule():
     clusters = np.array([0, 0, 0, 1, 1, 1, 2, 2])
     labels = np.array([5, 5, 3, 3, 3, 7, 7, 1])
