@@ -49,7 +49,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from expkit.errors import UsageError  # noqa: E402
-from expkit.experiment import atomic_write  # noqa: E402
+from expkit.outputs import atomic_write  # noqa: E402
 
 RUNS = 'docs/results/runs'
 ROWS = 'docs/results/readme_rows.json'

@@ -44,7 +44,7 @@ def image_grid(images, nrow, image_shape=(28, 28), ax=None, title=None):
 
 def save_image_grid(path, images, nrow, image_shape=(28, 28), title=None):
     """Write a grid of images to ``path`` (PNG) and return the path."""
-    from expkit.experiment import atomic_write
+    from expkit.outputs import atomic_write
     fig, _ = image_grid(images, nrow, image_shape, title=title)
     atomic_write(path, lambda f: fig.savefig(f, format='png', dpi=100, bbox_inches='tight'))
     plt.close(fig)
@@ -69,7 +69,7 @@ def scatter_codes(ax, z, labels, title=None, n_classes=10, s=2, alpha=0.6):
 def save_gif(path, frames, duration_ms=300):
     """Animated GIF from a list of 2-D float arrays in [0, 1] (e.g. ``tile`` outputs)."""
     from PIL import Image
-    from expkit.experiment import atomic_write
+    from expkit.outputs import atomic_write
     images = [Image.fromarray((np.clip(f, 0, 1) * 255).astype(np.uint8)) for f in frames]
 
     def write(f):

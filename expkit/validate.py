@@ -256,7 +256,7 @@ _DEVICE = re.compile(r'@numpy|@cupy:\d+|@intel64|native(:0)?|cuda:\d+|-?\d+')
 
 def device_spec(text):
     """The syntax of a chainer device spec; whether the device exists is checked when the
-    run starts (``expkit.experiment.resolve_device``)."""
+    run starts (``expkit.device.resolve_device``)."""
     if not _DEVICE.fullmatch(text.strip()):
         raise argparse.ArgumentTypeError("%r is not a device; pass '@numpy' or '@cupy:N'"
                                          % text)

@@ -13,7 +13,7 @@ import chainer.links as L
 
 from expkit import Experiment, UsageError, make_parser, plots
 from expkit import validate as v
-from expkit.experiment import atomic_write
+from expkit.outputs import atomic_write
 from datasets import Dataset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -251,7 +251,7 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, argv, needle):
 # ---------------------------------------------------------------- threads, time limit
 def test_threads_default_every_core_and_recorded(tmp_path):
     import threadpoolctl
-    from expkit.experiment import available_cores
+    from expkit.device import available_cores
     _, _, results = _train(tmp_path / 'one', ['--threads', '1'])
     assert results['threads'] == 1
     assert all(p['num_threads'] == 1 for p in threadpoolctl.threadpool_info())
@@ -272,9 +272,9 @@ def test_threads_default_every_core_and_recorded(tmp_path):
 
 def test_time_limit_stops_cleanly_then_resume_continues_the_log(tmp_path, monkeypatch, capsys):
     import shlex
-    from expkit import experiment
+    from expkit import training
     ticks = iter(range(10 ** 6))
-    monkeypatch.setattr(experiment, 'clock', lambda: float(next(ticks)))   # 1 s per reading
+    monkeypatch.setattr(training, 'clock', lambda: float(next(ticks)))   # 1 s per reading
     out = tmp_path / 'run'
     # deadline 18 s after the start: the stop trigger reads the clock once per iteration,
     # a snapshot twice; the margin is 2 x the longest iteration + the snapshot time
@@ -292,7 +292,7 @@ def test_time_limit_stops_cleanly_then_resume_continues_the_log(tmp_path, monkey
     assert [e['epoch'] for e in json.loads((out / 'log').read_text())] == [1]
 
     # resume with the printed command (real clock now): it finishes, the log continues
-    monkeypatch.setattr(experiment, 'clock', experiment.time.monotonic)
+    monkeypatch.setattr(training, 'clock', training.time.monotonic)
     argv = shlex.split(command)[2:]
     assert argv[argv.index('--time-limit') + 1] == '0.3' and argv.count('--out') == 1
     trainer2, _, results2 = _train(out, [a for a in argv if a != '--quick'])
@@ -306,20 +306,20 @@ def test_time_limit_stops_cleanly_then_resume_continues_the_log(tmp_path, monkey
 
 
 def test_stop_at_leaves_room_for_the_snapshot(monkeypatch):
-    from expkit import experiment
+    from expkit import training
     now = [0.0]
-    monkeypatch.setattr(experiment, 'clock', lambda: now[0])
+    monkeypatch.setattr(training, 'clock', lambda: now[0])
 
     class Up:
         iteration, epoch_detail = 0, 0.0
     trainer = type('T', (), {'updater': Up()})()
-    stop = experiment.StopAt(100, 'iteration', deadline=60.0, snapshot_seconds=lambda: 5.0)
+    stop = training.StopAt(100, 'iteration', deadline=60.0, snapshot_seconds=lambda: 5.0)
     for t in (0.0, 10.0, 20.0, 30.0):                           # 10 s per iteration
         now[0] = t
         assert not stop(trainer)
     now[0] = 35.5                                               # 35.5 + 2 * 10 + 5 >= 60
     assert stop(trainer) and stop.timed_out
-    assert not experiment.StopAt(100, 'iteration')(trainer)
+    assert not training.StopAt(100, 'iteration')(trainer)
 
 
 # ---------------------------------------------------------------- validation, model selection
@@ -402,15 +402,15 @@ def test_select_best_saves_logs_and_records(tmp_path):
 
 
 def test_select_best_survives_resume(tmp_path, monkeypatch):
-    from expkit import experiment
+    from expkit import training
     ticks = iter(range(10 ** 6))
-    monkeypatch.setattr(experiment, 'clock', lambda: float(next(ticks)))
+    monkeypatch.setattr(training, 'clock', lambda: float(next(ticks)))
     out = tmp_path / 'run'
     seen = []
     trainer, _, results = _train(out, ['--time-limit', '0.3'], _scripted_selection([1.0], seen))
     assert results['partial'] and 5 <= trainer.updater.iteration < 10
     assert results['model_selection']['mse']['best_iteration'] == 5
-    monkeypatch.setattr(experiment, 'clock', experiment.time.monotonic)
+    monkeypatch.setattr(training, 'clock', training.time.monotonic)
     seen = []
     _, _, results = _train(out, ['--resume', results['resume_command'].split()[-1]],
                            _scripted_selection([2.0], seen))
@@ -421,14 +421,14 @@ def test_select_best_survives_resume(tmp_path, monkeypatch):
 
 
 def test_select_best_restarts_when_its_best_models_are_missing(tmp_path, monkeypatch, capsys):
-    from expkit import experiment
+    from expkit import training
     ticks = iter(range(10 ** 6))
-    monkeypatch.setattr(experiment, 'clock', lambda: float(next(ticks)))
+    monkeypatch.setattr(training, 'clock', lambda: float(next(ticks)))
     out = tmp_path / 'run'
     trainer, _, results = _train(out, ['--time-limit', '0.3'], _scripted_selection([1.0], []))
     stopped = trainer.updater.iteration
     (out / 'model_reg_best.npz').unlink()       # e.g. the snapshot copied alone elsewhere
-    monkeypatch.setattr(experiment, 'clock', experiment.time.monotonic)
+    monkeypatch.setattr(training, 'clock', training.time.monotonic)
     _, model, results = _train(out, ['--resume', results['resume_command'].split()[-1]],
                                _scripted_selection([2.0], []))
     assert 'model_reg_best.npz (best on validation so far) not beside the snapshot; model ' \

@@ -57,14 +57,14 @@ def _resume(command, out):
 @pytest.fixture
 def ticking(monkeypatch):
     """A fake clock, 1 s per reading; ``ticking.real()`` puts the real one back."""
-    from expkit import experiment
+    from expkit import training
     ticks = iter(range(10 ** 6))
-    monkeypatch.setattr(experiment, 'clock', lambda: float(next(ticks)))
+    monkeypatch.setattr(training, 'clock', lambda: float(next(ticks)))
 
     class Clock:
         @staticmethod
         def real():
-            monkeypatch.setattr(experiment, 'clock', experiment.time.monotonic)
+            monkeypatch.setattr(training, 'clock', training.time.monotonic)
     return Clock
 
 
