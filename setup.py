@@ -5,8 +5,18 @@ Chainer 7.8.1 is the last Chainer release and ships only as an sdist whose build
 both PIP_CONSTRAINT and PIP_BUILD_CONSTRAINT by ``make install``). NumPy is pinned per
 interpreter: NumPy 1 where it has wheels (Python <= 3.12), NumPy 2 on 3.13+, where
 ``chainer_compat`` fills the two gaps chainer has there. Tested on Python 3.10 to 3.13 (README).
+
+``chainer_compat.pth`` goes into site-packages (a data file whose folder is site-packages
+relative to the install prefix, so editable installs get it too): at interpreter start it
+arms ``chainer_compat_hook``, so that a plain ``import chainer`` works where a gap is open.
 """
+import os
+import sysconfig
+
 from setuptools import find_packages, setup
+
+# site-packages relative to the data prefix (sys.prefix in a venv, ~/.local for --user)
+SITE_PACKAGES = os.path.relpath(sysconfig.get_path('purelib'), sysconfig.get_path('data'))
 
 setup(
     name='chainer-generative-reproductions',
@@ -15,7 +25,8 @@ setup(
                 'Goodfellow, DCGAN, optimal D) and GLO',
     packages=find_packages(include=['aae', 'vae', 'gan', 'glo', 'datasets', 'evaluation',
                                     'expkit']),
-    py_modules=['chainer_compat', 'fused_updates'],
+    py_modules=['chainer_compat', 'chainer_compat_hook', 'fused_updates'],
+    data_files=[(SITE_PACKAGES, ['chainer_compat.pth'])],
     python_requires='>=3.9',
     install_requires=[
         'chainer==7.8.1',

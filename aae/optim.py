@@ -181,11 +181,6 @@ def drop_updates(updater, lr_drops):
     return [int(math.ceil(e * per_epoch - 1e-9)) for e in values]
 
 
-def add_lr_drops(trainer, optimizers, updates=LR_DROP_UPDATES, factor=0.1):
-    """Divide every step size by 10 after each number of updates in ``updates``."""
-    trainer.extend(LRDrops(optimizers.values(), updates, factor))
-
-
 AAE_LOSSES = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
 
 

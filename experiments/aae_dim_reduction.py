@@ -77,12 +77,13 @@ def main(argv=None):
     optimizers = make_optimizers(enc, dec.body, dis_z, args.optimizer,
                                  extra_dis={'dis_y': dis_y}, supervised=semi, heads=dec.heads,
                                  lr=phase_lr(args))
-    iters = {'main': chainer.iterators.SerialIterator(x_train, args.batchsize)}
+    iters = {'main': exp.iterator(x_train)}
     if semi:
         labelled_idx, _ = split_labelled(y_train, args.labels, seed=args.seed)
-        iters['labelled'] = chainer.iterators.SerialIterator(
+        iters['labelled'] = exp.iterator(
             chainer.datasets.TupleDataset(x_train[labelled_idx], y_train[labelled_idx]),
-            min(args.batchsize, args.labels))
+            min(args.batchsize, args.labels), what='the labelled minibatch (the smaller of '
+            '--batchsize and --labels)')
     nets = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
     updater = DimReductionUpdater(iters, optimizers, nets, Prior('gaussian', N_Z),
                                   args.head_threshold, device=exp.device, rec_loss=args.rec_loss)

@@ -11,7 +11,6 @@ import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 import matplotlib.pyplot as plt
 
-import chainer
 from expkit import Experiment, make_parser, run_main, plots
 from expkit.validate import positive_int
 
@@ -54,7 +53,7 @@ def main(argv=None):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec, dis, args.optimizer, lr=phase_lr(args))
     nets = {'enc': enc, 'dec': dec, 'dis': dis}
-    it = chainer.iterators.SerialIterator(x_train, args.batchsize)
+    it = exp.iterator(x_train)
     updater = AAEUpdater(it, optimizers, nets, Prior(args.prior, args.z_dim),
                          device=exp.device, rec_loss=args.rec_loss)
     train_aae(exp, updater, optimizers, nets, lr_drops(args))

@@ -76,8 +76,7 @@ def main(argv=None):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec, dis, args.optimizer, lr=phase_lr(args))
 
-    it = chainer.iterators.SerialIterator(
-        chainer.datasets.TupleDataset(x_train, labels), args.batchsize)
+    it = exp.iterator(chainer.datasets.TupleDataset(x_train, labels))
     nets = {'enc': enc, 'dec': dec, 'dis': dis}
     # component = label; label K (unlabelled) -> a random component
     updater = AAEUpdater(it, optimizers, nets, Prior(args.prior, 2, n_classes=N_CLASSES),

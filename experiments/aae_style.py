@@ -46,8 +46,7 @@ def main(argv=None):
     for link in (enc, dec, dis):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec, dis, args.optimizer, lr=phase_lr(args))
-    it = chainer.iterators.SerialIterator(
-        chainer.datasets.TupleDataset(x_train, y_train), args.batchsize)
+    it = exp.iterator(chainer.datasets.TupleDataset(x_train, y_train))
     nets = {'enc': enc, 'dec': dec, 'dis': dis}
     updater = AAEUpdater(it, optimizers, nets, Prior('gaussian', args.z_dim),
                          device=exp.device, n_classes=N_CLASSES, decoder_labels=True,

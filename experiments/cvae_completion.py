@@ -16,7 +16,7 @@ training stages ('main', then 'regressor'; each resumes from its own snapshot).
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 import chainer
-from chainer import iterators, optimizers
+from chainer import optimizers
 
 from expkit import Experiment, make_parser, run_main
 from expkit.validate import nonnegative_float, positive_float, positive_int
@@ -135,13 +135,13 @@ def main(argv=None):
     cvae.to_device(exp.device)
     regressor.to_device(exp.device)
 
-    updater = CompletionUpdater(iterators.SerialIterator(x_train, args.batchsize),
+    updater = CompletionUpdater(exp.iterator(x_train),
                                 make_optimizer(cvae, args), converter=converter,
                                 device=exp.device)
     exp.train(updater, models={'cvae': cvae}, report=['main/loss', 'main/rec', 'main/kl'],
               plots={'loss.png': ['main/loss', 'main/rec', 'main/kl']})
 
-    reg_updater = CompletionUpdater(iterators.SerialIterator(x_train, args.batchsize),
+    reg_updater = CompletionUpdater(exp.iterator(x_train),
                                     make_optimizer(regressor, args), converter=converter,
                                     device=exp.device, regressor=True)
     exp.train(reg_updater, stage='regressor', models={'regressor': regressor},

@@ -68,7 +68,7 @@ def main(argv=None):
     for key, link in (('gen', gen), ('dis', dis)):
         opts[key] = chainer.optimizers.Adam(alpha=2e-4, beta1=0.5)   # §4
         opts[key].setup(link)
-    it = chainer.iterators.SerialIterator(x_img, args.batchsize)
+    it = exp.iterator(x_img)
     # chainer's examples/dcgan: loss_dis = sum of the two means (dis_loss_scale=1)
     updater = GANUpdater(it, opts, n_dis=1, gen_loss=args.gen_loss, dis_loss_scale=1.0,
                          device=exp.device)

@@ -119,7 +119,7 @@ def main(argv=None):
         opt_g.add_hook(optim.L1L2Regularizer(1e-5, 1e-5))    # notebook: G's Dense layers too
 
     it = (ReplacementIterator(x_train, args.batchsize) if args.with_replacement else
-          chainer.iterators.SerialIterator(x_train, args.batchsize))
+          exp.iterator(x_train))
     updater = GANUpdater(it, {'gen': opt_g, 'dis': opt_d}, n_dis=args.n_dis,
                          gen_loss=args.gen_loss, dis_loss_scale=0.5,
                          fakes_in_test_mode=args.fakes_test_mode,

@@ -46,7 +46,7 @@ def train_one(name, args, exp):
     for key, link in (('gen', gen), ('dis', dis)):
         opts[key] = chainer.optimizers.Adam(alpha=args.lr, beta1=0.5)
         opts[key].setup(link)
-    it = chainer.iterators.SerialIterator(x, args.batchsize)
+    it = exp.iterator(x)
     updater = GANUpdater(it, opts, n_dis=args.n_dis, gen_loss=args.gen_loss,
                          dis_loss_scale=1.0, device=exp.device)
     total = args.epoch * args.n_points // (args.batchsize * args.n_dis)

@@ -126,7 +126,7 @@ def main(argv=None):
     main_name = names[0]
 
     dataset = chainer.datasets.TupleDataset(x_train, np.arange(len(x_train), dtype=np.int32))
-    iterator = chainer.iterators.SerialIterator(dataset, args.batchsize)
+    iterator = exp.iterator(dataset)
     updater = GLOUpdater(iterator, models, loss_funcs, optimizers, device=exp.device)
     trainer = exp.train(
         updater, models={'%s_%s' % (n, part): link for n, (gen, codes) in models.items()

@@ -34,7 +34,7 @@ import time
 
 import numpy as np
 import chainer
-from chainer import iterators, optimizers
+from chainer import optimizers
 from scipy.stats import norm
 
 from datasets.binarize import DynamicBinarizeConverter, binarize_static
@@ -105,12 +105,12 @@ def train_vae(exp, args, x_train, converter, n_latent, stage, x_val=(), x_test=(
     suffix = '' if stage == 'main' else '_' + stage
     if args.init_from_ae:
         ae_updater = AutoencoderUpdater(
-            iterators.SerialIterator(x_train, args.batchsize), make_optimizer(args, vae),
+            exp.iterator(x_train), make_optimizer(args, vae),
             converter=converter, device=exp.device)
         exp.train(ae_updater, stage='ae' + suffix, models={'ae' + suffix: vae},
                   report=['main/loss_ae'], stop=(args.ae_epoch, 'epoch'))
     opt = make_optimizer(args, vae)
-    updater = VAEUpdater(iterators.SerialIterator(x_train, args.batchsize), opt,
+    updater = VAEUpdater(exp.iterator(x_train), opt,
                          converter=converter, device=exp.device)
     if stage != 'main':
         return vae, exp.train(updater, stage=stage, models={'vae' + suffix: vae},

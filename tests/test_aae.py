@@ -12,8 +12,8 @@ from chainer.serializers import DictionarySerializer, NpzDeserializer
 from aae import loss as L
 from aae.net import (ClusterHeadDecoder, Decoder, Discriminator, Encoder, dim_reduction_aae,
                      one_hot, one_hot_with_unlabelled)
-from aae.optim import (ADAM_PHASE, ADAM_SEED, SGD_RECONSTRUCTION, SGD_REGULARIZATION, activate,
-                       add_lr_drops, make_optimizers)
+from aae.optim import (ADAM_PHASE, ADAM_SEED, SGD_RECONSTRUCTION, SGD_REGULARIZATION, LRDrops,
+                       activate, make_optimizers)
 from aae.updater import (AAEUpdater, CategoricalAAEUpdater, DimReductionUpdater,
                          sample_categorical)
 
@@ -424,7 +424,7 @@ def test_snapshot_restores_each_optimizers_own_state(tmp_path):
 def test_lr_drops_at_given_updates(tmp_path):
     up, *_ = _aae('sgd')           # 20 examples, batch 5: 4 iterations per epoch
     trainer = training.Trainer(up, (12, 'iteration'), out=str(tmp_path))
-    add_lr_drops(trainer, up.get_all_optimizers(), updates=(3, 9))
+    trainer.extend(LRDrops(up.get_all_optimizers().values(), (3, 9)))
     seen = []
     trainer.extend(lambda t: seen.append((t.updater.iteration, up.get_optimizer('enc').lr)),
                    trigger=(1, 'iteration'), priority=training.PRIORITY_WRITER)  # after drops
@@ -441,7 +441,7 @@ def test_lr_drops_scale_adams_alpha(kind, tmp_path):
     up, *_ = _aae(kind)
     base = {name: opt.alpha for name, opt in up.get_all_optimizers().items()}
     trainer = training.Trainer(up, (5, 'iteration'), out=str(tmp_path))
-    add_lr_drops(trainer, up.get_all_optimizers(), updates=(2, 4))
+    trainer.extend(LRDrops(up.get_all_optimizers().values(), (2, 4)))
     trainer.run()
     for name, opt in up.get_all_optimizers().items():
         np.testing.assert_allclose(opt.alpha, base[name] * 0.01, rtol=1e-6, err_msg=name)
@@ -488,12 +488,12 @@ def test_lr_drop_resumed_mid_schedule(tmp_path):
     from chainer.serializers import load_npz, save_npz
     up, *_ = _aae('sgd')
     trainer = training.Trainer(up, (6, 'iteration'), out=str(tmp_path))
-    add_lr_drops(trainer, up.get_all_optimizers(), updates=(4, 100))
+    trainer.extend(LRDrops(up.get_all_optimizers().values(), (4, 100)))
     trainer.run()
     save_npz(str(tmp_path / 's.npz'), trainer)
     fresh, *_ = _aae('sgd')
     trainer2 = training.Trainer(fresh, (7, 'iteration'), out=str(tmp_path))
-    add_lr_drops(trainer2, fresh.get_all_optimizers(), updates=(4, 100))
+    trainer2.extend(LRDrops(fresh.get_all_optimizers().values(), (4, 100)))
     load_npz(str(tmp_path / 's.npz'), trainer2)
     assert fresh.get_optimizer('gen').lr == 0.1                  # not restored by the snapshot
     seen, update = [], fresh.update_core

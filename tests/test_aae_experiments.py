@@ -26,6 +26,7 @@ def _finite(d, keys):
         assert np.all(np.isfinite(d[k])), k
 
 
+@pytest.mark.slow
 def test_aae_gaussian_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_gaussian')
     m = res['measured']
@@ -41,6 +42,7 @@ def test_aae_gaussian_quick(tmp_path):
     assert x.shape[1] == 784 and x.min() >= 0 and x.max() <= 1
 
 
+@pytest.mark.slow
 def test_aae_gaussian_sigmoid_mixture_adam_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_gaussian', '--prior', 'mixture', '--dis-output',
                     'sigmoid', '--optimizer', 'adam', '--dis-noise', '0.3')
@@ -58,6 +60,7 @@ def test_aae_gaussian_bad_options(tmp_path):
     assert e.value.code == 2
 
 
+@pytest.mark.slow
 def test_aae_label_prior_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_label_prior', '--prior', 'swissroll')
     m = res['measured']
@@ -75,6 +78,7 @@ def test_aae_label_prior_quick(tmp_path):
     assert (c['optimizer'], c['rec_loss'], c['dis_noise']) == ('adam', 'mean', 0.3)
 
 
+@pytest.mark.slow
 def test_aae_semisupervised_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_semisupervised', '--labels', '100')
     m = res['measured']
@@ -96,6 +100,7 @@ def test_aae_semisupervised_quick(tmp_path):
     assert mmd['mmd_n_points'] == min(2000, m['n_test_images']) and mmd['mmd2_prior_vs_prior_sd'] > 0
 
 
+@pytest.mark.slow
 def test_aae_semisupervised_train_frequency_prior_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_semisupervised', '--y-prior', 'train-frequencies')
     probs = np.array(res['config']['y_prior_probs'])
@@ -103,6 +108,7 @@ def test_aae_semisupervised_train_frequency_prior_quick(tmp_path):
     assert probs.sum() == pytest.approx(1) and probs.std() > 0      # not uniform
 
 
+@pytest.mark.slow
 def test_aae_semisupervised_supervised_only_baseline_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_semisupervised', '--supervised-only')
     m = res['measured']
@@ -118,6 +124,7 @@ def test_aae_semisupervised_supervised_only_baseline_quick(tmp_path):
     assert not os.path.exists(str(tmp_path / 'x'))
 
 
+@pytest.mark.slow
 def test_aae_clustering_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_clustering', '--clusters', '16')
     m = res['measured']
@@ -137,6 +144,7 @@ def test_aae_clustering_quick(tmp_path):
     assert all(0 <= e[key] <= 1 for e in log for key in ('test/error', 'test/error_majority'))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('labels', ['100', '0'])
 def test_aae_dim_reduction_quick(tmp_path, labels):
     res, out = _run(tmp_path, 'aae_dim_reduction', '--labels', labels, '--optimizer', 'adam')
@@ -154,6 +162,7 @@ def test_aae_dim_reduction_quick(tmp_path, labels):
             ['--quick', '--clusters', '7', '--out', str(tmp_path / 'x')])
 
 
+@pytest.mark.slow
 def test_aae_parzen_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_parzen')
     m = res['measured']
@@ -163,6 +172,7 @@ def test_aae_parzen_quick(tmp_path):
     assert res['config']['z_dim'] == 8 and res['config']['prior_std'] == 5.0
 
 
+@pytest.mark.slow
 def test_aae_parzen_selection_by_validation_parzen(tmp_path):
     # scored every epoch: the selected model's test number, the last model's beside it
     res, out = _run(tmp_path, 'aae_parzen', '--epoch', '3', '--select-every', '1')
@@ -190,6 +200,7 @@ def test_aae_parzen_bandwidth_images_default_to_the_whole_validation_split():
         pick(x_val, x_train, y_train, 151)
 
 
+@pytest.mark.slow
 def test_aae_style_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_style')
     m = res['measured']
@@ -214,6 +225,7 @@ def test_categorical_recipes_set_their_defaults_and_explicit_options_win(script)
             paper.batchsize) == ('paper', 'sgd', 0.3, 0.0, 100)
 
 
+@pytest.mark.slow
 def test_aae_semisupervised_fast_recipe_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_semisupervised', '--recipe', 'fast',
                     '--phase-lr', 'sup=0.002')

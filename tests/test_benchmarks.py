@@ -6,6 +6,8 @@ temporary folder, with PyTorch made to look absent so the skip path is what is t
 import json
 import os
 
+import pytest
+
 from benchmarks import bench_aae, bench_vae, harness, run_all
 
 
@@ -24,11 +26,17 @@ def test_flops_match_a_hand_count():
     assert aae.flops() / aae.images == 2 * (7 * enc + 3 * dec + 8 * dis)
 
 
-def test_gemm_step_runs_the_counted_gemms():
+def test_gemm_step_runs_the_counted_gemms(monkeypatch):
     step = harness.gemm_step([(3, [(4, 5, 6)]), (1, [(2, 3, 4)])])
-    step()                                         # fwd, dX, dW of one layer; one fwd
+    shapes, matmul = [], harness.np.matmul
+    monkeypatch.setattr(harness.np, 'matmul', lambda a, b: shapes.append(
+        (a.shape, b.shape)) or matmul(a, b))
+    step()
+    # fwd x @ w, dX gy @ w.T, dW x.T @ gy of the first layer; the forward of the second
+    assert shapes == [((4, 5), (5, 6)), ((4, 6), (6, 5)), ((5, 4), (4, 6)), ((2, 3), (3, 4))]
 
 
+@pytest.mark.slow
 def test_run_all_tiny_writes_table_plot_and_json(tmp_path, monkeypatch):
     monkeypatch.setattr(harness, 'torch_available', lambda: False)
     out = str(tmp_path)

@@ -215,3 +215,63 @@ def test_openblas_kernels_set_before_numpy_unless_chosen():
         proc = subprocess.run([sys.executable, '-c', textwrap.dedent(code)], cwd=ROOT,
                               capture_output=True, text=True, timeout=120, env=env2)
         assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# ---------------------------------------------------------------- chainer_compat.pth
+def _site_with_pth(tmp_path):
+    """A site folder holding the chainer_compat.pth that setup.py installs, and the code that
+    makes a fresh interpreter process it as site.py processes site-packages."""
+    site_dir = tmp_path / 'site'
+    site_dir.mkdir()
+    (site_dir / 'chainer_compat.pth').write_text(
+        open(os.path.join(ROOT, 'chainer_compat.pth')).read())
+    return 'import site\nsite.addsitedir(%r)\n' % str(site_dir)
+
+
+@pytest.mark.parametrize('gap, shim', [(HIDE_DISTUTILS, 'numpy.distutils.system_info'),
+                                       (DROP_SCTYPES, 'numpy.sctypes')])
+def test_pth_makes_a_plain_import_chainer_work(gap, shim, tmp_path):
+    # as a notebook does it: no chainer_compat import, the gap open, chainer imported
+    plain = gap + 'import chainer\nimport chainer.functions\n'
+    rc, out = _run(plain)
+    assert rc != 0, 'chainer imports without chainer_compat here: the gap is not open\n' + out
+    rc, out = _run(gap + _site_with_pth(tmp_path) + plain +
+                   'import chainer_compat\nprint(chainer_compat.APPLIED)\n')
+    assert rc == 0, out
+    assert shim in out
+
+
+def test_pth_is_lazy_and_changes_nothing_where_nothing_is_missing(tmp_path):
+    rc, out = _run(_site_with_pth(tmp_path) + textwrap.dedent('''
+        import sys
+        import chainer_compat_hook
+        assert sys.meta_path[0] is chainer_compat_hook.BeforeChainer
+        assert 'numpy' not in sys.modules and 'chainer_compat' not in sys.modules
+        import json                                  # other imports pass it by
+        assert 'numpy' not in sys.modules
+        missing = chainer_compat_hook.gap_open()
+        import chainer
+        assert chainer_compat_hook.BeforeChainer not in sys.meta_path     # once only
+        assert ('chainer_compat' in sys.modules) == missing, missing
+        print(missing)
+    '''))
+    assert rc == 0, out
+    # Python <= 3.11 with NumPy 1 (this project's pins) has both: nothing applied there
+    if sys.version_info < (3, 12) and int(np.__version__.split('.')[0]) < 2:
+        assert out.strip() == 'False'
+
+
+def test_setup_installs_the_pth_into_site_packages(monkeypatch):
+    import runpy
+    import setuptools
+    import sysconfig
+    seen = {}
+    monkeypatch.setattr(setuptools, 'setup', lambda **kwargs: seen.update(kwargs))
+    runpy.run_path(os.path.join(ROOT, 'setup.py'))
+    (folder, files), = seen['data_files']
+    assert files == ['chainer_compat.pth'] and 'chainer_compat_hook' in seen['py_modules']
+    # pip installs data files under the data prefix: this one lands in site-packages
+    assert os.path.normpath(os.path.join(sysconfig.get_path('data'), folder)) == \
+        os.path.normpath(sysconfig.get_path('purelib'))
+    line, = open(os.path.join(ROOT, 'chainer_compat.pth')).read().splitlines()
+    assert line.startswith('import ')        # site.py runs only lines that start so

@@ -2,7 +2,11 @@
 per-update loss curves and measurements. BLAS may split a matrix product differently with
 another number of threads, so the guarantee is per thread count; it is tested with one and
 with two threads."""
+import pytest
+
 from reliability_runs import losses, run_logged
+
+pytestmark = pytest.mark.slow      # real script runs
 
 ARGV = ['--n-hidden', '64', '--z-dim', '4', '--manifold-epoch', '0', '--iw-samples', '5',
         '--nll-examples', '10', '--batchsize', '200', '--epoch', '2',

@@ -120,6 +120,7 @@ def mpiexec(n, *args, timeout=120):
     return proc
 
 
+@pytest.mark.slow
 def test_two_ranks_update_as_one_process_with_the_whole_batch(tmp_path):
     pytest.importorskip('mpi4py')
     one, two = tmp_path / 'one', tmp_path / 'two'
@@ -140,6 +141,7 @@ def test_two_ranks_update_as_one_process_with_the_whole_batch(tmp_path):
             np.testing.assert_allclose(b[k], a[k], rtol=1e-4, atol=1e-6, err_msg=family + k)
 
 
+@pytest.mark.slow
 def test_two_rank_quick_runs_write_what_one_rank_writes(tmp_path):
     pytest.importorskip('mpi4py')
     out = tmp_path / 'mpi'

@@ -164,6 +164,7 @@ def test_resume_names_a_stage_of_the_run(tmp_path):
         exp.train(None, stage='main')
 
 
+@pytest.mark.slow
 def test_gan_toy_resumes_a_later_toy_and_reloads_the_earlier(tmp_path, monkeypatch):
     monkeypatch.setenv('OMP_NUM_THREADS', '1')
     first = tmp_path / 'first'

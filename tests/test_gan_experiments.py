@@ -80,6 +80,7 @@ def _files(out):
     return set(os.listdir(out))
 
 
+@pytest.mark.slow
 def test_smoke_gan_optimal_discriminator(tmp_path, offline):
     res = run_script('experiments/gan_optimal_discriminator.py',
                      ['--quick', '--out', str(tmp_path)])
@@ -90,6 +91,7 @@ def test_smoke_gan_optimal_discriminator(tmp_path, offline):
     assert abs(pairs['identical']['v_theory'] + 2 * np.log(2)) < 1e-9
 
 
+@pytest.mark.slow
 def test_smoke_gan_mlp(tmp_path, offline):
     res = run_script('experiments/gan_mlp.py', ['--quick', '--out', str(tmp_path),
                                                 '--gen-loss', 'minimax'])
@@ -115,6 +117,7 @@ def test_gan_mlp_recipes_set_the_notebook_switches_and_explicit_options_win():
     assert parse(['--no-with-replacement']).with_replacement is False
 
 
+@pytest.mark.slow
 def test_smoke_gan_toy(tmp_path, offline):
     res = run_script('experiments/gan_toy.py', ['--quick', '--out', str(tmp_path),
                                                 '--toy', 'ring', 'grid'])
@@ -123,6 +126,7 @@ def test_smoke_gan_toy(tmp_path, offline):
     assert 0 <= res['measured']['grid']['modes_captured'] <= 25
 
 
+@pytest.mark.slow
 def test_smoke_gan_goodfellow(tmp_path, offline):
     res = run_script('experiments/gan_goodfellow.py', ['--quick', '--out', str(tmp_path)])
     assert {'samples.png', 'samples_nearest.png', 'parzen_sigma.png', 'loss.png',
@@ -132,6 +136,7 @@ def test_smoke_gan_goodfellow(tmp_path, offline):
     assert res['paper']['values']['adversarial_nets'] == '225 +- 2'
 
 
+@pytest.mark.slow
 def test_smoke_dcgan_mnist(tmp_path, offline):
     res = run_script('experiments/dcgan_mnist.py', ['--quick', '--out', str(tmp_path)])
     assert {'samples_grid.png', 'samples.png', 'loss.png', 'samples.npz',
@@ -152,6 +157,7 @@ def test_bad_option_is_one_line_error(tmp_path, capsys):
     assert not (tmp_path / 'x').exists()
 
 
+@pytest.mark.slow
 def test_gan_goodfellow_selection_by_validation_parzen(tmp_path, offline):
     # evaluated every epoch: the selected G's test number, the last G's beside it
     res = run_script('experiments/gan_goodfellow.py',

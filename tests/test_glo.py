@@ -203,6 +203,7 @@ def test_infer_codes_fits_unseen_images_with_theta_fixed():
 
 
 # -- the experiment --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_glo_mnist_quick_smoke(tmp_path):
     out = str(tmp_path / 'glo')
     results = run_script('experiments/glo_mnist.py', ['--quick', '--out', out])

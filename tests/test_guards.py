@@ -81,6 +81,7 @@ def _assert_last_good_snapshot(out, results, update):
     assert not [n for n in os.listdir(out) if n.startswith('tmp')]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('family', sorted(FAMILIES))
 def test_nan_loss_stops_the_run(family, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv('MNIST_OFFLINE', '1')
@@ -98,6 +99,7 @@ def test_nan_loss_stops_the_run(family, tmp_path, capsys, monkeypatch):
     _assert_last_good_snapshot(out, results, update)
 
 
+@pytest.mark.slow
 def test_nan_parameter_with_finite_loss_is_caught_before_the_snapshot(tmp_path, capsys,
                                                                         monkeypatch):
     monkeypatch.setenv('MNIST_OFFLINE', '1')
@@ -112,6 +114,7 @@ def test_nan_parameter_with_finite_loss_is_caught_before_the_snapshot(tmp_path, 
     assert len(_snapshots(out)) == 1        # epoch 1's; epoch 2's state was bad, not written
 
 
+@pytest.mark.slow
 def test_a_finite_run_is_marked_not_diverged(tmp_path, monkeypatch):
     monkeypatch.setenv('MNIST_OFFLINE', '1')
     from expkit.testing import run_script

@@ -18,6 +18,8 @@ import pytest
 
 from reliability_runs import losses, read_log, run_logged, start_child
 
+pytestmark = pytest.mark.slow      # real script runs
+
 FAMILIES = {   # script, epochs (one snapshot each), small options
     'aae': ('aae_gaussian', 5, ['--n-hidden', '64']),
     'vae': ('vae_mnist', 5, ['--n-hidden', '64', '--z-dim', '4', '--manifold-epoch', '0',

@@ -3,8 +3,11 @@ learning-rate drops) continues from a snapshot instead of starting again."""
 import json
 
 import numpy as np
+import pytest
 
 from expkit.testing import run_script
+
+pytestmark = pytest.mark.slow      # real script runs
 
 SMALL = ['--n-hidden', '16', '--batchsize', '500', '--snapshot-interval', '1',
          '--lr-drop', '1']

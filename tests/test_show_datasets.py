@@ -4,6 +4,7 @@ import os
 import pytest
 
 
+@pytest.mark.slow
 def test_show_datasets_writes_the_figure(tmp_path):
     pytest.importorskip('mlxtend')
     from expkit import show_datasets

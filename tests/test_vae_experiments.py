@@ -17,6 +17,7 @@ def _files(out):
     return set(os.listdir(str(out)))
 
 
+@pytest.mark.slow
 def test_smoke_vae_mnist(tmp_path, offline):
     res = run_script('experiments/vae_mnist.py', ['--quick', '--out', str(tmp_path)])
     assert {'samples.png', 'reconstructions.png', 'latent_scatter.png', 'manifold.png',
@@ -34,6 +35,7 @@ def test_smoke_vae_mnist(tmp_path, offline):
     assert res['config']['quick_protocol']['nll_examples'] == m['test_nll_examples'] == 20
 
 
+@pytest.mark.slow
 def test_smoke_vae_mnist_static_and_ae_init(tmp_path, offline):
     res = run_script('experiments/vae_mnist.py',
                      ['--quick', '--out', str(tmp_path), '--binarize', 'static',
@@ -45,6 +47,7 @@ def test_smoke_vae_mnist_static_and_ae_init(tmp_path, offline):
     assert {'log_ae', 'model_ae.npz', 'log', 'model_vae.npz'} <= _files(tmp_path)
 
 
+@pytest.mark.slow
 def test_smoke_cvae_completion(tmp_path, offline):
     res = run_script('experiments/cvae_completion.py', ['--quick', '--out', str(tmp_path)])
     assert {'completion.png', 'samples.npz', 'results.json'} <= _files(tmp_path)
@@ -52,6 +55,7 @@ def test_smoke_cvae_completion(tmp_path, offline):
     assert res['measured']['cvae_sample_pixel_std'] > 0
 
 
+@pytest.mark.slow
 def test_smoke_m2(tmp_path, offline):
     res = run_script('experiments/m2_semisupervised.py', ['--quick', '--out', str(tmp_path)])
     assert {'analogies.png', 'samples.npz', 'results.json'} <= _files(tmp_path)
@@ -61,6 +65,7 @@ def test_smoke_m2(tmp_path, offline):
     assert np.load(str(tmp_path / 'samples.npz'))['x'].shape == (8 * 11, 784)
 
 
+@pytest.mark.slow
 def test_smoke_m1m2(tmp_path, offline):
     res = run_script('experiments/m1m2_semisupervised.py', ['--quick', '--out', str(tmp_path)])
     assert res['experiment'] == 'm1m2_semisupervised'
@@ -88,6 +93,7 @@ def test_bad_numbers_exit_2(tmp_path, offline):
     assert err.value.code == 2
 
 
+@pytest.mark.slow
 def test_m1m2_encodes_grey_images_for_train_validation_and_test(tmp_path, offline,
                                                                 monkeypatch):
     """nips14-ssl feeds M1 the grey images everywhere; binarised test features cost 1-2

@@ -57,6 +57,7 @@ def test_output_bias_starts_at_the_logit_of_the_training_mean():
     np.testing.assert_allclose(b[2], np.log(0.001 / 0.999), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_recipe_iwae_sets_its_defaults_and_explicit_options_win(tmp_path, monkeypatch):
     monkeypatch.setenv('MNIST_OFFLINE', '1')
     res = run_script('experiments/vae_mnist.py',
