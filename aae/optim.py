@@ -163,6 +163,19 @@ class LRDrops(chainer.training.Extension):
     def initialize(self, trainer):
         self(trainer)
 
+    @classmethod
+    def for_run(cls, updater, optimizers, lr_drops):
+        """The drops ``lr_drops`` (``(values, 'update' or 'epoch')``, see
+        :func:`drop_updates`) of every optimiser in the dict ``optimizers``; ``schedule``
+        describes them for results.json (``lr_schedule``)."""
+        updates = drop_updates(updater, lr_drops)
+        drops = cls(optimizers.values(), updates)
+        drops.schedule = {
+            'divide_by_10_after_updates': updates,
+            'given_as': '%s %s' % (','.join(map(str, lr_drops[0])) or 'no', lr_drops[1] + 's'),
+            'updates_per_epoch': updates_per_epoch(updater)}
+        return drops
+
 
 def updates_per_epoch(updater):
     """Iterations per epoch of ``updater``'s main iterator (dataset size / batch size)."""
@@ -179,30 +192,3 @@ def drop_updates(updater, lr_drops):
         return [int(u) for u in values]
     per_epoch = updates_per_epoch(updater)
     return [int(math.ceil(e * per_epoch - 1e-9)) for e in values]
-
-
-AAE_LOSSES = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
-
-
-def train_aae(exp, updater, optimizers, models, lr_drops, losses=AAE_LOSSES,
-              report=('main/d_real', 'main/d_fake'), plots=None, extensions=(), select=None):
-    """Train an AAE updater with :meth:`expkit.Experiment.train`: the ``losses`` columns (by
-    default the three phases of Sec. 2; scripts add e.g. the supervised phase of Sec. 5),
-    plotted in loss_rec.png (the reconstruction cost, on its own scale) and loss.png (the
-    others), the columns in ``report``, extra ``plots``, ``extensions`` and model selection
-    ``select``, and the learning-rate drops ``lr_drops`` (``(values, 'update' or 'epoch')``,
-    see :func:`drop_updates`; recorded in results.json as ``lr_schedule``). Returns the
-    trainer."""
-    losses = list(losses)
-    all_plots = {'loss_rec.png': [k for k in losses if k == 'main/loss_rec'],
-                 'loss.png': [k for k in losses if k != 'main/loss_rec']}
-    all_plots.update(plots or {})
-    updates = drop_updates(updater, lr_drops)
-    exp.record('lr_schedule', {
-        'divide_by_10_after_updates': updates,
-        'given_as': '%s %s' % (','.join(map(str, lr_drops[0])) or 'no', lr_drops[1] + 's'),
-        'updates_per_epoch': updates_per_epoch(updater)})
-    return exp.train(updater, models=models, report=losses + list(report),
-                     plots={name: keys for name, keys in all_plots.items() if keys},
-                     extensions=list(extensions) + [LRDrops(optimizers.values(), updates)],
-                     select=select)

@@ -27,6 +27,9 @@ from aae.net import one_hot, one_hot_with_unlabelled
 from aae.optim import activate
 from fused_updates import FusedStandardUpdater
 
+#: the losses of the three phases of Sec. 2, as the updaters report them
+LOSSES = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
+
 
 def sample_categorical(n, n_classes, xp=np, dtype='f', probs=None):
     """One-hot samples of the categorical prior Cat(y): uniform as in the paper (Sec. 5,

@@ -32,9 +32,9 @@ from evaluation.metrics import (assign_cluster_labels, cluster_accuracy,
                                 equal_clusters_error_floor, hungarian_accuracy)
 from aae.net import categorical_aae
 from aae.priors import Prior
-from aae.optim import make_optimizers, train_aae
+from aae.optim import LRDrops, make_optimizers
 from aae.options import AAE_QUICK, add_aae_options, add_recipe_option, lr_drops, phase_lr
-from aae.updater import CategoricalAAEUpdater
+from aae.updater import LOSSES, CategoricalAAEUpdater
 from aae.evaluate import decode, encode
 
 PAPER_ERROR = {16: '9.55 +- 2.05', 30: '4.10 +- 1.13'}
@@ -92,12 +92,13 @@ def main(argv=None):
 
     # test/error: the paper's rule; test/error_majority: each cluster takes the majority label
     # of its validation images (ours, a diagnostic: the rule's one example can be atypical)
-    trainer = train_aae(exp, updater, optimizers, nets, lr_drops(args),
-                        report=['main/d_fake', 'main/d_fake_y', 'test/error',
-                                'test/error_majority'],
-                        extensions=[TestError(classifier(False), x_test[:2000], y_test[:2000]),
-                                    TestError(classifier(True), x_test[:2000], y_test[:2000],
-                                              key='test/error_majority')])
+    drops = LRDrops.for_run(updater, optimizers, lr_drops(args))
+    exp.record('lr_schedule', drops.schedule)
+    trainer = exp.train(updater, models=nets, plots=plots.loss_plots(LOSSES), report=LOSSES + [
+        'main/d_fake', 'main/d_fake_y', 'test/error', 'test/error_majority'], extensions=[
+        TestError(classifier(False), x_test[:2000], y_test[:2000]),
+        TestError(classifier(True), x_test[:2000], y_test[:2000], key='test/error_majority'),
+        drops])
 
     q_label, mapping = label_clusters()
     q_test, z_test = encode(enc, x_test, exp.device)

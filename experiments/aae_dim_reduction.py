@@ -27,9 +27,9 @@ from evaluation.metrics import (assign_cluster_labels, classification_error, clu
                                 hungarian_accuracy)
 from aae.net import dim_reduction_aae
 from aae.priors import Prior
-from aae.optim import AAE_LOSSES, make_optimizers, train_aae
+from aae.optim import LRDrops, make_optimizers
 from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
-from aae.updater import DimReductionUpdater
+from aae.updater import LOSSES, DimReductionUpdater
 from aae.evaluate import decode, encode, reconstruction_errors
 
 N_CLASSES = 10
@@ -87,9 +87,11 @@ def main(argv=None):
     nets = {'enc': enc, 'dec': dec, 'dis_z': dis_z, 'dis_y': dis_y}
     updater = DimReductionUpdater(iters, optimizers, nets, Prior('gaussian', N_Z),
                                   args.head_threshold, device=exp.device, rec_loss=args.rec_loss)
-    train_aae(exp, updater, optimizers, nets, lr_drops(args),
-              losses=AAE_LOSSES + ['main/loss_heads'] + (['main/loss_sup'] if semi else []),
-              report=['main/d_fake', 'main/d_fake_y'])
+    losses = LOSSES + ['main/loss_heads'] + (['main/loss_sup'] if semi else [])
+    drops = LRDrops.for_run(updater, optimizers, lr_drops(args))
+    exp.record('lr_schedule', drops.schedule)
+    exp.train(updater, models=nets, report=losses + ['main/d_fake', 'main/d_fake_y'],
+              plots=plots.loss_plots(losses), extensions=[drops])
 
     q_test, z_test = encode(enc, x_test, exp.device)
     heads = chainer.backend.CpuDevice().send(dec.head_positions())

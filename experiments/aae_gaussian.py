@@ -16,9 +16,9 @@ from expkit.validate import positive_int
 
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import PRIORS, Prior, sample_prior
-from aae.optim import make_optimizers, train_aae
+from aae.optim import LRDrops, make_optimizers
 from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
-from aae.updater import AAEUpdater
+from aae.updater import LOSSES, AAEUpdater
 from aae.evaluate import (box_grid, decode, encode, gaussian_percentile_grid, prior_mmd,
                           reconstruction_errors)
 
@@ -56,7 +56,10 @@ def main(argv=None):
     it = exp.iterator(x_train)
     updater = AAEUpdater(it, optimizers, nets, Prior(args.prior, args.z_dim),
                          device=exp.device, rec_loss=args.rec_loss)
-    train_aae(exp, updater, optimizers, nets, lr_drops(args))
+    drops = LRDrops.for_run(updater, optimizers, lr_drops(args))
+    exp.record('lr_schedule', drops.schedule)
+    exp.train(updater, models=nets, report=LOSSES + ['main/d_real', 'main/d_fake'],
+              plots=plots.loss_plots(LOSSES), extensions=[drops])
 
     # --- Fig. 2a/2c: codes of the held-out images, beside samples of the prior
     z = encode(enc, x_test, exp.device)

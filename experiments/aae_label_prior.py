@@ -32,9 +32,9 @@ from expkit.validate import probability
 from datasets.semisup import split_labelled
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import Prior, component_of, sample_prior
-from aae.optim import make_optimizers, train_aae
+from aae.optim import LRDrops, make_optimizers
 from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
-from aae.updater import AAEUpdater
+from aae.updater import LOSSES, AAEUpdater
 from aae.evaluate import decode, encode, prior_distance, prior_mmd, reconstruction_errors
 
 DEFAULT_OUT = 'results/aae_label_prior'
@@ -82,7 +82,10 @@ def main(argv=None):
     updater = AAEUpdater(it, optimizers, nets, Prior(args.prior, 2, n_classes=N_CLASSES),
                          device=exp.device, n_classes=N_CLASSES, label_prior=True,
                          rec_loss=args.rec_loss)
-    train_aae(exp, updater, optimizers, nets, lr_drops(args))
+    drops = LRDrops.for_run(updater, optimizers, lr_drops(args))
+    exp.record('lr_schedule', drops.schedule)
+    exp.train(updater, models=nets, report=LOSSES + ['main/d_real', 'main/d_fake'],
+              plots=plots.loss_plots(LOSSES), extensions=[drops])
 
     # --- Fig. 4: test codes by digit, beside the prior by component
     z = encode(enc, x_test, exp.device)

@@ -27,9 +27,9 @@ from datasets.mnist import stratified_split
 from evaluation.parzen import parzen_evaluate, select_sigma
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import Prior
-from aae.optim import make_optimizers, train_aae
+from aae.optim import LRDrops, make_optimizers
 from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
-from aae.updater import AAEUpdater
+from aae.updater import LOSSES, AAEUpdater
 from aae.evaluate import decode, reconstruction_errors
 
 PAPER = {'aae_mnist_nats': '340 +- 2', 'gan_mnist_nats': '225 +- 2',
@@ -98,8 +98,12 @@ def main(argv=None):
             return max(select_sigma(samples, x_valid)[1])
         select = dict(name='parzen', models={'enc': enc, 'dec': dec}, mode='max',
                       evaluate=validation_parzen, trigger=(args.select_every, 'epoch'))
-    trainer = train_aae(exp, updater, optimizers, nets, lr_drops(args), select=select,
-                        plots={'validation_parzen.png': ['validation/parzen']} if select else None)
+    drops = LRDrops.for_run(updater, optimizers, lr_drops(args))
+    exp.record('lr_schedule', drops.schedule)
+    trainer = exp.train(updater, models=nets, report=LOSSES + ['main/d_real', 'main/d_fake'],
+                        plots=dict(plots.loss_plots(LOSSES), **({'validation_parzen.png': [
+                            'validation/parzen']} if select else {})),
+                        extensions=[drops], select=select)
 
     measured = {}
     selector = exp.selectors.get('parzen')

@@ -35,9 +35,9 @@ from evaluation.metrics import (classification_error, confusions,
                                 equal_clusters_error_floor)
 from aae.net import categorical_aae, one_hot
 from aae.priors import Prior, sample_prior
-from aae.optim import AAE_LOSSES, make_optimizers, train_aae
+from aae.optim import LRDrops, make_optimizers
 from aae.options import AAE_QUICK, add_aae_options, add_recipe_option, lr_drops, phase_lr
-from aae.updater import CategoricalAAEUpdater
+from aae.updater import LOSSES, CategoricalAAEUpdater
 from aae.evaluate import (decode, encode, prior_mmd, reconstruction_errors,
                           wrong_label_reconstruction)
 
@@ -108,20 +108,19 @@ def main(argv=None):
     if args.supervised_only:                 # the baseline trains (and saves) the encoder only
         models, losses = {'enc': enc}, ['main/loss_sup']
     else:
-        models, losses = nets, AAE_LOSSES + ['main/loss_sup']
+        models, losses = nets, LOSSES + ['main/loss_sup']
     x_val, y_val = exp.validation()
 
     def classify(x):
         return encode(enc, x, exp.device)[0].argmax(1)
     select = dict(name='error', models={'enc': enc}, evaluate=lambda: classification_error(
         classify(x_val), y_val)) if len(x_val) else None
-    trainer = train_aae(exp, updater, optimizers, models, lr_drops(args), losses=losses,
-                        report=['main/acc_sup', 'test/error'] +
-                        (['validation/error'] if select else []),
-                        plots={'error.png': ['test/error'] +
-                               (['validation/error'] if select else [])},
-                        extensions=[TestError(classify, x_test[:2000], y_test[:2000])],
-                        select=select)
+    errors = ['test/error'] + (['validation/error'] if select else [])
+    drops = LRDrops.for_run(updater, optimizers, lr_drops(args))
+    exp.record('lr_schedule', drops.schedule)
+    trainer = exp.train(updater, models=models, report=losses + ['main/acc_sup'] + errors,
+                        plots=dict(plots.loss_plots(losses), **{'error.png': errors}),
+                        select=select, extensions=[TestError(classify, x_test[:2000], y_test[:2000]), drops])
 
     q_y, z = encode(enc, x_test, exp.device)
     error = classification_error(q_y.argmax(1), y_test)

@@ -17,9 +17,9 @@ from expkit.validate import positive_int
 
 from aae.net import Decoder, Discriminator, Encoder, one_hot
 from aae.priors import Prior, sample_prior
-from aae.optim import make_optimizers, train_aae
+from aae.optim import LRDrops, make_optimizers
 from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
-from aae.updater import AAEUpdater
+from aae.updater import LOSSES, AAEUpdater
 from aae.evaluate import decode, encode, prior_mmd
 
 N_CLASSES = 10
@@ -51,7 +51,10 @@ def main(argv=None):
     updater = AAEUpdater(it, optimizers, nets, Prior('gaussian', args.z_dim),
                          device=exp.device, n_classes=N_CLASSES, decoder_labels=True,
                          rec_loss=args.rec_loss)
-    train_aae(exp, updater, optimizers, nets, lr_drops(args))
+    drops = LRDrops.for_run(updater, optimizers, lr_drops(args))
+    exp.record('lr_schedule', drops.schedule)
+    exp.train(updater, models=nets, report=LOSSES + ['main/d_real', 'main/d_fake'],
+              plots=plots.loss_plots(LOSSES), extensions=[drops])
 
     z = encode(enc, x_test, exp.device)
     # Fig. 7: row r = style of test image r (first column), columns = y = 0..9

@@ -81,6 +81,15 @@ def save_gif(path, frames, duration_ms=300):
     return path
 
 
+def loss_plots(losses, own_scale=('main/loss_rec',)):
+    """PlotReport files for the loss columns ``losses``: those in ``own_scale`` (a
+    reconstruction cost, orders of magnitude above the adversarial ones) in loss_rec.png,
+    the others in loss.png; a file with no column is left out."""
+    plots = {'loss_rec.png': [k for k in losses if k in own_scale],
+             'loss.png': [k for k in losses if k not in own_scale]}
+    return {name: keys for name, keys in plots.items() if keys}
+
+
 def log_points(trainer, key, scale=1.0):
     """``[(update, scale * value)]`` of the column ``key`` in the trainer's LogReport (the
     whole run: the log is part of a snapshot, so a resumed run keeps its earlier points)."""

@@ -7,7 +7,11 @@ arithmetic). Each figure here is a column of labelled rows, one row per image se
 import numpy as np
 import matplotlib.pyplot as plt
 
+import chainer
+
 from expkit.plots import tile
+from glo.latent import class_means, decode, fit_gaussian, interpolate, sample_codes
+from glo.net import project
 
 
 def rows_figure(rows, image_shape=(28, 28), title=None, scale=0.55):
@@ -57,4 +61,59 @@ def grid_figure(images, nrow, image_shape=(28, 28), title=None, row_labels=None,
     return fig
 
 
-__all__ = ['rows_figure', 'grid_figure']
+def reconstruction_figures(x_train, x_held, rec_train, rec_held, loss, compare, dims, show):
+    """reconstructions.png (Figs. 1-3: training images ``show`` and the first held-out ones
+    above their reconstructions by the ``loss`` models and PCA at the first d) and, when a
+    ``compare`` loss was trained at the first d, lap1_vs_mse.png: {file name: figure}."""
+    glo = [(d, rec_train['%s_d%d' % (loss, d)], rec_held['%s_d%d' % (loss, d)])
+           for d in dict.fromkeys(dims)]
+    pca = 'pca_d%d' % dims[0]
+    rows = ([('training\nimages', x_train[show])] +
+            [('%s\nd=%d' % (loss, d), rec[show]) for d, rec, _ in glo] +
+            [('PCA\nd=%d' % dims[0], rec_train[pca][show]), ('held-out\nimages', x_held[:10])] +
+            [('%s\nd=%d' % (loss, d), rec[:10]) for d, _, rec in glo] +
+            [('PCA\nd=%d' % dims[0], rec_held[pca][:10])])
+    figures = {'reconstructions.png': rows_figure(
+        rows, title='GLO reconstructions (%s loss)' % loss)}
+    main, other = '%s_d%d' % (loss, dims[0]), '%s_d%d' % (compare, dims[0])
+    if other in rec_train and other != main:
+        rows = [('training\nimages', x_train[show]), (loss, rec_train[main][show]),
+                (compare, rec_train[other][show]), ('held-out\nimages', x_held[:10]),
+                (loss, rec_held[main][:10]), (compare, rec_held[other][:10])]
+        figures['lap1_vs_mse.png'] = rows_figure(
+            rows, title='%s vs %s, d=%d' % (loss, compare, dims[0]))
+    return figures
+
+
+def latent_figures(gen, z, x_train, y_train, samples, name, projection, seed):
+    """The main model's code space: samples.png (Fig. 4), interpolation.png (Fig. 5),
+    arithmetic.png (Fig. 6) and conditional.png (a Gaussian per class): {file name: figure}."""
+    cpu = chainer.backend.CpuDevice()
+    figures = {'samples.png': grid_figure(samples[:100], 10, title='GLO samples, %s' % name)}
+    by_class = [np.flatnonzero(y_train == c) for c in range(10)]
+    a = [idx[0] for idx in by_class[:8] if len(idx)]
+    b = [by_class[(c + 1) % 10][1 % len(by_class[(c + 1) % 10])] for c in range(len(a))]
+    path = interpolate(z[a], z[b], steps=10).reshape(-1, z.shape[1])   # (1 - a) z_1 + a z_2
+    figures['interpolation.png'] = grid_figure(cpu.send(decode(gen, path)), 10,
+                                               title='interpolation between training codes')
+    means = class_means(z, y_train)                                 # mean(z | y = c)
+    src = [idx[2 % len(idx)] for idx in by_class[:8] if len(idx)]
+    rows = []
+    for i in src:
+        moved = project(z[i] - means[y_train[i]] + means, projection)  # z_i - mu_y + mu_c
+        rows.append(np.concatenate([x_train[i:i + 1], cpu.send(decode(gen, moved))]))
+    figures['arithmetic.png'] = grid_figure(
+        np.concatenate(rows), 11, row_labels=[str(int(y_train[i])) for i in src],
+        title='code arithmetic: x_i | decode(z_i - mean(z|y_i) + mean(z|c)), c = 0..9')
+    conditional = []
+    for c in range(10):
+        mc, sc = fit_gaussian(z[by_class[c]])
+        conditional.append(cpu.send(decode(gen, sample_codes(mc, sc, 10, projection,
+                                                             seed + c))))
+    figures['conditional.png'] = grid_figure(
+        np.concatenate(conditional), 10, row_labels=[str(c) for c in range(10)],
+        title='class-conditional samples, N(mean, cov) per class')
+    return figures
+
+
+__all__ = ['rows_figure', 'grid_figure', 'reconstruction_figures', 'latent_figures']

@@ -20,6 +20,35 @@ import chainer
 import chainer.functions as F
 
 from fused_updates import FusedStandardUpdater
+from glo.initialization import initial_codes
+from glo.loss import make_loss
+from glo.net import LatentCodes, ProjectCodes
+
+
+def make_models(variants, x_train, *, init, projection, seed, lr_gen, lr_codes, generator,
+                device, **lap1_options):
+    """The GLO models of ``variants`` [(loss name, d)], named ``<loss>_d<d>``: each a
+    generator ``generator(d)``, N codes initialised by ``init`` (PCA or random, §4), plain
+    SGD with rate ``lr_gen`` (paper: 1) and ``lr_codes`` (paper: 10, the codes projected
+    after each step) and its loss. Returns the ``models``, ``loss_funcs`` and ``optimizers``
+    of :class:`GLOUpdater`, and the initial codes by name. A bad ``init`` for the data
+    raises ValueError."""
+    models, loss_funcs, optimizers, start_codes = {}, {}, {}, {}
+    for loss_name, d in variants:
+        name = '%s_d%d' % (loss_name, d)
+        z0, _ = initial_codes(init, x_train, d, projection, seed)
+        gen, codes = generator(d), LatentCodes(len(x_train), d, z0, projection=projection)
+        start_codes[name] = z0
+        gen.to_device(device)
+        codes.to_device(device)
+        optimizers[name + '/gen'] = chainer.optimizers.SGD(lr=lr_gen)        # lr 1
+        optimizers[name + '/gen'].setup(gen)
+        optimizers[name + '/codes'] = chainer.optimizers.SGD(lr=lr_codes)    # lr 10
+        optimizers[name + '/codes'].setup(codes)
+        optimizers[name + '/codes'].add_hook(ProjectCodes())    # z <- z / max(|z|, 1)
+        models[name] = (gen, codes)
+        loss_funcs[name] = make_loss(loss_name, **lap1_options)
+    return models, loss_funcs, optimizers, start_codes
 
 
 class GLOUpdater(FusedStandardUpdater):
