@@ -151,8 +151,8 @@ class Experiment:
         With ``--resume`` of this stage's snapshot the stage continues from it; a stage
         before the resumed one is reloaded (:meth:`expkit.stages.Schedule.reload`), not
         trained; a stage after it starts afresh. After a stage that ``--time-limit``
-        stopped, later stages are skipped (their Trainer is returned untrained). results.json records every stage under
-        ``stages``.
+        stopped, later stages are skipped (their Trainer is returned untrained).
+        results.json records every stage under ``stages``.
 
         In a distributed run (``--communicator``) the ranks > 0 train without the
         extensions marked ``report_only`` (e.g. :class:`expkit.extensions.TestError`) and
