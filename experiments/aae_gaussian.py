@@ -6,6 +6,16 @@ with the imposed prior p(z) = --prior (gaussian: N(0, I), Fig. 2a/2e; mixture: 1
 Gaussians, Fig. 2c; swissroll). Writes codes.png (test codes by digit beside prior samples),
 manifold.png (decoder over a grid of the prior's percentiles, Fig. 2e), loss_rec.png,
 loss.png, codes.npz, samples.npz and results.json (reconstruction error, MMD(codes, prior)).
+
+Every epoch the log gets a collapse detector (aae.evaluate.PriorMatch): the MMD² of the test
+codes against the prior, the codes' std per dimension and D's P(real) on prior samples and
+codes, plotted in prior_mmd.png and prior_match.png.
+
+--recipe adam-drop (default) departs from the paper: the seed article's Adam(1e-4, beta1
+0.5) with gradient clipping 5 and one optimiser for both encoder phases, the reconstruction
+cost as a mean over pixels, and every step size divided by 10 after 20,000 updates (ours).
+--recipe paper is the literal transcription (the appendix's SGD settings and drops, the
+summed Euclidean cost), whose codes collapse on full MNIST (docs/results/aae.md).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
@@ -18,10 +28,11 @@ from expkit.validate import positive_int
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import PRIORS, Prior, sample_prior
 from aae.optim import make_optimizers, train_aae
-from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
+from aae.options import (AAE_QUICK, add_aae_options, add_gaussian_recipe_option,
+                         lr_drops, phase_lr)
 from aae.updater import AAEUpdater
-from aae.evaluate import (box_grid, decode, encode, gaussian_percentile_grid, prior_mmd,
-                          reconstruction_errors)
+from aae.evaluate import (PRIOR_MATCH_PLOTS, PRIOR_MATCH_REPORT, PriorMatch, box_grid, decode,
+                          encode, gaussian_percentile_grid, prior_mmd, reconstruction_errors)
 
 DEFAULT_OUT = 'results/aae_gaussian'
 
@@ -38,6 +49,7 @@ def main(argv=None):
     parser.add_argument('--n-samples', type=positive_int, default=10000,
                         help='decoded prior samples saved in samples.npz (default %(default)s)')
     add_aae_options(parser)
+    add_gaussian_recipe_option(parser)
     args = parser.parse_args(argv)
     exp = Experiment('aae_gaussian', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Fig. 2 (qualitative: no number '
@@ -57,7 +69,9 @@ def main(argv=None):
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
     updater = AAEUpdater(it, optimizers, nets, Prior(args.prior, args.z_dim),
                          device=exp.device, rec_loss=args.rec_loss)
-    train_aae(exp, updater, optimizers, nets, lr_drops(args))
+    monitor = PriorMatch(enc, dis, x_test, args.prior, args.z_dim, exp.device, seed=args.seed)
+    train_aae(exp, updater, optimizers, nets, lr_drops(args), report=PRIOR_MATCH_REPORT,
+              plots=PRIOR_MATCH_PLOTS, extensions=[monitor])
 
     # --- Fig. 2a/2c: codes of the held-out images, beside samples of the prior
     z = encode(enc, x_test, exp.device)
