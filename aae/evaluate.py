@@ -162,10 +162,11 @@ class PriorMatch(chainer.training.Extension):
         match = prior_mmd(z, self.prior, self.z_dim, seed=self.seed, n=self.n, repeats=1)
         z_prior = sample_prior(self.prior, len(z), self.z_dim,
                                rng=np.random.RandomState(self.seed))[0]
-        p_real = lambda codes: float(predict(lambda c: p_real_of(self.dis(c)), codes,
-                                             device=self.device).mean())
-        report = {'codes/mmd2': match['mmd2_codes_vs_prior'],
-                  'codes/d_real': p_real(z_prior), 'codes/d_fake': p_real(z)}
+        report = {'codes/mmd2': match['mmd2_codes_vs_prior']}
+        if self.dis is not None:        # None: a model without one (Fig. 2's VAE)
+            p_real = lambda codes: float(predict(lambda c: p_real_of(self.dis(c)), codes,
+                                                 device=self.device).mean())
+            report.update({'codes/d_real': p_real(z_prior), 'codes/d_fake': p_real(z)})
         for i, std in enumerate(z.std(0)[:2]):
             report['codes/std_z%d' % (i + 1)] = float(std)
         chainer.report(report)

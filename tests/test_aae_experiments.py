@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from expkit import UsageError
+from expkit import validate
 from expkit.testing import load_script, run_script
+from aae.optim import LR_DROP_UPDATES
+from aae.options import lr_drops
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +42,62 @@ def test_aae_gaussian_quick(tmp_path):
     assert len(codes['labels']) == len(codes['z'])
     x = np.load(os.path.join(out, 'samples.npz'))['x']
     assert x.shape[1] == 784 and x.min() >= 0 and x.max() <= 1
+
+
+def test_aae_gaussian_logs_the_collapse_detector_and_its_recipe(tmp_path):
+    res, out = _run(tmp_path, 'aae_gaussian', '--epoch', '2')
+    with open(os.path.join(out, 'log')) as f:
+        log = json.load(f)
+    assert len(log) == 2
+    for entry in log:
+        assert 0 <= entry['codes/d_real'] <= 1 and 0 <= entry['codes/d_fake'] <= 1
+        assert entry['codes/std_z1'] > 0 and entry['codes/std_z2'] > 0
+        assert np.isfinite(entry['codes/mmd2'])
+    for name in ('prior_mmd.png', 'prior_match.png'):
+        assert os.path.getsize(os.path.join(out, name)) > 1000
+    config = res['config']          # the default recipe, and what it set
+    assert config['recipe'] == 'adam-drop' and config['optimizer'] == 'adam'
+    assert config['recipe_settings'] == {'optimizer': 'adam', 'lr_drop_updates': [20000]}
+    assert res['lr_schedule']['divide_by_10_after_updates'] == [20000]
+
+
+def test_aae_gaussian_paper_recipe_is_the_appendix_sgd():
+    parse = lambda argv: validate.script_parser(
+        load_script('experiments/aae_gaussian.py').main).parse_args(argv)
+    paper = parse(['--recipe', 'paper'])
+    assert (paper.optimizer, paper.rec_loss, paper.lr_drop_updates) == ('sgd', 'sum', None)
+    assert lr_drops(paper) == (LR_DROP_UPDATES, 'update')
+    default = parse([])
+    assert (default.optimizer, default.rec_loss) == ('adam', 'mean')
+    assert lr_drops(default) == ((20000,), 'update')
+    assert parse(['--lr-drop-updates', '5000']).lr_drop_updates == (5000,)  # explicit wins
+
+
+def test_aae_gaussian_vae_panels_and_the_four_panel_figure(tmp_path):
+    outs = {}
+    for model in ('aae', 'vae'):
+        for prior in ('gaussian', 'mixture'):
+            out = str(tmp_path / (model + prior))
+            res = run_script('experiments/aae_gaussian.py', [
+                '--quick', '--model', model, '--prior', prior, '--n-samples', '20', '--out', out])
+            assert res['config']['model'] == model and np.isfinite(
+                res['measured']['mmd2_codes_vs_prior'])
+            outs['--%s-%s' % (model, prior)] = out
+    with open(os.path.join(outs['--vae-mixture'], 'log')) as f:
+        entry = json.load(f)[-1]
+    assert entry['main/kl'] == entry['main/kl'] and 'codes/d_real' not in entry
+    argv = [a for kv in outs.items() for a in kv] + ['--out', str(tmp_path / 'fig')]
+    summary = load_script('experiments/aae_fig2_panels.py').main(argv)
+    assert set(summary) == {'aae_gaussian', 'aae_mixture', 'vae_gaussian', 'vae_mixture'}
+    assert os.path.getsize(str(tmp_path / 'fig' / 'aae_vs_vae.png')) > 10000
+    swapped = dict(outs, **{'--aae-gaussian': outs['--vae-gaussian']})
+    with pytest.raises(UsageError, match='not the --model aae --prior gaussian panel'):
+        load_script('experiments/aae_fig2_panels.py').main(
+            [a for kv in swapped.items() for a in kv] + ['--out', str(tmp_path / 'fig2')])
+    with pytest.raises(UsageError, match='--model vae needs a prior with a density'):
+        load_script('experiments/aae_gaussian.py').main(
+            ['--quick', '--model', 'vae', '--prior', 'swissroll', '--out', str(tmp_path / 's')])
+    assert not os.path.exists(str(tmp_path / 's'))
 
 
 def test_aae_gaussian_sigmoid_mixture_adam_quick(tmp_path):
