@@ -146,9 +146,10 @@ def test_aae_semisupervised_quick(tmp_path):
         100 * np.maximum(0, counts - counts.sum() / 10).sum() / counts.sum())
     assert res['config']['y_prior'] == 'uniform' and res['config']['y_prior_probs'] is None
     assert '1.90' in res['paper']['values']['test_error_percent_100_labels']
-    # --recipe paper (default): SGD, noise on the encoder's input, none on the discriminators
-    assert res['config']['recipe'] == 'paper' and res['config']['optimizer'] == 'sgd'
-    assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.0)
+    # --recipe balanced (default): one Adam per phase, noise on the encoder's and D's inputs
+    assert res['config']['recipe'] == 'balanced' and res['config']['optimizer'] == 'adam-phase'
+    assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.3)
+    assert res['config']['recipe_settings']['phase_lr'] == {'reg': 1e-3}
     assert os.path.exists(os.path.join(out, 'styles.png'))
     assert os.path.getsize(os.path.join(out, 'test_error_updates.png')) > 1000
     mmd = m['style_code_vs_prior']
@@ -184,7 +185,8 @@ def test_aae_clustering_quick(tmp_path):
     assert 0 <= m['test_hungarian_accuracy'] <= 1
     # the least error any labelling of 16 equal-size clusters allows on these test digits
     assert 0 < m['test_error_percent_floor_equal_clusters'] < 100
-    assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.0)   # paper
+    assert res['config']['recipe'] == 'balanced' and res['config']['z_dim'] == 10
+    assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.3)
     assert np.load(os.path.join(out, 'samples.npz'))['x'].shape == (16, 784)
     # Sec. 6: clusters are labelled from the validation images when there is a split
     n_val = m['n_validation_images']
@@ -268,9 +270,13 @@ def test_categorical_recipes_set_their_defaults_and_explicit_options_win(script)
     assert getattr(seed, 'labelled_reconstruction', True) is True
     fast = parse(['--recipe', 'fast', '--dis-noise', '0.1'])
     assert (fast.optimizer, fast.enc_noise, fast.dis_noise) == ('adam-phase', 0.3, 0.1)
-    paper = parse([])
-    assert (paper.recipe, paper.optimizer, paper.enc_noise, paper.dis_noise,
-            paper.batchsize) == ('paper', 'sgd', 0.3, 0.0, 100)
+    paper = parse(['--recipe', 'paper' if script == 'aae_semisupervised' else 'noise'])
+    assert (paper.optimizer, paper.enc_noise, paper.dis_noise,
+            paper.batchsize) == ('sgd', 0.3, 0.0, 100)
+    default = parse([])              # the best recorded reproduction
+    assert (default.recipe, default.optimizer, default.phase_lr, default.lr_drop_updates,
+            default.enc_noise, default.dis_noise) == (
+        'balanced', 'adam-phase', {'reg': 1e-3}, (25000,), 0.3, 0.3)
 
 
 def test_aae_semisupervised_fast_recipe_quick(tmp_path):
