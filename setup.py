@@ -7,18 +7,28 @@ interpreter: NumPy 1 where it has wheels (Python <= 3.12), NumPy 2 on 3.13+, whe
 ``chainer_compat`` fills the two gaps chainer has there. Tested on Python 3.10 to 3.13 (README).
 
 ``chainer_compat.pth`` goes into site-packages (a data file whose folder is site-packages
-relative to the install prefix, so editable installs get it too): at interpreter start it
-arms ``chainer_compat_hook``, so that a plain ``import chainer`` works where a gap is open.
+relative to the install prefix): at interpreter start it arms ``chainer_compat_hook``, so
+that a plain ``import chainer`` works where a gap is open.
 """
 import os
 import sysconfig
 
+import setuptools
 from setuptools import find_packages, setup
 
 # site-packages relative to the data prefix (sys.prefix in a venv, ~/.local for --user)
 SITE_PACKAGES = os.path.relpath(sysconfig.get_path('purelib'), sysconfig.get_path('data'))
 
+
+class Distribution(setuptools.Distribution):
+    """setuptools' editable install (``pip install -e``, PEP 660) installs the data files
+    only if the distribution answers ``has_data()``; distutils names it ``has_data_files``."""
+
+    def has_data(self):
+        return self.has_data_files()
+
 setup(
+    distclass=Distribution,
     name='chainer-generative-reproductions',
     version='0.1.0',
     description='Faithful Chainer reproductions of AAE, VAE (M1/M2/CVAE), GAN (MLP, '

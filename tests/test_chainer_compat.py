@@ -270,6 +270,8 @@ def test_setup_installs_the_pth_into_site_packages(monkeypatch):
     runpy.run_path(os.path.join(ROOT, 'setup.py'))
     (folder, files), = seen['data_files']
     assert files == ['chainer_compat.pth'] and 'chainer_compat_hook' in seen['py_modules']
+    # editable installs (pip install -e, as make install does) install data files only so
+    assert seen['distclass']({'data_files': seen['data_files']}).has_data()
     # pip installs data files under the data prefix: this one lands in site-packages
     assert os.path.normpath(os.path.join(sysconfig.get_path('data'), folder)) == \
         os.path.normpath(sysconfig.get_path('purelib'))
