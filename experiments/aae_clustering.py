@@ -25,7 +25,6 @@ reach on the test digits: evaluation.metrics.equal_clusters_error_floor).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
-import matplotlib.pyplot as plt
 
 from expkit import Experiment, make_parser, run_main, plots
 from expkit.extensions import TestError
@@ -39,12 +38,13 @@ from aae.optim import LRDrops, make_optimizers
 from aae.options import (AAE_QUICK, add_aae_options, add_appendix_options,
                          add_clustering_recipe_option, lr_drops, phase_lr)
 from aae.updater import LOSSES, CategoricalAAEUpdater
-from aae.evaluate import decode, encode
+from aae.evaluate import encode
+from aae import figures
 
 PAPER_ERROR = {16: '9.55 +- 2.05', 30: '4.10 +- 1.13'}
 
 
-def main(argv=None):
+def parse(argv):
     parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
                          out='results/aae_clustering', validation=10000,   # 50k/10k split
                          quick=dict(AAE_QUICK, dis_hidden=64), distributed=True)
@@ -58,7 +58,11 @@ def main(argv=None):
     add_aae_options(parser, dis_noise=0.0, enc_noise=0.3)
     add_appendix_options(parser)
     add_clustering_recipe_option(parser)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse(argv)
     k = args.clusters
     exp = Experiment('aae_clustering', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Table 3 (MNIST test error %, '
@@ -122,24 +126,8 @@ def main(argv=None):
     acc_hungarian = hungarian_accuracy(clusters, y_test)
 
     # Fig. 9: top row = cluster heads dec(z = 0, y = e_i); below, test images of cluster i
-    n_show = 8
-    heads = decode(dec, np.zeros((k, args.z_dim), np.float32), np.eye(k, dtype=np.float32),
-                   exp.device)
-    rng = np.random.RandomState(args.seed)
-    columns = []
-    for i in range(k):
-        members = np.flatnonzero(clusters == i)
-        pick = rng.permutation(members)[:n_show]
-        col = np.ones((n_show + 1, x_test.shape[1]), np.float32)     # blank if too few
-        col[0] = heads[i]
-        col[1:1 + len(pick)] = x_test[pick]
-        columns.append(col)
-    grid = np.stack(columns, 1).reshape(-1, x_test.shape[1])        # row-major: row 0 = heads
-    fig, ax = plt.subplots(figsize=(k * 0.45 + 0.5, (n_show + 1) * 0.45 + 0.8))
-    plots.image_grid(grid, k, data.image_shape, ax=ax)
-    ax.set_title('%d clusters: heads dec(z=0, y=e_i) (top row), test images of each cluster\n'
-                 'cluster label (Sec. 6 rule): %s' % (
-                     k, ' '.join(str(mapping[i]) for i in range(k))), fontsize=8)
+    fig, heads = figures.cluster_heads(dec, args.z_dim, clusters, x_test, mapping,
+                                       data.image_shape, exp.device, args.seed)
     exp.savefig(fig, 'heads.png')
     exp.save_npz('samples.npz', x=heads, cluster=np.arange(k))
     exp.save_npz('codes.npz', z=z_test, q_y=q_test, labels=y_test)

@@ -36,7 +36,7 @@ N_CLASSES = 10
 N_Z = 2                       # Fig. 11: 2-D representations
 
 
-def main(argv=None):
+def parse(argv):
     parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
                          out='results/aae_dim_reduction', validation=10000,   # 50k/10k split
                          quick=dict(AAE_QUICK, labels=100))
@@ -54,7 +54,11 @@ def main(argv=None):
                         help='heads closer than ETA are pushed apart (default %(default)s, '
                              'the seed code; the paper gives no value)')
     add_aae_options(parser, dis_noise=0.3)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse(argv)
     semi, m = args.labels > 0, args.clusters
     if semi and m != N_CLASSES:
         raise UsageError('the semi-supervised model has one head per digit: use --clusters '

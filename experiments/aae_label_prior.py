@@ -41,7 +41,7 @@ DEFAULT_OUT = 'results/aae_label_prior'
 N_CLASSES = 10
 
 
-def main(argv=None):
+def parse(argv):
     parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100, out=DEFAULT_OUT,
                          quick=AAE_QUICK)
     parser.default_from('out', lambda a: DEFAULT_OUT + ('' if a.prior == 'mixture' else
@@ -54,7 +54,11 @@ def main(argv=None):
     parser.add_alias('--labeled-fraction', '--labelled-fraction')
     # the seed's regularize_z: Adam(1e-4, beta1 0.5), clipping 5, GaussianNoise(0.3) on D
     add_aae_options(parser, dis_noise=0.3, optimizer='adam')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse(argv)
     exp = Experiment('aae_label_prior', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Sec. 2.3, Fig. 4 (qualitative: '
                   'no number is reported for this figure)',

@@ -36,19 +36,20 @@ from expkit.validate import positive_int
 from datasets.semisup import split_labelled
 from evaluation.metrics import (classification_error, confusions,
                                 equal_clusters_error_floor)
-from aae.net import categorical_aae, one_hot
-from aae.priors import Prior, sample_prior
+from aae import figures
+from aae.net import categorical_aae
+from aae.priors import Prior
 from aae.optim import LRDrops, make_optimizers
 from aae.options import AAE_QUICK, add_aae_options, add_recipe_option, lr_drops, phase_lr
 from aae.updater import LOSSES, CategoricalAAEUpdater
-from aae.evaluate import (decode, encode, prior_mmd, reconstruction_errors,
+from aae.evaluate import (encode, prior_mmd, reconstruction_errors,
                           wrong_label_reconstruction)
 
 N_CLASSES = 10
 PAPER_ERROR = {'100': '1.90 +- 0.10', '1000': '1.60 +- 0.08', 'all': '0.85 +- 0.02'}
 
 
-def main(argv=None):
+def parse(argv):
     parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
                          out='results/aae_semisupervised', validation=10000,   # 50k/10k split
                          quick=AAE_QUICK, distributed=True)
@@ -72,7 +73,11 @@ def main(argv=None):
                              "ablation: an oracle the semi-supervised setting does not have)")
     add_aae_options(parser, dis_noise=0.0, enc_noise=0.3)
     add_recipe_option(parser, semi_supervised=True)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse(argv)
     if args.supervised_only and args.labelled_reconstruction:
         raise UsageError('--supervised-only trains no decoder: drop --labelled-reconstruction '
                          '(--recipe seed sets it: add --no-labelled-reconstruction)')
@@ -123,7 +128,8 @@ def main(argv=None):
     exp.record('lr_schedule', drops.schedule)
     trainer = exp.train(updater, models=models, report=losses + ['main/acc_sup'] + errors,
                         plots=dict(plots.loss_plots(losses), **{'error.png': errors}),
-                        select=select, extensions=[TestError(classify, x_test[:2000], y_test[:2000]), drops])
+                        select=select,
+                        extensions=[TestError(classify, x_test[:2000], y_test[:2000]), drops])
 
     q_y, z = encode(enc, x_test, exp.device)
     error = classification_error(q_y.argmax(1), y_test)
@@ -155,14 +161,10 @@ def main(argv=None):
         return
 
     # styles: row r = one z ~ N(0, I), column c = one-hot y = c (content)
-    n_rows = 10
-    z_rows = np.repeat(sample_prior('gaussian', n_rows, args.z_dim)[0], N_CLASSES, axis=0)
-    y_cols = one_hot(np.tile(np.arange(N_CLASSES), n_rows), N_CLASSES)
-    styles = decode(dec, z_rows, y_cols, exp.device)
-    fig, _ = plots.image_grid(styles, N_CLASSES, data.image_shape,
-                              title='decoder(y, z): rows share z (style), columns share y')
+    fig, styles, y_styles = figures.styles(dec, args.z_dim, N_CLASSES, data.image_shape,
+                                           exp.device)
     exp.savefig(fig, 'styles.png')
-    exp.save_npz('samples.npz', x=styles, y=y_cols.argmax(1))
+    exp.save_npz('samples.npz', x=styles, y=y_styles)
     exp.save_npz('codes.npz', z=z, q_y=q_y, labels=y_test)
     mse, sse = reconstruction_errors(enc, dec, x_test, exp.device)
     measured['test_reconstruction_mse_per_pixel'] = mse

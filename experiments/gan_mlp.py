@@ -74,7 +74,7 @@ def gradient_figure(log, gen_loss):
     return fig
 
 
-def main(argv=None):
+def parse(argv):
     parser = make_parser(__doc__, script=__file__, epoch=40, batchsize=1000,
                          out='results/gan_mlp',
                          quick=dict(n_train=256, batchsize=32, n_samples=1000))
@@ -100,7 +100,11 @@ def main(argv=None):
                         help='measure both gradient norms every N iterations')
     parser.add_argument('--n-samples', type=positive_int, default=10000,
                         help='final samples saved in samples.npz (default %(default)s)')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse(argv)
     exp = Experiment('gan_mlp', args, paper=PAPER)
     data = exp.load_data()
     x_train = data.x_train

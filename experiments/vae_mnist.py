@@ -166,7 +166,7 @@ def manifold(vae, n=20):
     return decode_mean(vae, z)
 
 
-def main(argv=None):
+def parse(argv):
     parser = make_parser(__doc__, script=__file__, epoch=60, batchsize=100,
                          out='results/vae_mnist', validation=10000,   # nips14-ssl's 50k/10k
                          quick=dict(n_test=1000, ae_epoch=1, manifold_epoch=1, iw_samples=50,
@@ -200,7 +200,11 @@ def main(argv=None):
                         help='importance samples k for the test NLL (IWAE protocol: 5000)')
     parser.add_argument('--nll-examples', type=positive_int, default=None,
                         help='test images for the k-sample NLL (default: all)')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse(argv)
     exp = Experiment('vae_mnist', args, paper=PAPER, stages=stages(args))
     data = exp.load_data()
     x_train, x_test, y_test = data.x_train, data.x_test, data.y_test
