@@ -53,7 +53,7 @@ class Experiment:
             threads = max(1, available_cores() // self.dist.comm.intra_size)
         self.threads = set_threads(threads)
         seed_all(run.seed, self.xp)
-        if self.dist.comm is not None:
+        if self.dist.comm is not None and run.batchsize is not None:   # None: set later
             self.dist.local_batchsize(run.batchsize)
             self.record('distributed', self.dist.describe(run.batchsize))
 

@@ -448,7 +448,7 @@ def test_one_test_error_extension():
     defined = [f for f in files if not f.startswith('tests/') and
                'class TestError(' in open(os.path.join(ROOT, f)).read()]
     assert defined == ['expkit/extensions.py']
-    for user in ('experiments/aae_semisupervised.py', 'vae/semisup.py'):
+    for user in ('experiments/aae_semisupervised.py', 'experiments/m2_semisupervised.py'):
         assert 'from expkit.extensions import TestError' in open(os.path.join(ROOT, user)).read()
     x, y = np.eye(3, dtype=np.float32)[[0, 1, 2, 1]], np.array([0, 1, 2, 0])
     observation = {}
