@@ -12,13 +12,13 @@ up to float rounding (the products are grouped differently). Only contiguous Num
 float64 parameters go the blocked way, and Adam only without ``amsgrad``, ``adabound`` and
 weight decay; everything else (GPU, iDeep, float16) runs chainer's own code.
 
-:func:`fuse` switches the rules of an optimizer that is already set up; the project's
-updaters call it on their optimizers, so experiment scripts need no change.
+:func:`fuse` switches the rules of an optimizer that is already set up; :func:`fuse_updater`
+does it for every optimizer of an updater. ``expkit`` calls it when it builds a training
+stage's Trainer, so neither the updaters nor the scripts mention it.
 """
 import chainer_compat  # noqa: F401  (before chainer)
 import numpy
 from chainer.optimizers import adam, momentum_sgd, sgd
-from chainer.training import StandardUpdater
 
 #: elements per block: 7 float32 arrays of this size (~1.8 MB) fit a 2 MB L2
 BLOCK = 65536
@@ -145,14 +145,11 @@ def fuse(optimizer):
     return optimizer
 
 
-class FusedStandardUpdater(StandardUpdater):
-    """``StandardUpdater`` whose optimizers get the blocked CPU steps (:func:`fuse`); the base
-    of the project's updaters."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for optimizer in self.get_all_optimizers().values():
-            fuse(optimizer)
+def fuse_updater(updater):
+    """:func:`fuse` every optimizer of ``updater``; returns the updater."""
+    for optimizer in updater.get_all_optimizers().values():
+        fuse(optimizer)
+    return updater
 
 
 class FlushDenormals(object):

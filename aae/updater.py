@@ -21,11 +21,11 @@ import chainer
 import chainer.functions as F
 from chainer.dataset import convert
 from chainer.backend import get_array_module
+from chainer.training import StandardUpdater
 
 from aae import loss as aae_loss
 from aae.net import one_hot, one_hot_with_unlabelled
 from aae.optim import activate
-from fused_updates import FusedStandardUpdater
 
 #: the losses of the three phases of Sec. 2, as the updaters report them
 LOSSES = ['main/loss_rec', 'main/loss_dis', 'main/loss_gen']
@@ -41,9 +41,8 @@ def sample_categorical(n, n_classes, xp=np, dtype='f', probs=None):
     return xp.eye(n_classes, dtype=dtype)[k]
 
 
-class _PhaseUpdater(FusedStandardUpdater):
-    """StandardUpdater with per-phase optimisers and phase helpers (and the blocked CPU
-    optimiser steps of :mod:`fused_updates`)."""
+class _PhaseUpdater(StandardUpdater):
+    """StandardUpdater with per-phase optimisers and phase helpers."""
 
     def _step(self, names, loss, links):
         """Clear the grads of ``links``, give the parameters of the optimisers ``names`` the

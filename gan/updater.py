@@ -14,8 +14,8 @@
 """
 import chainer
 import chainer.functions as F
+from chainer.training import StandardUpdater
 
-from fused_updates import FusedStandardUpdater
 from gan.loss import GEN_LOSSES, discriminator_loss, generator_loss
 
 
@@ -34,8 +34,8 @@ def _grad_norm(link):
     return total ** 0.5
 
 
-class _GANUpdaterBase(FusedStandardUpdater):
-    """Both optimizers get the blocked CPU steps of :mod:`fused_updates`."""
+class _GANUpdaterBase(StandardUpdater):
+    """The generator's and the discriminator's optimizers, and the loss scale of D."""
 
     def __init__(self, iterator, optimizers, dis_loss_scale=0.5, **kwargs):
         if set(optimizers) != {'gen', 'dis'}:

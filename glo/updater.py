@@ -13,13 +13,12 @@ experiment compares d = 100 / 512 and Lap1 / MSE in one run, with one snapshot a
 ``--resume``). Each model ``name`` has a generator, a :class:`glo.net.LatentCodes`, a
 loss, and two optimizers ``name + '/gen'`` and ``name + '/codes'`` (the latter with the
 :class:`glo.net.ProjectCodes` hook). Reported per model: ``name/loss`` (the objective) and
-``name/mse`` (per-pixel squared error, comparable across losses). The optimizers get the
-blocked CPU steps of :mod:`fused_updates`.
+``name/mse`` (per-pixel squared error, comparable across losses).
 """
 import chainer
 import chainer.functions as F
+from chainer.training import StandardUpdater
 
-from fused_updates import FusedStandardUpdater
 from glo.initialization import initial_codes
 from glo.loss import make_loss
 from glo.net import LatentCodes, ProjectCodes
@@ -51,7 +50,7 @@ def make_models(variants, x_train, *, init, projection, seed, lr_gen, lr_codes, 
     return models, loss_funcs, optimizers, start_codes
 
 
-class GLOUpdater(FusedStandardUpdater):
+class GLOUpdater(StandardUpdater):
     """Args:
         iterator: yields (image (D,) float32, index int32) pairs; the index selects z_i.
         models: {name: (generator, codes)}.

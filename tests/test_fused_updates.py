@@ -66,17 +66,22 @@ def test_fuse_is_idempotent_and_leaves_other_rules():
     assert type(next(model.params()).update_rule) is cls
 
 
-def test_project_updaters_fuse_their_optimizers():
+def test_training_through_expkit_fuses_the_optimizers(tmp_path):
     from aae.net import Decoder, Discriminator, Encoder
     from aae.optim import make_optimizers
     from aae.priors import Prior
     from aae.updater import AAEUpdater
+    from expkit import Experiment, make_parser
     enc, dec, dis = Encoder(2, n_hidden=8), Decoder(2, n_hidden=8), Discriminator(2, n_hidden=8)
     opts = make_optimizers(enc, dec, dis)
     it = chainer.iterators.SerialIterator(np.zeros((4, 784), 'f'), 4)
-    AAEUpdater(it, opts, {'enc': enc, 'dec': dec, 'dis': dis}, Prior('gaussian', 2))
-    for opt in opts.values():            # the encoder's two optimisers keep their own rules
-        assert all(type(r).__name__ == 'FusedMomentumSGDRule' for r in opt.aae_rules.values())
+    up = AAEUpdater(it, opts, {'enc': enc, 'dec': dec, 'dis': dis}, Prior('gaussian', 2))
+    names = lambda: {type(r).__name__ for opt in opts.values() for r in opt.aae_rules.values()}
+    assert names() == {'MomentumSGDRule'}           # the updater leaves chainer's rules
+    args = make_parser('x', epoch=1, batchsize=4, out=str(tmp_path / 'o')).parse_args([])
+    Experiment('x', args).trainer(up)
+    # the encoder's two optimisers keep their own rules, each fused
+    assert names() == {'FusedMomentumSGDRule'}
 
 
 def test_flush_denormals_zeroes_subnormal_weights_and_state_every_n_updates():

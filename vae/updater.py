@@ -1,8 +1,7 @@
 """Training steps of the VAE family (``chainer.training.StandardUpdater`` subclasses).
 
 Each updater minimises the minibatch mean of the negative bound and reports its parts with
-``chainer.report`` under ``main/...``. Their optimizers get the blocked CPU steps of
-:mod:`fused_updates` (same math, fewer memory passes).  Binarisation belongs to the converter (e.g.
+``chainer.report`` under ``main/...``.  Binarisation belongs to the converter (e.g.
 ``datasets.binarize.DynamicBinarizeConverter``: a fresh Bernoulli draw every time an image
 is fed, the "binarisation trick"), so every updater sees the input it should model.
 """
@@ -10,7 +9,8 @@ import chainer
 import chainer.functions as F
 from chainer.dataset import concat_examples
 from chainer.optimizer_hooks import WeightDecay
-from fused_updates import FusedStandardUpdater as StandardUpdater, FlushDenormals
+from chainer.training import StandardUpdater
+from fused_updates import FlushDenormals
 
 from vae import loss as vae_loss
 
