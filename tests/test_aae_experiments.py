@@ -306,6 +306,7 @@ def test_aae_semisupervised_fast_recipe_quick(tmp_path):
     assert not os.path.exists(str(tmp_path / 'x'))
 
 
+@pytest.mark.slow
 def test_parzen_reference_quick(tmp_path):
     """Table 1's reference rows: the window on real digits, blurred digits and PCA
     reconstructions, by the exact evaluator and by scikit-learn's KernelDensity."""
