@@ -18,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     (['--z-dim', '0'], 'argument --z-dim: 0 is out of range; pass an integer >= 1'),
     (['--out', '/proc/aae-out'], 'argument --out: cannot write into /proc'),
 ])
+@pytest.mark.slow
 def test_issue_table_as_a_user_runs_it(argv, needle, tmp_path):
     env = dict(os.environ, MNIST_OFFLINE='1', OMP_NUM_THREADS='1')
     argv = argv if '--out' in argv else argv + ['--out', str(tmp_path / 'out')]

@@ -146,6 +146,7 @@ def test_smoke_dcgan_mnist(tmp_path, offline):
     assert res['dataset']['n_train'] > 0
 
 
+@pytest.mark.slow
 def test_bad_option_is_one_line_error(tmp_path, capsys):
     import subprocess
     import sys

@@ -53,6 +53,7 @@ def _assert_one_line_error(proc, script, needle):
     assert needle in lines[0], lines[0]
 
 
+@pytest.mark.slow
 def test_corrupt_idx_file(tmp_path):
     data = tmp_path / 'mnist'
     data.mkdir()
@@ -66,6 +67,7 @@ def test_corrupt_idx_file(tmp_path):
     assert not (tmp_path / 'out').exists()
 
 
+@pytest.mark.slow
 def test_gpu_without_cupy(tmp_path):
     import chainer
     if chainer.backends.cuda.available:
@@ -75,6 +77,7 @@ def test_gpu_without_cupy(tmp_path):
     assert not (tmp_path / 'out').exists()
 
 
+@pytest.mark.slow
 def test_wrapper_script_names_itself(tmp_path):
     proc = _run('m1m2_semisupervised', ['--no-such-flag'], tmp_path)
     _assert_one_line_error(proc, 'm1m2_semisupervised', '--no-such-flag')
