@@ -218,6 +218,14 @@ def test_openblas_kernels_set_before_numpy_unless_chosen():
 
 
 # ---------------------------------------------------------------- chainer_compat.pth
+# The hook that an installed chainer_compat.pth armed at this interpreter's start, taken out
+# again, so that each test arms it itself (or shows what happens without it).
+DISARM = '''
+import sys
+sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, '__name__', '') != 'BeforeChainer']
+'''
+
+
 def _site_with_pth(tmp_path):
     """A site folder holding the chainer_compat.pth that setup.py installs, and the code that
     makes a fresh interpreter process it as site.py processes site-packages."""
@@ -233,19 +241,19 @@ def _site_with_pth(tmp_path):
 def test_pth_makes_a_plain_import_chainer_work(gap, shim, tmp_path):
     # as a notebook does it: no chainer_compat import, the gap open, chainer imported
     plain = gap + 'import chainer\nimport chainer.functions\n'
-    rc, out = _run(plain)
+    rc, out = _run(DISARM + plain)
     assert rc != 0, 'chainer imports without chainer_compat here: the gap is not open\n' + out
-    rc, out = _run(gap + _site_with_pth(tmp_path) + plain +
+    rc, out = _run(DISARM + gap + _site_with_pth(tmp_path) + plain +
                    'import chainer_compat\nprint(chainer_compat.APPLIED)\n')
     assert rc == 0, out
     assert shim in out
 
 
 def test_pth_is_lazy_and_changes_nothing_where_nothing_is_missing(tmp_path):
-    rc, out = _run(_site_with_pth(tmp_path) + textwrap.dedent('''
+    rc, out = _run(DISARM + _site_with_pth(tmp_path) + textwrap.dedent('''
         import sys
         import chainer_compat_hook
-        assert sys.meta_path[0] is chainer_compat_hook.BeforeChainer
+        assert chainer_compat_hook.BeforeChainer in sys.meta_path
         assert 'numpy' not in sys.modules and 'chainer_compat' not in sys.modules
         import json                                  # other imports pass it by
         assert 'numpy' not in sys.modules
