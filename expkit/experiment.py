@@ -8,7 +8,6 @@ training stages and ``--resume`` (:mod:`expkit.stages`) and ``results.json``
 (:mod:`expkit.results`).
 """
 import sys
-import time
 
 from expkit import data as run_data
 from expkit import guards, results, training
@@ -42,7 +41,7 @@ class Experiment:
         self.xp = self.device.xp
         self.out, self.data = run.out, None
         self.outputs = Outputs(run.out, self.dist.is_root)
-        self.started, self.started_wall = training.clock(), time.time()
+        self.started = training.clock()      # --time-limit counts from here
         self.git = results.git_state()       # the code that runs, recorded in results.json
         launch = ['mpiexec', '-n', str(self.dist.size)] if self.dist.comm is not None else []
         self.schedule = Schedule(stages, run, self.outputs, self.dist.is_root, launch)
