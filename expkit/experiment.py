@@ -21,6 +21,7 @@ from chainer.training import extensions
 from expkit import cli, guards, validate
 from expkit.distributed import Distributed
 from expkit.errors import UsageError
+from expkit.portable import portable
 from expkit.resume import RandomStateSnapshot
 
 clock = time.monotonic          # every duration below; tests replace it
@@ -800,6 +801,8 @@ class Experiment:
         if self.selectors:
             results['model_selection'] = {k: sel.summary() for k, sel in self.selectors.items()}
         results.update(self._recorded)
+        results = portable(results, self.out, [getattr(self.args, 'data_dir', None),
+                                               os.environ.get('MNIST_DIR')])
         text = json.dumps(results, indent=2, default=_json_default, sort_keys=False)
         atomic_write(self.path('results.json'), lambda f: f.write(text.encode() + b'\n'))
         sys.stdout.write('wrote %s\n' % self.path('results.json'))

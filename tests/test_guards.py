@@ -1,4 +1,4 @@
-"""NaN and divergence guards (issue 17): a NaN forced into each family's updater stops the
+"""NaN and divergence guards: a NaN forced into each family's updater stops the
 run with one line naming the phase and the update, exit status 3, the last good snapshot
 kept and results.json marked diverged."""
 import glob

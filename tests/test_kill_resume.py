@@ -1,4 +1,4 @@
-"""Crash-safe resume, shown by killing real runs (issue 17).
+"""Crash-safe resume, shown by killing real runs.
 
 For one script of each family: a run in a child process is killed with SIGKILL at a random
 moment after its first snapshot, then resumed from its newest snapshot. The resumed run
