@@ -108,7 +108,7 @@ def targets(results):
     1 thread), checked against this run's numbers (markdown lines)."""
     by = {(r['name'], r['threads']): r for r in rows(results)}
     out = ['', '## Speed goals, checked against this run', '',
-           '| target | measured | met? |', '|---|---|---|']
+           '| goal | measured | met? |', '|---|---|---|']
 
     def line(target, measured, ok):
         verdict = ok if isinstance(ok, str) else '—' if ok is None else \

@@ -1,11 +1,14 @@
-"""Run records -> ``REPRODUCTION.md`` and the README results table.
+"""Run records -> the README results table and figures, the results pages' opening tables,
+``docs/gallery.md`` and ``REPRODUCTION.md``.
 
     python experiments/report.py record RUN_DIR --name NAME [--force]
     python experiments/report.py
 
 Every published number has its run: a run record ``docs/results/runs/NAME.json`` is the run's
 ``results.json`` (command, git commit, dataset with MD5s, config, seed, device, threads,
-versions, seconds, images/s, paper and measured values) plus
+versions, seconds, images/s, paper and measured values) with portable paths (the output
+folder ``OUT``, the data folder ``$MNIST_DIR``, repository paths relative; see
+``expkit.portable``), plus
 
 - ``curves``: ``{log file: {key: [values]}}`` from the run's chainer LogReport files (``log``,
   ``log_m1``, ...), floats to 5 significant digits, at most ``MAX_POINTS`` entries per file,
@@ -16,25 +19,37 @@ versions, seconds, images/s, paper and measured values) plus
   ``git_dirty`` (tracked files changed) and ``git_commit_from: "record time"``.
 
 Records under ``runs/legacy/`` were reconstructed from the ``REPRODUCTION.md`` of the
-5,000-digit runs of 2026-11, whose run folders are gone: their ``legacy`` field says so, their numbers
-have the 4 significant digits printed then, and long lists keep only the values shown
+5,000-digit runs of 2026-11, whose run folders are gone: their ``legacy`` field says so, their
+numbers have the 4 significant digits printed then, and long lists keep only the values shown
 (``{"shown": [...], "length": N, "truncated": true}``).
 
-``python experiments/report.py`` (``make report``) rewrites ``REPRODUCTION.md`` (one section
-per record) and the README table between ``<!-- results-table:start -->`` and
-``<!-- results-table:end -->``. The table's rows are declared once, in
-``docs/results/readme_rows.json``: each row names its records, e.g.
-``{"a": "legacy/vae_mnist__default"}``, and its ``measured`` template takes every number
-from them through placeholders ``{a.path.to.key:format}`` into a record's ``measured``
-values (``{a.$.seconds:.0f}`` reads the record's top level); the template's own text holds
-no numbers outside `code`. Paper numbers live in the row's ``paper`` text, labelled
-*(paper)*. To publish a new run:
+What is published is declared once, in ``docs/results/readme_rows.json``, a list of rows:
+
+- ``item``: the paper item the row belongs to ("AAE Table 2, 100 labels"); ``page``: its
+  results page (``aae``, ``vae``, ``gan``, ``glo`` -> ``docs/results/PAGE.md``);
+- ``experiment`` (the run, its script and options), ``records`` (aliases to record names,
+  e.g. ``{"a": "legacy/vae_mnist__default"}``), ``measured`` (a template that takes every
+  number from the records through ``{a.path.to.key:format}`` into a record's ``measured``
+  values; ``{a.$.seconds:.0f}`` reads the record's top level; its own text holds no numbers
+  outside `code`) and ``paper`` (the paper's number, labelled *(paper)*);
+- ``best``: true on exactly one row per item, which also carries the README line
+  ``readme: {paper, ours (a short template like measured), command (the script and its
+  options, at most 100 characters), status (reproduces | close | not yet)}``;
+- optionally ``gallery: {figures: [record figure paths], says: one sentence on the paper's
+  figure and ours, strip: a figure path for the README}``.
+
+``python experiments/report.py`` (``make report``) rewrites the README table between
+``<!-- results-table:start -->`` and ``<!-- results-table:end -->`` (one line per item, from
+its best row) and its figures between ``<!-- figures:start/end -->``; the block between
+``<!-- paper-rows:start/end -->`` at the top of each results page (the README lines of its
+items, then every row of each item); ``docs/gallery.md``; and ``REPRODUCTION.md`` (every
+record once, grouped by item). To publish a new run:
 
     python experiments/vae_mnist.py --data-dir DIR --out results/vae_mnist_full
     python experiments/report.py record results/vae_mnist_full --name vae_mnist_full
-    # point the row's "records" in docs/results/readme_rows.json at "vae_mnist_full"
+    # add a row citing "vae_mnist_full" to docs/results/readme_rows.json
     python experiments/report.py
-    python -m pytest -q tests/test_report.py   # the table must match the records
+    python -m pytest -q tests/test_report.py   # the generated files must match the records
 """
 import argparse
 import glob
