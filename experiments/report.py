@@ -35,6 +35,8 @@ What is published is declared once, in ``docs/results/readme_rows.json``, a list
 - ``best``: true on exactly one row per item, which also carries the README line
   ``readme: {paper, ours (a short template like measured), command (the script and its
   options, at most 100 characters), status (reproduces | close | not yet)}``;
+- optionally ``also``: records of the item that no row's template reads (ablations the
+  page discusses), listed under the item's table and in ``REPRODUCTION.md``;
 - optionally ``gallery: {figures: [record figure paths], says: one sentence on the paper's
   figure and ours, strip: a figure path for the README}``.
 
@@ -269,7 +271,8 @@ def check_rows(rows, records):
         if row['page'] not in PAGES:
             raise UsageError('%s: row %r: page %r is none of %s' % (
                 ROWS, row['experiment'], row['page'], ', '.join(PAGES)))
-        gone = [n for n in row['records'].values() if n not in records]
+        gone = [n for n in list(row['records'].values()) + row.get('also', [])
+                if n not in records]
         if gone:
             raise UsageError('%s: row %r cites no record %s; record the run with '
                              'python experiments/report.py record RUN_DIR --name NAME'
@@ -370,8 +373,12 @@ def page_block(records, rows, page):
              '✅ reproduces, ≈ close, ✗ not yet; commands run as `python experiments/...` '
              'with `MNIST_DIR` set; each record holds the exact command line.', '']
     for item in dict.fromkeys(r['item'] for r in mine):
-        lines += ['### %s' % item, ''] + runs_table(
-            records, [r for r in mine if r['item'] == item], folder) + ['']
+        these = [r for r in mine if r['item'] == item]
+        lines += ['### %s' % item, ''] + runs_table(records, these, folder) + ['']
+        also = [n for r in these for n in r.get('also', [])]
+        if also:
+            lines += [rebase('More runs of this item, discussed below: %s.' % ', '.join(
+                '[%s](%s/%s.json)' % (n.split('/')[-1], RUNS, n) for n in also), folder), '']
     return '\n'.join(lines).rstrip('\n')
 
 
@@ -553,7 +560,8 @@ def reproduction(records, rows):
         if mine:
             lines += ['## %s' % title, '']
         for item in dict.fromkeys(r['item'] for r in mine):
-            names = [n for r in mine if r['item'] == item for n in r['records'].values()
+            names = [n for r in mine if r['item'] == item
+                     for n in list(r['records'].values()) + r.get('also', [])
                      if n in records and n not in done]
             if not names:
                 continue

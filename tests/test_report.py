@@ -155,8 +155,9 @@ def test_traces_rounds_like_the_printed_digits():
 def test_reproduction_md_is_grouped_by_paper_item(records, rows):
     text = _read('REPRODUCTION.md')
     assert text == report.reproduction(records, rows)
-    for name in records:       # every record once
+    for name in records:       # every record once, under its item
         assert text.count('\n#### %s\n' % name) == 1, name
+    assert '## Other records' not in text
     assert text.index('### AAE Table 2, 100 labels') < text.index(
         '#### aae_semisupervised_full_balanced_100\n') < text.index('### AAE Table 3')
 
