@@ -34,7 +34,8 @@ What is published is declared once, in ``docs/results/readme_rows.json``, a list
   outside `code`) and ``paper`` (the paper's number, labelled *(paper)*);
 - ``best``: true on exactly one row per item, which also carries the README line
   ``readme: {paper, ours (a short template like measured), command (the script and its
-  options, at most 100 characters), status (reproduces | close | not yet)}``;
+  options or named ``--recipe``, at most 100 characters, set as the record ran), status
+  (reproduces | close | not yet)}``;
 - optionally ``also``: records of the item that no row's template reads (ablations the
   page discusses), listed under the item's table and in ``REPRODUCTION.md``;
 - optionally ``gallery: {figures: [record figure paths], says: one sentence on the paper's
