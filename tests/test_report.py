@@ -226,7 +226,8 @@ def test_records_and_generated_files_hold_no_absolute_path(records):
 
 
 #: words about how the project was made rather than about the project
-OFF_TOPIC = re.compile(r'\b(issues?|sessions?|this machine|lent|not drawn)\b', re.I)
+OFF_TOPIC = re.compile(r'\b(issues?|sessions?|this machine|lent|not drawn|device tool|main job)\b',
+                       re.I)
 
 
 def _code_files():

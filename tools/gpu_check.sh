@@ -11,7 +11,7 @@
 #   5. spends the minutes left on the longest paper-protocol run, aae_semisupervised with
 #      100 labels, time-limited and resumable (--resume its snapshot on the next machine).
 # Everything it finds goes to $OUT (default /tmp/gpu_check), flat, at most 8 files.
-# Usage (device tool): command "bash tools/gpu_check.sh", carry [".gpu"], timeout_s 590.
+# Usage: bash tools/gpu_check.sh, with .gpu/ beside the checkout (under 10 minutes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/gpu_check}
