@@ -73,7 +73,7 @@ def _assert_last_good_snapshot(out, results, update):
     snaps = _snapshots(out)
     assert snaps and max(snaps) < update, (sorted(snaps), update)
     newest = snaps[max(snaps)]
-    assert results['divergence']['last_good_snapshot'] == newest
+    assert results['divergence']['last_good_snapshot'] == 'OUT/' + os.path.basename(newest)
     with np.load(newest) as f:            # loadable, and every array in it finite
         for key in f.files:
             if f[key].dtype.kind == 'f':
