@@ -25,9 +25,9 @@ test:
 report:
 	$(PYTHON) experiments/report.py
 
-# What tools/gpu_check.sh needs on a GPU machine that has CuPy but no chainer and no network
-# (the lent H200): the wheels it installs and the MNIST files, packed into .gpu/ (ignored by
-# git; the device tool carries it). MNIST_DIR: the folder with the four .gz files.
+# What tools/gpu_check.sh needs on a GPU machine that has CuPy but no chainer and no network:
+# the wheels it installs and the MNIST files, packed into .gpu/ (ignored by git; copy it
+# beside the checkout there). MNIST_DIR: the folder with the four .gz files.
 MNIST_DIR ?= ../shared/data/mnist
 gpu-bundle:
 	rm -rf .gpu && mkdir -p .gpu/mnist

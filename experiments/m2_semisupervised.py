@@ -73,7 +73,7 @@ PAPER_TABLE1 = {   # Kingma et al. 2014, Table 1: test error (%) on MNIST, 50k t
 }
 
 #: test error (%) against updates of a public PyTorch replication of the nips14-ssl recipe,
-#: as quoted in issue #14 (not re-run here): M1+M2 and pure M2, 100 labels
+#: read off its published curves (not re-run here): M1+M2 and pure M2, 100 labels
 REPLICATION_CURVE = {'m1m2': [(40000, 4.2), (100000, 3.45), (300000, 2.8)],
                      'm2': [(20000, 40.0), (100000, 14.5)]}
 
@@ -231,7 +231,7 @@ def main(argv=None, *, script=__file__, description=__doc__, model=None):
         trainer, min(2000, len(y_test)),
         '%s, %d labels, recipe %s' % (model.upper(), n_l, args.recipe),
         paper=(paper, 'paper: Kingma 2014 Table 1'), final=(100 * error, len(y_test)),
-        marks=('public PyTorch replication of nips14-ssl (quoted in issue #14)',
+        marks=('public PyTorch replication of nips14-ssl (not re-run)',
                REPLICATION_CURVE[model]) if args.labels == 100 else None)
     exp.savefig(fig, 'test_error_updates.png')
     print('test error %.2f %% (%d test images, %d labels)' % (100 * error, len(y_test), n_l))

@@ -7,6 +7,7 @@ Trainer of a stage (:mod:`expkit.training`), model selection (:mod:`expkit.selec
 training stages and ``--resume`` (:mod:`expkit.stages`) and ``results.json``
 (:mod:`expkit.results`).
 """
+import os
 import sys
 
 from expkit import data as run_data
@@ -15,6 +16,7 @@ from expkit.config import RunConfig
 from expkit.device import available_cores, resolve_device, seed_all, set_threads
 from expkit.distributed import Distributed
 from expkit.outputs import Outputs, atomic_write
+from expkit.portable import portable
 from expkit.selection import SelectBest
 from expkit.stages import Schedule, Stage
 
@@ -202,12 +204,14 @@ class Experiment:
         self.recorded[key] = value
 
     def finish(self, measured, config=None, diverged=None):
-        """Write ``out/results.json`` (atomically) and return it as a dict (rank 0 of a
-        distributed run; the other ranks write nothing and get None)."""
+        """Write ``out/results.json`` (atomically, its paths portable: expkit.portable) and
+        return the results as a dict with this run's own paths (rank 0 of a distributed run;
+        the other ranks write nothing and get None)."""
         if not self.is_root:
             return None
         out = results.collect(self, measured, config, diverged)
-        text = results.to_json(out)
+        text = results.to_json(portable(out, self.out, [self.run.data_dir,
+                                                        os.environ.get('MNIST_DIR')]))
         atomic_write(self.path('results.json'), lambda f: f.write(text.encode() + b'\n'))
         sys.stdout.write('wrote %s\n' % self.path('results.json'))
         return out

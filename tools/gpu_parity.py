@@ -1,5 +1,5 @@
 """CPU/GPU parity: the same weights, inputs and noise give the same losses and gradients on
-both devices, within float32 tolerance (issue 16, "the GPU, in one command").
+both devices, within float32 tolerance (part of tools/gpu_check.sh).
 
 Checked, each from one seed, weights copied from the CPU model to the device:
 

@@ -139,8 +139,8 @@ def m1_diagnostics(mean, ln_var, y, labelled, x_test_in, y_test, n_latent):
     * ``sampled_code_snr_median``: per kept dim, the std of the posterior mean across
       images over the rms posterior sd -- how far apart the digits' codes are, in units of
       the noise of one sample x' ~ q(z|x), which is what M2 sees; the median over dims.
-      The review of issue #14 measured 2.9 with nips14-ssl's released M1 and 1.0 with a
-      30-epoch M1 of ours, whose M2 did not learn;
+      It was 2.9 with nips14-ssl's released M1 and 1.0 with a 30-epoch M1 of ours, whose
+      M2 did not learn;
     * ``logreg_labelled_codes_test_error_percent``: a logistic regression on the labelled
       codes alone (the supervised baseline M2's classifier has to beat).
     The gate (:func:`m1_gate`) reads the signal-to-noise ratio.
