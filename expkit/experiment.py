@@ -34,21 +34,31 @@ def available_cores():
         return os.cpu_count() or 1
 
 
-def cuda_unavailable(what):
-    """The one-line UsageError for ``what`` (e.g. ``--gpu 0``) when chainer cannot use CUDA:
-    CuPy missing, or CuPy installed and CUDA failing to load, with chainer's own reason
-    (``chainer.backends.cuda._resolution_error``, e.g. a missing ``libcublasLt``)."""
+def cuda_problem():
+    """None when chainer can use CUDA; otherwise why not, in one line: ``'no CuPy'``, or
+    chainer's own reason when CuPy is installed (``chainer.backends.cuda._resolution_error``,
+    e.g. a ``libcublasLt`` that does not load)."""
     import importlib.util
+    if chainer.backends.cuda.available:
+        return None
     if importlib.util.find_spec('cupy') is None:
+        return 'no CuPy'
+    reason = getattr(chainer.backends.cuda, '_resolution_error', None)
+    return 'CuPy is installed but chainer cannot use CUDA (%s)' % ' '.join(
+        ('%s: %s' % (type(reason).__name__, reason)).split())
+
+
+def cuda_unavailable(what):
+    """The one-line UsageError for ``what`` (e.g. ``--gpu 0``) when chainer cannot use CUDA
+    (:func:`cuda_problem`)."""
+    problem = cuda_problem()
+    if problem == 'no CuPy':
         return UsageError(
             '%s needs CuPy and a CUDA GPU, which this Python does not have; install them '
             'with make install-gpu (docs/gpu.md) or drop --gpu/--device to run on the CPU'
             % what)
-    reason = getattr(chainer.backends.cuda, '_resolution_error', None)
-    reason = ' '.join(('%s: %s' % (type(reason).__name__, reason)).split())
-    return UsageError('%s: CuPy is installed but chainer cannot use CUDA (%s); install the '
-                      'CUDA libraries that CuPy names (docs/gpu.md) or drop --gpu/--device '
-                      'to run on the CPU' % (what, reason))
+    return UsageError('%s: %s; install the CUDA libraries that CuPy names (docs/gpu.md) or '
+                      'drop --gpu/--device to run on the CPU' % (what, problem))
 
 
 def resolve_device(args, dist=None):

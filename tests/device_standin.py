@@ -16,9 +16,9 @@ array module is :data:`xp`, a NumPy wrapper whose every result is a :class:`Devi
 there computes with NumPy (Chainer's CPU kernels) on :class:`DeviceArray` parameters.
 :func:`installed` also makes ``get_array_module`` in the project's modules answer the
 stand-in ``xp`` for such arrays (as chainer's answers ``cupy`` for CuPy arrays), and makes
-every array that a ``chainer.Variable`` or one of the project's own ``FunctionNode``s hands
-out a :class:`DeviceArray` (Chainer's CPU kernels return plain NumPy arrays, which would
-otherwise escape the check).
+the outputs of every function applied to device arrays, and the arrays and gradients of
+parameters on the device, :class:`DeviceArray`s (Chainer's CPU kernels return plain NumPy
+arrays, which would otherwise escape the check).
 
 Each event is attributed to the frame that caused it: in the project's code (``'project'``)
 or in Chainer's / NumPy's (``'library'``, counted, never raised). In strict mode
@@ -244,14 +244,6 @@ def _view(a):
     return a.view(DeviceArray) if type(a) is np.ndarray else a
 
 
-def _viewing(method):
-    def call(self, *args):
-        args = [tuple(_view(a) for a in arg) if isinstance(arg, tuple) else arg
-                for arg in args]
-        return method(self, *args)
-    return call
-
-
 def _project_modules():
     import importlib
     import pkgutil
@@ -262,16 +254,6 @@ def _project_modules():
         filename = os.path.abspath(getattr(module, '__file__', None) or '')
         if filename.startswith(_PROJECT_DIRS):
             yield module
-
-
-def _project_function_nodes():
-    seen = set()
-    for module in _project_modules():
-        for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, chainer.FunctionNode) \
-                    and value.__module__ == module.__name__ and value not in seen:
-                seen.add(value)
-                yield value
 
 
 @contextlib.contextmanager
@@ -307,17 +289,24 @@ def installed():
             return rule.update_core_cpu(param)
         return rule_update(rule, param)
     chainer.optimizer.UpdateRule.update_core = update_core
-    for prop in ('array', 'data', 'grad'):
+    for prop in ('array', 'data', 'grad'):        # of parameters on the stand-in device
         orig = getattr(chainer.Variable, prop)
         patched.append((chainer.Variable, prop, orig))
         setattr(chainer.Variable, prop, property(
-            lambda v, _get=orig.fget: _view(_get(v)), orig.fset))
-    for node in _project_function_nodes():
-        for method in ('forward', 'backward'):
-            if method in vars(node):
-                orig = vars(node)[method]
-                patched.append((node, method, orig))
-                setattr(node, method, _viewing(orig))
+            lambda v, _get=orig.fget: _view(_get(v)) if isinstance(
+                getattr(v, '_device', None), StandInDevice) else _get(v), orig.fset))
+    apply = chainer.FunctionNode.apply
+
+    def apply_on_device(node, inputs):   # device inputs give device outputs
+        outputs = apply(node, inputs)
+        if any(isinstance(x._data[0] if isinstance(x, chainer.Variable) else x, DeviceArray)
+               for x in inputs):
+            for y in outputs:
+                if type(y._data[0]) is np.ndarray:
+                    y.array = y._data[0].view(DeviceArray)
+        return outputs
+    patched.append((chainer.FunctionNode, 'apply', apply))
+    chainer.FunctionNode.apply = apply_on_device
     is_cupy, array_module = random_mod._is_cupy, random_mod.array_module
     replace = {is_cupy: lambda rng: isinstance(rng, RandomState) or is_cupy(rng),
                array_module: lambda rng: xp if isinstance(rng, RandomState)
