@@ -25,9 +25,14 @@ from chainer.backends import cuda  # noqa: E402
 from expkit.experiment import cuda_problem  # noqa: E402
 
 
+#: what the experiments import besides chainer and NumPy (setup.py install_requires)
+DEPENDENCIES = ('matplotlib', 'sklearn', 'scipy', 'threadpoolctl', 'mlxtend', 'PIL')
+
+
 def versions():
     out = {'python': platform.python_version(), 'numpy': np.__version__,
-           'chainer': chainer.__version__, 'cupy': None}
+           'chainer': chainer.__version__, 'cupy': None,
+           'missing': [m for m in DEPENDENCIES if importlib.util.find_spec(m) is None]}
     if importlib.util.find_spec('cupy') is not None:
         try:
             import cupy
@@ -108,7 +113,13 @@ def main(argv=None):
         result['kernels'] = kernels(device)
         status = 0 if all(k['ok'] for k in result['kernels'].values()) else 1
     result['status'] = status
-    print('versions: %s' % ', '.join('%s %s' % kv for kv in result['versions'].items()))
+    print('versions: %s' % ', '.join('%s %s' % kv for kv in result['versions'].items()
+                                     if kv[0] != 'missing'))
+    if result['versions']['missing']:
+        print('missing: %s (the experiments will not run)'
+              % ', '.join(result['versions']['missing']))
+        status = max(status, 1)
+        result['status'] = status
     print('cuda.available %s, cudnn_enabled %s' % (result['cuda_available'],
                                                    result['cudnn_enabled']))
     if reason is not None:
