@@ -45,16 +45,15 @@ gpu-bundle:
 
 # The GPU machines' whole stack for Python $(GPU_PYTHON) (NumPy 2, cupy-cuda13x 14, the
 # project's other dependencies and the gpu-bundle wheels), for a machine without network
-# that lacks part of it: binary wheels in .gpu-stack/ (about 200 MB, CuPy's alone 69 MB:
+# that lacks part of it: wheels with every dependency in .gpu-stack/ (CuPy's alone is 69 MB:
 # more than the device tool carries; copy it by other means). Install there with
 #   pip install --no-index --find-links .gpu-stack -r .gpu-stack/requirements.txt
 GPU_STACK := 'numpy>=2,<3' 'cupy-cuda13x>=14,<15' matplotlib scikit-learn scipy \
 	threadpoolctl pillow pytest
 gpu-stack: gpu-bundle
 	rm -rf .gpu-stack && mkdir -p .gpu-stack
-	cp .gpu/*.whl .gpu-stack/
-	$(PYTHON) -m pip download -q -d .gpu-stack --only-binary=:all: \
+	$(PYTHON) -m pip download -q -d .gpu-stack --find-links .gpu --only-binary=:all: \
 		--python-version $(GPU_PYTHON) --platform manylinux2014_x86_64 \
 		--platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
-		$(GPU_STACK)
+		$(GPU_WHEELS) $(GPU_STACK)
 	printf '%s\n' $(GPU_WHEELS) $(GPU_STACK) > .gpu-stack/requirements.txt

@@ -316,11 +316,13 @@ def installed():
             if callable(value) and value in replace:
                 patched.append((module, attr, value))
                 setattr(module, attr, replace[value])
+    recorder.strict, recorder.active = False, True
+    recorder.reset()
     try:
         yield recorder
     finally:
         chainer.optimizer.UpdateRule.update_core = rule_update
         for module, attr, value in reversed(patched):
             setattr(module, attr, value)
-        recorder.strict = False
+        recorder.strict, recorder.active = False, True
         recorder.reset()

@@ -167,3 +167,24 @@ def test_the_nan_guard_on_the_cpu_still_stops_at_once():
     trainer.iteration, trainer.observation = 2, {'main/loss': np.float32(np.inf)}
     with pytest.raises(guards.Diverged, match='main/loss is inf at update 2'):
         guard(trainer)
+
+
+def test_the_nll_on_the_device_is_one_pass_equal_to_the_cpu_blocks(standin):
+    from vae import likelihood
+    rng = np.random.RandomState(0)
+    x = (rng.rand(70, 30) < 0.5).astype(np.float32)            # 70 rows: two CPU blocks
+    logits = rng.normal(size=(3, 70, 30)).astype(np.float32)
+    cpu = likelihood.bernoulli_log_px(x, logits.copy(), threads=1)
+    dev = device_standin.StandInDevice()
+    on_device = likelihood.bernoulli_log_px(dev.send(x), dev.send(logits.copy()))
+    assert isinstance(on_device, device_standin.DeviceArray)
+    np.testing.assert_allclose(device_standin.to_host(on_device), cpu, rtol=1e-6)
+
+
+def test_the_cat_y_prior_is_drawn_on_the_device_with_its_probabilities(standin):
+    from aae.updater import sample_categorical
+    probs = device_standin.xp.asarray([0.7, 0.2, 0.1], dtype='d')
+    standin.strict = True
+    y = sample_categorical(20000, 3, device_standin.xp, probs=probs)
+    share = device_standin.to_host(y).mean(axis=0)
+    np.testing.assert_allclose(share, [0.7, 0.2, 0.1], atol=0.015)
