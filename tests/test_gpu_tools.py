@@ -112,25 +112,20 @@ def _parzen_sigma_halved(monkeypatch):
 
 
 FAULTS = {
-    'AAE SGD: generator step disabled': (
-        'aae_sgd', lambda m: _aae_phase(m, 'gen', _disabled)),
-    'AAE SGD: generator step sign-flipped': (
-        'aae_sgd', lambda m: _aae_phase(m, 'gen', _sign_flipped)),
-    'AAE SGD: discriminator step halved': (
-        'aae_sgd', lambda m: _aae_phase(m, 'dis', _halved)),
-    'AAE Adam: generator step disabled': (
-        'aae_adam', lambda m: _aae_phase(m, 'gen', _disabled)),
-    'AAE Adam: generator step sign-flipped': (
-        'aae_adam', lambda m: _aae_phase(m, 'gen', _sign_flipped)),
-    'AAE Adam: discriminator step halved': (
-        'aae_adam', lambda m: _aae_phase(m, 'dis', _halved)),
+    'AAE %s: %s' % (optimizer, what): (check, lambda m, phase=phase, change=change:
+                                       _aae_phase(m, phase, change))
+    for optimizer, check in (('SGD', 'aae_sgd'), ('Adam', 'aae_adam'))
+    for what, phase, change in (('generator step disabled', 'gen', _disabled),
+                                ('generator step sign-flipped', 'gen', _sign_flipped),
+                                ('discriminator step halved', 'dis', _halved))}
+FAULTS.update({
     'NIPS14 Adam: step halved': ('nips14_adam', _nips14_halved),
     'VAE: KL sign-flipped': ('vae', _kl_sign_flipped),
     'DCGAN: generator step sign-flipped': ('dcgan', _gan_generator_sign_flipped),
     'DCGAN: batch-norm running statistics frozen': ('dcgan', _running_stats_frozen),
     'GLO: code projection disabled': ('glo', _projection_disabled),
     'Parzen: sigma halved': ('parzen', _parzen_sigma_halved),
-}
+})
 
 
 def test_every_check_passes_on_the_stand_in_without_a_fault(parity):
