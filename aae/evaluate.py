@@ -4,11 +4,13 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import ndtri     # inverse CDF of N(0, 1)
 
+import chainer
 import chainer.functions as F
 
 from evaluation.inference import predict
 from evaluation.metrics import mmd
 
+from .loss import p_real as p_real_of
 from .priors import sample_prior
 
 
@@ -130,3 +132,48 @@ def box_grid(n, lo, hi):
     q = np.linspace(lo, hi, n)
     z1, z2 = np.meshgrid(q, q[::-1])
     return np.stack([z1.ravel(), z2.ravel()], 1).astype(np.float32)
+
+
+class PriorMatch(chainer.training.Extension):
+    """A collapse detector (ours, a diagnostic): every epoch, how well the codes of held-out
+    images ``x`` match the imposed prior, reported for the log and its plots:
+
+    * ``codes/mmd2``: :func:`prior_mmd` of the codes against the prior (same points and seed
+      every epoch, so the curve moves only with the model);
+    * ``codes/std_z1``, ``codes/std_z2``: the codes' standard deviation per dimension (1 for
+      N(0, I));
+    * ``codes/d_real``, ``codes/d_fake``: D's mean P(real) in test mode (no input noise) on
+      fresh prior samples and on the codes; near 0.5 when D cannot tell them apart.
+
+    The regulariser's job (Sec. 2) is q(z) = p(z); codes that fold onto a few line segments
+    (a collapse) show as a jump of ``codes/mmd2`` and a code std far from 1 while the
+    reconstruction loss alone looks healthy.
+    """
+    trigger = (1, 'epoch')
+    priority = chainer.training.PRIORITY_WRITER     # before LogReport reads the observation
+    report_only = True          # changes no training state: rank 0 alone runs it (expkit.train)
+
+    def __init__(self, enc, dis, x, prior, z_dim, device=None, n=2000, seed=0):
+        self.enc, self.dis, self.x, self.prior = enc, dis, x, prior
+        self.z_dim, self.device, self.n, self.seed = z_dim, device, n, seed
+
+    def __call__(self, trainer):
+        z = encode(self.enc, self.x, self.device)
+        match = prior_mmd(z, self.prior, self.z_dim, seed=self.seed, n=self.n, repeats=1)
+        z_prior = sample_prior(self.prior, len(z), self.z_dim,
+                               rng=np.random.RandomState(self.seed))[0]
+        report = {'codes/mmd2': match['mmd2_codes_vs_prior']}
+        if self.dis is not None:        # None: a model without one (Fig. 2's VAE)
+            p_real = lambda codes: float(predict(lambda c: p_real_of(self.dis(c)), codes,
+                                                 device=self.device).mean())
+            report.update({'codes/d_real': p_real(z_prior), 'codes/d_fake': p_real(z)})
+        for i, std in enumerate(z.std(0)[:2]):
+            report['codes/std_z%d' % (i + 1)] = float(std)
+        chainer.report(report)
+
+
+#: the log columns and plots of :class:`PriorMatch`
+PRIOR_MATCH_REPORT = ['codes/mmd2', 'codes/std_z1', 'codes/std_z2', 'codes/d_real']
+PRIOR_MATCH_PLOTS = {'prior_mmd.png': ['codes/mmd2'],
+                     'prior_match.png': ['codes/std_z1', 'codes/std_z2', 'main/d_real',
+                                         'codes/d_real', 'codes/d_fake']}

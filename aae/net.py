@@ -35,19 +35,35 @@ def _linear(n_in, n_out, weight_std):
 
 
 class MLP(chainer.Chain):
-    """Two ReLU hidden layers then a linear output: the paper's 1000-1000 building block."""
+    """Two ReLU hidden layers then a linear output: the paper's 1000-1000 building block.
 
-    def __init__(self, n_in, n_out, n_hidden=1000, weight_std=WEIGHT_STD):
+    ``batch_norm``: batch normalisation (Ioffe & Szegedy 2015) on each hidden layer's
+    pre-activation, and ``output_batch_norm`` on the linear output, as the appendix's
+    clustering model has them (see :func:`categorical_aae`); running statistics serve in
+    test mode (``chainer.config.train = False``, :func:`evaluation.inference.predict`).
+    """
+
+    def __init__(self, n_in, n_out, n_hidden=1000, weight_std=WEIGHT_STD, batch_norm=False,
+                 output_batch_norm=False):
         super().__init__()
+        self.batch_norm, self.output_batch_norm = batch_norm, output_batch_norm
         with self.init_scope():
             self.l1 = _linear(n_in, n_hidden, weight_std)
             self.l2 = _linear(n_hidden, n_hidden, weight_std)
             self.l3 = _linear(n_hidden, n_out, weight_std)
+            if batch_norm:
+                self.bn1 = L.BatchNormalization(n_hidden)
+                self.bn2 = L.BatchNormalization(n_hidden)
+            if output_batch_norm:
+                self.bn3 = L.BatchNormalization(n_out)
 
     def forward(self, x):
-        h = F.relu(self.l1(x))
-        h = F.relu(self.l2(h))
-        return self.l3(h)
+        h = self.l1(x)
+        h = F.relu(self.bn1(h) if self.batch_norm else h)
+        h = self.l2(h)
+        h = F.relu(self.bn2(h) if self.batch_norm else h)
+        h = self.l3(h)
+        return self.bn3(h) if self.output_batch_norm else h
 
 
 class Encoder(chainer.Chain):
@@ -61,20 +77,26 @@ class Encoder(chainer.Chain):
     placement for the semi-supervised and clustering experiments (Sec. 5: "Gaussian noise
     with standard deviation of 0.3 is added to the input of the encoder" as its
     reproducers transcribe the appendix; the seed code instead puts it on the
-    discriminators' inputs, :class:`Discriminator`).
+    discriminators' inputs, :class:`Discriminator`). ``input_dropout``: dropout with this
+    rate on x in training mode, and ``batch_norm``: batch normalisation on every layer
+    including the output (the pre-softmax logits of q(y|x) and the linear z), both as the
+    appendix's clustering model has them (:func:`categorical_aae`).
     """
 
     def __init__(self, n_z, n_in=784, n_hidden=1000, n_y=0, weight_std=WEIGHT_STD,
-                 input_noise=0.0):
+                 input_noise=0.0, batch_norm=False, input_dropout=0.0):
         super().__init__()
         self.n_z, self.n_y, self.input_noise = n_z, n_y, input_noise
-        with self.init_scope():
-            self.body = MLP(n_in, n_z + n_y, n_hidden, weight_std)
+        self.input_dropout = input_dropout
+        with self.init_scope():       # batch_norm: the hidden layers and the output (y, z)
+            self.body = MLP(n_in, n_z + n_y, n_hidden, weight_std, batch_norm, batch_norm)
 
     def forward(self, x):
         if self.input_noise > 0 and chainer.config.train:
             xp = get_array_module(x)
             x = x + xp.random.normal(0, self.input_noise, x.shape).astype(x.dtype)
+        if self.input_dropout > 0:    # F.dropout is the identity in test mode
+            x = F.dropout(x, self.input_dropout)
         h = self.body(x)
         if self.n_y == 0:
             return h                                   # z = f(x), linear last layer
@@ -84,11 +106,12 @@ class Encoder(chainer.Chain):
 class Decoder(chainer.Chain):
     """Decoder p(x|z) (or p(x|y,z) when ``n_cond > 0``, Fig. 6/7/8): sigmoid output."""
 
-    def __init__(self, n_z, n_out=784, n_hidden=1000, n_cond=0, weight_std=WEIGHT_STD):
+    def __init__(self, n_z, n_out=784, n_hidden=1000, n_cond=0, weight_std=WEIGHT_STD,
+                 batch_norm=False):
         super().__init__()
         self.n_z, self.n_cond = n_z, n_cond
-        with self.init_scope():
-            self.body = MLP(n_z + n_cond, n_out, n_hidden, weight_std)
+        with self.init_scope():       # batch_norm: hidden layers only (the output is a sigmoid)
+            self.body = MLP(n_z + n_cond, n_out, n_hidden, weight_std, batch_norm)
 
     def logits(self, z, cond=None):
         if self.n_cond:
@@ -188,8 +211,8 @@ def one_hot(labels, n_classes, dtype='f'):
     return xp.eye(n_classes, dtype=dtype)[labels]
 
 
-def categorical_aae(n_y, n_z, n_in=784, n_hidden=1000, dis_output='softmax', dis_noise=0.3,
-                    enc_noise=0.0):
+def categorical_aae(n_y, n_z, n_in=784, n_hidden=1000, dis_output='softmax', dis_noise=0.0,
+                    enc_noise=0.0, batch_norm=False, input_dropout=0.0, dis_hidden=None):
     """``enc, dec, dis_z, dis_y``: the categorical AAE of Sec. 5 (Fig. 8) and Sec. 6.
 
     ``enc`` gives (logits of q(y|x), z); ``dec`` reconstructs x from [softmax(logits), z];
@@ -201,12 +224,23 @@ def categorical_aae(n_y, n_z, n_in=784, n_hidden=1000, dis_output='softmax', dis
     output, which is never exactly one-hot, from the one-hot prior samples and wins for
     good: the categorical code then collapses (2 of 16 clusters used in our runs).
     ``enc_noise``: the paper's N(0, enc_noise^2) noise on the encoder's input
-    (:class:`Encoder`).
+    (:class:`Encoder`). The default ``dis_noise`` is 0, the paper's placement (no noise on
+    the discriminators); the scripts' ``--recipe seed`` and ``fast`` set 0.3.
+
+    The appendix's clustering model (Sec. 6, Table 3; as two public reproductions
+    transcribe it: 1henrypage/adversarial-autoencoders ``src/config/unsupervised_clustering
+    .yaml`` and ``src/unsupervised.py``, shaharazulay's ``source/_config.yml``):
+    ``n_hidden=3000``, ``batch_norm=True`` (every encoder layer, including the pre-softmax
+    logits of q(y|x) and the linear z, and the decoder's hidden layers),
+    ``input_dropout=0.2`` and no noise; ``dis_hidden``: the discriminators' units (default
+    ``n_hidden``; 1henrypage's config: 1000).
     """
-    enc = Encoder(n_z, n_in, n_hidden, n_y=n_y, input_noise=enc_noise)
-    dec = Decoder(n_z, n_in, n_hidden, n_cond=n_y)
-    dis_z = Discriminator(n_z, n_hidden, output=dis_output, noise_std=dis_noise)
-    dis_y = Discriminator(n_y, n_hidden, output=dis_output, noise_std=dis_noise)
+    dis_hidden = dis_hidden or n_hidden
+    enc = Encoder(n_z, n_in, n_hidden, n_y=n_y, input_noise=enc_noise, batch_norm=batch_norm,
+                  input_dropout=input_dropout)
+    dec = Decoder(n_z, n_in, n_hidden, n_cond=n_y, batch_norm=batch_norm)
+    dis_z = Discriminator(n_z, dis_hidden, output=dis_output, noise_std=dis_noise)
+    dis_y = Discriminator(n_y, dis_hidden, output=dis_output, noise_std=dis_noise)
     return enc, dec, dis_z, dis_y
 
 

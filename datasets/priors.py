@@ -51,8 +51,14 @@ def sample_gaussian(n, dim, std=1.0, rng=None):
     return (std * rng.normal(size=(n, dim))).astype(np.float32)
 
 
-def sample_gaussian_mixture(n, n_classes=10, labels=None, dim=2, radius=1.4, radial_std=0.5,
-                            tangential_std=0.05, rng=None):
+#: the mixture's shape (musyoku's sampler): centres on a circle of this radius, std along
+#: and across the radius
+MIXTURE_RADIUS, MIXTURE_RADIAL_STD, MIXTURE_TANGENTIAL_STD = 1.4, 0.5, 0.05
+
+
+def sample_gaussian_mixture(n, n_classes=10, labels=None, dim=2, radius=MIXTURE_RADIUS,
+                            radial_std=MIXTURE_RADIAL_STD,
+                            tangential_std=MIXTURE_TANGENTIAL_STD, rng=None):
     """Mixture of ``n_classes`` elongated 2-D Gaussians on a circle (musyoku's sampler).
 
     Returns ``(z, k)``: float32 ``(n, dim)`` and the int64 component of each example.

@@ -5,9 +5,12 @@ Table 3 (test error: 9.55 +- 2.05 % with 16 clusters, 4.10 +- 1.13 % with 30).
 The semi-supervised architecture of Sec. 5 without the supervised phase: the encoder's
 categorical head y (softmax over --clusters) is matched to Cat(K) by one discriminator, the
 style z to N(0, I) by another; the decoder reconstructs x from [y, z]. ``--recipe``
-(aae/options.py): ``paper`` (default: SGD, N(0, 0.3^2) noise on the encoder's input),
-``seed`` (the seed code's Adam, the noise on both discriminators' inputs instead, batch 64)
-or ``fast`` (ours: one Adam per phase).
+(aae/options.py CLUSTERING_RECIPES): ``balanced`` (default, ours, our best recorded run: one
+Adam per phase, noise 0.3 on the encoder's and the discriminators' inputs, a 10-D style
+code), ``paper`` (the appendix's clustering model: 3000 units, batch normalisation in every
+autoencoder layer, input dropout 0.2, SGD with one drop at epoch 50), ``noise`` (the paper's
+SGD with N(0, 0.3^2) noise on the encoder's input, 1000 units), ``seed`` (the seed code's
+Adam, noise on both discriminators' inputs, batch 64) or ``fast`` (one Adam per phase).
 Evaluation as in Sec. 6: every cluster i takes the label of the *validation* image x_n that
 maximises q(y_i|x_n) (the 10,000 held out of the official training set; without a
 validation split, e.g. on a subset, the training images, as ``label_source`` records); a
@@ -33,7 +36,8 @@ from evaluation.metrics import (assign_cluster_labels, cluster_accuracy,
 from aae.net import categorical_aae
 from aae.priors import Prior
 from aae.optim import make_optimizers, train_aae
-from aae.options import AAE_QUICK, add_aae_options, add_recipe_option, lr_drops, phase_lr
+from aae.options import (AAE_QUICK, add_aae_options, add_appendix_options,
+                         add_clustering_recipe_option, lr_drops, phase_lr)
 from aae.updater import CategoricalAAEUpdater
 from aae.evaluate import decode, encode
 
@@ -43,7 +47,7 @@ PAPER_ERROR = {16: '9.55 +- 2.05', 30: '4.10 +- 1.13'}
 def main(argv=None):
     parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
                          out='results/aae_clustering', validation=10000,   # 50k/10k split
-                         quick=AAE_QUICK, distributed=True)
+                         quick=dict(AAE_QUICK, dis_hidden=64), distributed=True)
     parser.default_from('out', lambda a: 'results/aae_clustering' + (
         '' if a.clusters == 16 else '_%d' % a.clusters), 'results/aae_clustering, or '
         'results/aae_clustering_30 with --clusters 30')
@@ -52,7 +56,8 @@ def main(argv=None):
     parser.add_argument('--z-dim', type=positive_int, default=5,
                         help='style code size (default %(default)s)')
     add_aae_options(parser, dis_noise=0.0, enc_noise=0.3)
-    add_recipe_option(parser)
+    add_appendix_options(parser)
+    add_clustering_recipe_option(parser)
     args = parser.parse_args(argv)
     k = args.clusters
     exp = Experiment('aae_clustering', args, paper={
@@ -66,8 +71,9 @@ def main(argv=None):
     label_source = 'validation' if len(x_val) else 'training'
     x_label, y_label = (x_val, y_val) if len(x_val) else (x_train, y_train)
 
-    enc, dec, dis_z, dis_y = categorical_aae(k, args.z_dim, x_train.shape[1], args.n_hidden,
-                                             args.dis_output, args.dis_noise, args.enc_noise)
+    enc, dec, dis_z, dis_y = categorical_aae(
+        k, args.z_dim, x_train.shape[1], args.n_hidden, args.dis_output, args.dis_noise,
+        args.enc_noise, args.batch_norm, args.input_dropout, args.dis_hidden)
     for link in (enc, dec, dis_z, dis_y):
         link.to_device(exp.device)
     optimizers = exp.optimizers(make_optimizers(enc, dec, dis_z, args.optimizer,

@@ -6,46 +6,46 @@ with the imposed prior p(z) = --prior (gaussian: N(0, I), Fig. 2a/2e; mixture: 1
 Gaussians, Fig. 2c; swissroll). Writes codes.png (test codes by digit beside prior samples),
 manifold.png (decoder over a grid of the prior's percentiles, Fig. 2e), loss_rec.png,
 loss.png, codes.npz, samples.npz and results.json (reconstruction error, MMD(codes, prior)).
+
+Every epoch the log gets a collapse detector (aae.evaluate.PriorMatch): the MMD² of the test
+codes against the prior, the codes' std per dimension and D's P(real) on prior samples and
+codes, plotted in prior_mmd.png and prior_match.png.
+
+--recipe adam-drop (default) departs from the paper: the seed article's Adam(1e-4, beta1
+0.5) with gradient clipping 5 and one optimiser for both encoder phases, the reconstruction
+cost as a mean over pixels, and every step size divided by 10 after 20,000 updates (ours).
+--recipe paper is the literal transcription (the appendix's SGD settings and drops, the
+summed Euclidean cost), whose codes collapse on full MNIST (docs/results/aae.md).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
 import matplotlib.pyplot as plt
 
 import chainer
+import chainer.functions as F
 from expkit import Experiment, make_parser, run_main, plots
+from expkit.errors import UsageError
 from expkit.validate import positive_int
 
 from aae.net import Decoder, Discriminator, Encoder
 from aae.priors import PRIORS, Prior, sample_prior
 from aae.optim import make_optimizers, train_aae
-from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
+from aae.options import (AAE_QUICK, add_aae_options, add_gaussian_recipe_option,
+                         lr_drops, phase_lr)
 from aae.updater import AAEUpdater
-from aae.evaluate import (box_grid, decode, encode, gaussian_percentile_grid, prior_mmd,
-                          reconstruction_errors)
+from vae.net import VAE
+from vae.loss import gaussian_mixture_log_prior
+from vae.updater import VAEUpdater
+from aae.evaluate import (PRIOR_MATCH_PLOTS, PRIOR_MATCH_REPORT, PriorMatch, box_grid, decode,
+                          encode, gaussian_percentile_grid, prior_mmd, reconstruction_errors)
 
 DEFAULT_OUT = 'results/aae_gaussian'
+#: log p(z) of the priors a VAE can take (the swiss roll has no density here)
+VAE_LOG_PRIORS = {'gaussian': None, 'mixture': gaussian_mixture_log_prior}
 
 
-def main(argv=None):
-    parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100, out=DEFAULT_OUT,
-                         quick=dict(AAE_QUICK, n_samples=100))
-    parser.default_from('out', lambda a: DEFAULT_OUT + ('' if a.prior == 'gaussian' else
-                                                        '_' + a.prior),
-                        DEFAULT_OUT + ', or ' + DEFAULT_OUT + '_<prior> for another --prior')
-    parser.add_argument('--prior', choices=PRIORS, default='gaussian',
-                        help='imposed prior p(z) (default %(default)s)')
-    parser.add_argument('--z-dim', type=positive_int, default=2, help='code size (default 2)')
-    parser.add_argument('--n-samples', type=positive_int, default=10000,
-                        help='decoded prior samples saved in samples.npz (default %(default)s)')
-    add_aae_options(parser)
-    args = parser.parse_args(argv)
-    exp = Experiment('aae_gaussian', args, paper={
-        'source': 'Makhzani et al. 2015, arXiv:1511.05644, Fig. 2 (qualitative: no number '
-                  'is reported for this figure)',
-        'values': {}})
-    data = exp.load_data()
-    x_train, _, x_test, y_test = exp.train_test()
-
+def train_aae_model(exp, args, x_train, x_test):
+    """The AAE of Fig. 2a/2c (Sec. 2); returns (encoder, decoder, discriminator)."""
     enc = Encoder(args.z_dim, x_train.shape[1], args.n_hidden)
     dec = Decoder(args.z_dim, x_train.shape[1], args.n_hidden)
     dis = Discriminator(args.z_dim, args.n_hidden, output=args.dis_output,
@@ -57,14 +57,73 @@ def main(argv=None):
     it = chainer.iterators.SerialIterator(x_train, args.batchsize)
     updater = AAEUpdater(it, optimizers, nets, Prior(args.prior, args.z_dim),
                          device=exp.device, rec_loss=args.rec_loss)
-    train_aae(exp, updater, optimizers, nets, lr_drops(args))
+    monitor = PriorMatch(enc, dis, x_test, args.prior, args.z_dim, exp.device, seed=args.seed)
+    train_aae(exp, updater, optimizers, nets, lr_drops(args), report=PRIOR_MATCH_REPORT,
+              plots=PRIOR_MATCH_PLOTS, extensions=[monitor])
+    return enc, dec, dis
+
+
+def train_vae_model(exp, args, x_train, x_test):
+    """The VAE of Fig. 2b/2d: the AAE's encoder and decoder sizes (two ReLU layers of
+    --n-hidden), a Gaussian q(z|x), a Bernoulli p(x|z) on the pixel intensities, the KL in
+    closed form for N(0, I) and by Monte Carlo for the mixture (Sec. 3); Adam(1e-3) with
+    the recipe's lr drops. Returns (code = mean of q(z|x), decoder mean, no discriminator)."""
+    vae = VAE(x_train.shape[1], args.z_dim, (args.n_hidden, args.n_hidden), 'relu')
+    vae.init_output_bias(x_train)
+    vae.to_device(exp.device)
+    opt = chainer.optimizers.Adam(alpha=1e-3)
+    opt.setup(vae)
+    updater = VAEUpdater(chainer.iterators.SerialIterator(x_train, args.batchsize), opt,
+                         device=exp.device, log_prior=VAE_LOG_PRIORS[args.prior])
+    enc = lambda x: vae.encode(x)[0]
+    dec = lambda z, cond=None: F.sigmoid(vae.decode(z))
+    monitor = PriorMatch(enc, None, x_test, args.prior, args.z_dim, exp.device, seed=args.seed)
+    train_aae(exp, updater, {'main': opt}, {'vae': vae}, lr_drops(args),
+              losses=['main/loss', 'main/rec', 'main/kl'], report=PRIOR_MATCH_REPORT[:3],
+              plots=PRIOR_MATCH_PLOTS, extensions=[monitor])
+    return enc, dec, None
+
+
+def main(argv=None):
+    parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100, out=DEFAULT_OUT,
+                         quick=dict(AAE_QUICK, n_samples=100))
+    parser.default_from('out', lambda a: DEFAULT_OUT + ('' if a.model == 'aae' else '_vae') + (
+        '' if a.prior == 'gaussian' else '_' + a.prior),
+        DEFAULT_OUT + ', or with _vae and/or _<prior> for --model vae or another --prior')
+    parser.add_argument('--prior', choices=PRIORS, default='gaussian',
+                        help='imposed prior p(z) (default %(default)s)')
+    parser.add_argument('--z-dim', type=positive_int, default=2, help='code size (default 2)')
+    parser.add_argument('--n-samples', type=positive_int, default=10000,
+                        help='decoded prior samples saved in samples.npz (default %(default)s)')
+    parser.add_argument('--model', choices=['aae', 'vae'], default='aae',
+                        help='aae (default): the adversarial autoencoder (Fig. 2a/2c); vae: the '
+                             'VAE it is compared with (Fig. 2b/2d), same layer sizes, KL by '
+                             'Monte Carlo for the mixture; the AAE-only options do not apply')
+    add_aae_options(parser)
+    add_gaussian_recipe_option(parser)
+    args = parser.parse_args(argv)
+    if args.model == 'vae' and args.prior not in VAE_LOG_PRIORS:
+        raise UsageError('--model vae needs a prior with a density: --prior %s'
+                         % ' or '.join(VAE_LOG_PRIORS))
+    exp = Experiment('aae_gaussian', args, paper={
+        'source': 'Makhzani et al. 2015, arXiv:1511.05644, Fig. 2 (qualitative: no number '
+                  'is reported for this figure)',
+        'values': {}})
+    data = exp.load_data()
+    x_train, _, x_test, y_test = exp.train_test()
+
+    if args.model == 'aae':
+        enc, dec, dis = train_aae_model(exp, args, x_train, x_test)
+    else:
+        enc, dec, dis = train_vae_model(exp, args, x_train, x_test)
 
     # --- Fig. 2a/2c: codes of the held-out images, beside samples of the prior
     z = encode(enc, x_test, exp.device)
     z_prior, k_prior = sample_prior(args.prior, len(z), args.z_dim)
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.2))
     plots.scatter_codes(axes[0], z[:, :2], y_test,
-                        title='AAE codes of %d test images (%s prior)' % (len(z), args.prior))
+                        title='%s codes of %d test images (%s prior)' % (args.model.upper(), len(z),
+                                                                        args.prior))
     if k_prior is None:
         axes[1].scatter(z_prior[:, 0], z_prior[:, 1], s=2, alpha=0.5, color='gray')
         axes[1].set_aspect('equal', adjustable='datalim')

@@ -6,9 +6,12 @@ Table 2 (MNIST: 1.90 +- 0.10 % error with 100 labels, 1.60 +- 0.08 % with 1000, 
 The encoder gives a categorical code y = softmax (10 classes) and a style code z; one
 discriminator matches y to Cat(10) (one-hot samples), another matches z to N(0, I); the
 decoder reconstructs x from [y, z]. ``--recipe`` (aae/options.py) picks the settings:
-``paper`` (default: SGD, N(0, 0.3^2) noise on the encoder's input at training time),
-``seed`` (the seed code's Adam, the noise on the discriminators' inputs instead, batch 64,
-labelled reconstruction) or ``fast`` (ours: one Adam per phase). Per minibatch:
+``balanced`` (default, ours, our best recorded runs: one Adam per phase with alpha 1e-3 for
+the adversarial phases too, every alpha / 10 after 25,000 updates, noise 0.3 on the
+encoder's and the discriminators' inputs), ``paper`` (the paper's SGD, N(0, 0.3^2) noise on
+the encoder's input at training time), ``seed`` (the seed code's Adam, the noise on the
+discriminators' inputs instead, batch 64, labelled reconstruction) or ``fast`` (ours: one
+Adam per phase). Per minibatch:
 reconstruction, regularization (both discriminators, then the encoder), and the
 semi-supervised classification phase (cross-entropy of q(y|x) on a labelled minibatch).
 Writes error.png (test error per epoch), test_error_updates.png (against updates, with

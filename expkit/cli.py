@@ -94,6 +94,8 @@ class OneLineParser(argparse.ArgumentParser):
                         self.error(str(exc))
                 setattr(ns, action.dest, value)
         ns.quick_protocol = dict(self.quick) if getattr(ns, 'quick', False) else None
+        if self.presets:        # results.json: the recipe's name and what it set
+            ns.recipe_settings = dict(self.presets[1][getattr(ns, self.presets[0])])
         ns.argv = argv
         ns.script = self.script
         ns.validation_default = self.validation_default

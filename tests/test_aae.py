@@ -650,7 +650,7 @@ def test_categorical_aae_puts_seed_noise_before_both_discriminators():
     won for good, and the 16-cluster code collapsed to 2 clusters.
     """
     from aae.net import categorical_aae
-    enc, dec, dis_z, dis_y = categorical_aae(4, 2, N_IN, H)
+    enc, dec, dis_z, dis_y = categorical_aae(4, 2, N_IN, H, dis_noise=0.3)   # --recipe seed
     assert dis_z.noise_std == 0.3 and dis_y.noise_std == 0.3 and enc.input_noise == 0
     y = np.eye(4, dtype='f')
     with chainer.using_config('train', True):
@@ -827,3 +827,86 @@ def test_wrong_label_reconstruction_is_one_when_the_decoder_ignores_y():
     dec.body.l1.W.array[:, :4] = 0                        # the decoder's y columns (input [y, z])
     ignored = wrong_label_reconstruction(enc, dec, x)
     assert ignored['ratio'] == pytest.approx(1.0, abs=1e-6)
+
+
+# --- the appendix's clustering model: batch normalisation and input dropout ---------------
+from aae.net import categorical_aae  # noqa: E402
+
+def test_batch_norm_encoder_normalises_in_training_and_uses_running_stats_in_test():
+    enc, dec, _, _ = categorical_aae(4, 2, N_IN, H, batch_norm=True)
+    x = np.random.RandomState(0).uniform(size=(64, N_IN)).astype(np.float32)
+    logits, z = enc(x)            # training mode: every output unit normalised over the batch
+    out = np.concatenate([logits.array, z.array], 1)
+    np.testing.assert_allclose(out.mean(0), 0, atol=1e-5)
+    # unit variance up to BN's eps, which counts at these tiny layers' N(0, 0.01^2) init
+    assert np.all((out.std(0) > 0.85) & (out.std(0) < 1.0 + 1e-5))
+    assert [n for n, _ in enc.namedlinks() if n.endswith('bn3')] == ['/body/bn3']
+    assert not hasattr(dec.body, 'bn3')            # the decoder's sigmoid output: no BN
+    with chainer.using_config('train', False):     # test mode: one image alone = in a batch
+        alone = enc(x[:1])[1].array
+        batch = enc(x)[1].array[:1]
+    np.testing.assert_allclose(alone, batch, rtol=1e-5, atol=1e-6)
+    running = enc.body.bn1.avg_mean.copy()
+    enc(x + 1)                                     # training updates the running mean
+    assert not np.allclose(running, enc.body.bn1.avg_mean)
+    # the running statistics travel with the model (snapshots, model_*.npz)
+    target = DictionarySerializer()
+    target.save(enc)
+    fresh = categorical_aae(4, 2, N_IN, H, batch_norm=True)[0]
+    NpzDeserializer(target.target).load(fresh)
+    np.testing.assert_array_equal(fresh.body.bn1.avg_mean, enc.body.bn1.avg_mean)
+    with chainer.using_config('train', False):
+        np.testing.assert_allclose(fresh(x)[1].array, enc(x)[1].array, rtol=1e-6)
+
+
+def test_batch_norm_mlp_gradient():
+    from aae.net import MLP
+    mlp = MLP(3, 2, 4, batch_norm=True, output_batch_norm=True)
+    for p in mlp.params():
+        p.array = p.array.astype(np.float64)
+    for link in (mlp.bn1, mlp.bn2, mlp.bn3):
+        link.avg_mean, link.avg_var = link.avg_mean.astype('d'), link.avg_var.astype('d')
+    x = np.random.RandomState(1).normal(size=(6, 3))
+    gy = np.random.RandomState(2).normal(size=(6, 2))
+    gradient_check.check_backward(mlp, x, gy, params=list(mlp.params()), eps=1e-4,
+                                  atol=1e-3, rtol=1e-3)
+
+
+def test_input_dropout_only_in_training():
+    enc = Encoder(2, N_IN, H, input_dropout=0.5)
+    plain = Encoder(2, N_IN, H)
+    plain.copyparams(enc)
+    x = np.random.RandomState(0).uniform(0.5, 1, size=(8, N_IN)).astype(np.float32)
+    assert not np.allclose(enc(x).array, enc(x).array)      # a new mask every call
+    assert not np.allclose(enc(x).array, plain(x).array)
+    with chainer.using_config('train', False):
+        np.testing.assert_array_equal(enc(x).array, plain(x).array)
+    # inverted dropout: the input keeps its mean
+    kept = F.dropout(np.ones((20000, 1), np.float32), 0.2).array
+    assert (kept == 0).mean() == pytest.approx(0.2, abs=0.01)
+    assert kept.mean() == pytest.approx(1, abs=0.02)
+
+
+def test_categorical_aae_defaults_put_no_noise_on_the_discriminators():
+    _, _, dis_z, dis_y = categorical_aae(4, 2, N_IN, H)
+    assert dis_z.noise_std == 0 and dis_y.noise_std == 0
+    assert categorical_aae(4, 2, N_IN, H, dis_hidden=5)[2].body.l1.W.shape == (5, 2)
+
+
+def test_clustering_recipes_expand_to_the_appendix_model():
+    from expkit import validate
+    from expkit.testing import load_script
+    parse = lambda argv: validate.script_parser(
+        load_script('experiments/aae_clustering.py').main).parse_args(argv)
+    paper = parse(['--recipe', 'paper'])
+    assert (paper.n_hidden, paper.dis_hidden, paper.batch_norm, paper.input_dropout,
+            paper.enc_noise, paper.dis_noise, paper.optimizer, paper.z_dim,
+            paper.lr_drop_updates) == (3000, 1000, True, 0.2, 0.0, 0.0, 'sgd', 5, (25000,))
+    default = parse([])
+    assert default.recipe == 'balanced' and (default.optimizer, default.z_dim, default.phase_lr,
+                                             default.batch_norm) == ('adam-phase', 10,
+                                                                     {'reg': 1e-3}, False)
+    assert parse(['--recipe', 'noise']).enc_noise == 0.3
+    assert parse(['--recipe', 'paper', '--n-hidden', '1000']).n_hidden == 1000   # explicit wins
+    quick = parse(['--recipe', 'paper', '--quick'])
+    assert (quick.n_hidden, quick.dis_hidden, quick.batch_norm) == (64, 64, True)

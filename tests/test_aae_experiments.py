@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from expkit import UsageError
+from expkit import validate
 from expkit.testing import load_script, run_script
+from aae.optim import LR_DROP_UPDATES
+from aae.options import lr_drops
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +42,62 @@ def test_aae_gaussian_quick(tmp_path):
     assert len(codes['labels']) == len(codes['z'])
     x = np.load(os.path.join(out, 'samples.npz'))['x']
     assert x.shape[1] == 784 and x.min() >= 0 and x.max() <= 1
+
+
+def test_aae_gaussian_logs_the_collapse_detector_and_its_recipe(tmp_path):
+    res, out = _run(tmp_path, 'aae_gaussian', '--epoch', '2')
+    with open(os.path.join(out, 'log')) as f:
+        log = json.load(f)
+    assert len(log) == 2
+    for entry in log:
+        assert 0 <= entry['codes/d_real'] <= 1 and 0 <= entry['codes/d_fake'] <= 1
+        assert entry['codes/std_z1'] > 0 and entry['codes/std_z2'] > 0
+        assert np.isfinite(entry['codes/mmd2'])
+    for name in ('prior_mmd.png', 'prior_match.png'):
+        assert os.path.getsize(os.path.join(out, name)) > 1000
+    config = res['config']          # the default recipe, and what it set
+    assert config['recipe'] == 'adam-drop' and config['optimizer'] == 'adam'
+    assert config['recipe_settings'] == {'optimizer': 'adam', 'lr_drop_updates': [20000]}
+    assert res['lr_schedule']['divide_by_10_after_updates'] == [20000]
+
+
+def test_aae_gaussian_paper_recipe_is_the_appendix_sgd():
+    parse = lambda argv: validate.script_parser(
+        load_script('experiments/aae_gaussian.py').main).parse_args(argv)
+    paper = parse(['--recipe', 'paper'])
+    assert (paper.optimizer, paper.rec_loss, paper.lr_drop_updates) == ('sgd', 'sum', None)
+    assert lr_drops(paper) == (LR_DROP_UPDATES, 'update')
+    default = parse([])
+    assert (default.optimizer, default.rec_loss) == ('adam', 'mean')
+    assert lr_drops(default) == ((20000,), 'update')
+    assert parse(['--lr-drop-updates', '5000']).lr_drop_updates == (5000,)  # explicit wins
+
+
+def test_aae_gaussian_vae_panels_and_the_four_panel_figure(tmp_path):
+    outs = {}
+    for model in ('aae', 'vae'):
+        for prior in ('gaussian', 'mixture'):
+            out = str(tmp_path / (model + prior))
+            res = run_script('experiments/aae_gaussian.py', [
+                '--quick', '--model', model, '--prior', prior, '--n-samples', '20', '--out', out])
+            assert res['config']['model'] == model and np.isfinite(
+                res['measured']['mmd2_codes_vs_prior'])
+            outs['--%s-%s' % (model, prior)] = out
+    with open(os.path.join(outs['--vae-mixture'], 'log')) as f:
+        entry = json.load(f)[-1]
+    assert entry['main/kl'] == entry['main/kl'] and 'codes/d_real' not in entry
+    argv = [a for kv in outs.items() for a in kv] + ['--out', str(tmp_path / 'fig')]
+    summary = load_script('experiments/aae_fig2_panels.py').main(argv)
+    assert set(summary) == {'aae_gaussian', 'aae_mixture', 'vae_gaussian', 'vae_mixture'}
+    assert os.path.getsize(str(tmp_path / 'fig' / 'aae_vs_vae.png')) > 10000
+    swapped = dict(outs, **{'--aae-gaussian': outs['--vae-gaussian']})
+    with pytest.raises(UsageError, match='not the --model aae --prior gaussian panel'):
+        load_script('experiments/aae_fig2_panels.py').main(
+            [a for kv in swapped.items() for a in kv] + ['--out', str(tmp_path / 'fig2')])
+    with pytest.raises(UsageError, match='--model vae needs a prior with a density'):
+        load_script('experiments/aae_gaussian.py').main(
+            ['--quick', '--model', 'vae', '--prior', 'swissroll', '--out', str(tmp_path / 's')])
+    assert not os.path.exists(str(tmp_path / 's'))
 
 
 def test_aae_gaussian_sigmoid_mixture_adam_quick(tmp_path):
@@ -87,9 +146,10 @@ def test_aae_semisupervised_quick(tmp_path):
         100 * np.maximum(0, counts - counts.sum() / 10).sum() / counts.sum())
     assert res['config']['y_prior'] == 'uniform' and res['config']['y_prior_probs'] is None
     assert '1.90' in res['paper']['values']['test_error_percent_100_labels']
-    # --recipe paper (default): SGD, noise on the encoder's input, none on the discriminators
-    assert res['config']['recipe'] == 'paper' and res['config']['optimizer'] == 'sgd'
-    assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.0)
+    # --recipe balanced (default): one Adam per phase, noise on the encoder's and D's inputs
+    assert res['config']['recipe'] == 'balanced' and res['config']['optimizer'] == 'adam-phase'
+    assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.3)
+    assert res['config']['recipe_settings']['phase_lr'] == {'reg': 1e-3}
     assert os.path.exists(os.path.join(out, 'styles.png'))
     assert os.path.getsize(os.path.join(out, 'test_error_updates.png')) > 1000
     mmd = m['style_code_vs_prior']
@@ -125,7 +185,8 @@ def test_aae_clustering_quick(tmp_path):
     assert 0 <= m['test_hungarian_accuracy'] <= 1
     # the least error any labelling of 16 equal-size clusters allows on these test digits
     assert 0 < m['test_error_percent_floor_equal_clusters'] < 100
-    assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.0)   # paper
+    assert res['config']['recipe'] == 'balanced' and res['config']['z_dim'] == 10
+    assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.3)
     assert np.load(os.path.join(out, 'samples.npz'))['x'].shape == (16, 784)
     # Sec. 6: clusters are labelled from the validation images when there is a split
     n_val = m['n_validation_images']
@@ -209,9 +270,13 @@ def test_categorical_recipes_set_their_defaults_and_explicit_options_win(script)
     assert getattr(seed, 'labelled_reconstruction', True) is True
     fast = parse(['--recipe', 'fast', '--dis-noise', '0.1'])
     assert (fast.optimizer, fast.enc_noise, fast.dis_noise) == ('adam-phase', 0.3, 0.1)
-    paper = parse([])
-    assert (paper.recipe, paper.optimizer, paper.enc_noise, paper.dis_noise,
-            paper.batchsize) == ('paper', 'sgd', 0.3, 0.0, 100)
+    paper = parse(['--recipe', 'paper' if script == 'aae_semisupervised' else 'noise'])
+    assert (paper.optimizer, paper.enc_noise, paper.dis_noise,
+            paper.batchsize) == ('sgd', 0.3, 0.0, 100)
+    default = parse([])              # the best recorded reproduction
+    assert (default.recipe, default.optimizer, default.phase_lr, default.lr_drop_updates,
+            default.enc_noise, default.dis_noise) == (
+        'balanced', 'adam-phase', {'reg': 1e-3}, (25000,), 0.3, 0.3)
 
 
 def test_aae_semisupervised_fast_recipe_quick(tmp_path):
@@ -225,3 +290,19 @@ def test_aae_semisupervised_fast_recipe_quick(tmp_path):
             ['--quick', '--recipe', 'seed', '--phase-lr', 'rec=0.01',
              '--out', str(tmp_path / 'x')])
     assert not os.path.exists(str(tmp_path / 'x'))
+
+
+def test_parzen_reference_quick(tmp_path):
+    """Table 1's reference rows: the window on real digits, blurred digits and PCA
+    reconstructions, by the exact evaluator and by scikit-learn's KernelDensity."""
+    res, out = _run(tmp_path, 'parzen_reference')
+    rows = res['measured']['rows']
+    assert list(rows) == ['real training digits', 'blurred by 0.7 px', 'blurred by 1 px',
+                          'PCA-32 reconstructions']
+    for row in rows.values():
+        assert np.isfinite(row['parzen_test_ll_nats']) and row['sigma'] > 0
+        assert row['sklearn_n_test'] == 50
+    # the tree-based KernelDensity reports the same real digits far more likely
+    real = rows['real training digits']
+    assert real['sklearn_test_ll_nats'] > real['parzen_test_ll_nats'] + 50
+    assert os.path.getsize(os.path.join(out, 'samples.png')) > 1000

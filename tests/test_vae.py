@@ -214,6 +214,65 @@ def test_vae_updater_lowers_the_loss():
     assert after < before - 0.5
 
 
+def test_mixture_log_prior_matches_scipy_and_the_sampler():
+    """log p(z) of the AAE's 10-Gaussian mixture (Fig. 2c) against scipy's densities built
+    from the sampler's own parameters; its samples have the density's moments."""
+    from scipy.stats import multivariate_normal
+    from datasets.priors import (MIXTURE_RADIAL_STD, MIXTURE_RADIUS, MIXTURE_TANGENTIAL_STD,
+                                 sample_gaussian_mixture)
+    z = np.random.RandomState(3).uniform(-2.5, 2.5, size=(400, 2)).astype(np.float32)
+    comps, dists = [], []
+    for k in range(10):
+        a = 2 * np.pi * k / 10
+        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        cov = rot @ np.diag([MIXTURE_RADIAL_STD ** 2, MIXTURE_TANGENTIAL_STD ** 2]) @ rot.T
+        dists.append(multivariate_normal(MIXTURE_RADIUS * np.array([np.cos(a), np.sin(a)]), cov))
+        comps.append(dists[-1].logpdf(z))
+    expected = np.logaddexp.reduce(np.array(comps), axis=0) - np.log(10)
+    got = loss.gaussian_mixture_log_prior(z).array
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
+    # 4-D: one component shared by both pairs (the sampler's construction)
+    pair2 = -z[:5]
+    comps2 = np.array([multivariate_normal(c.mean, c.cov).logpdf(pair2) for c in dists])
+    shared = np.logaddexp.reduce(np.array(comps)[:, :5] + comps2, axis=0) - np.log(10)
+    np.testing.assert_allclose(loss.gaussian_mixture_log_prior(np.concatenate(
+        [z[:5], pair2], 1)).array, shared, rtol=1e-4, atol=1e-3)
+    # samples of the prior score higher than uniform points on the same box
+    zs = sample_gaussian_mixture(400, rng=np.random.RandomState(0))[0]
+    assert loss.gaussian_mixture_log_prior(zs).array.mean() > got.mean() + 1
+
+
+def test_mixture_log_prior_gradient():
+    z = np.random.RandomState(1).normal(size=(5, 2)).astype(np.float64)
+    gradient_check.check_backward(lambda v: loss.gaussian_mixture_log_prior(v), z,
+                                  np.ones(5), eps=1e-4, atol=1e-3, rtol=1e-3)
+
+
+def test_monte_carlo_kl_matches_the_closed_form_for_the_gaussian_prior():
+    """vae_bound_mc with log N(z; 0, I) estimates the closed-form KL without bias."""
+    vae = VAE(10, 2, (16,), 'relu')
+    x = binary(4, 10)
+    log_normal = lambda z: -0.5 * F.sum(z ** 2 + math.log(2 * math.pi), axis=1)
+    closed = loss.vae_bound(vae, x)[1].array
+    mc = np.mean([loss.vae_bound_mc(vae, x, log_normal)[1].array for _ in range(4000)], 0)
+    np.testing.assert_allclose(mc, closed, atol=0.05)
+
+
+def test_vae_updater_with_the_mixture_prior_lowers_the_loss():
+    x = binary(64, 10)
+    vae = VAE(10, 2, (16,), 'relu')
+    opt = optimizers.Adam(1e-2)
+    opt.setup(vae)
+    updater = VAEUpdater(SerialIterator(x, 32), opt, log_prior=loss.gaussian_mixture_log_prior)
+    bound = lambda: np.mean([sum(t.array.mean() * s for t, s in zip(
+        loss.vae_bound_mc(vae, x, loss.gaussian_mixture_log_prior), (-1, 1)))
+        for _ in range(20)])
+    before = bound()
+    for _ in range(150):
+        updater.update()
+    assert bound() < before - 0.5
+
+
 @pytest.mark.parametrize('condition,n_cond,columns', [
     ('center-column', 28, [13]), ('left-half', 392, range(14)),
     ('right-half', 392, range(14, 28))])

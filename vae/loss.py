@@ -13,6 +13,7 @@ import math
 import chainer.functions as F
 from chainer.backend import get_array_module
 
+from datasets.priors import MIXTURE_RADIAL_STD, MIXTURE_RADIUS, MIXTURE_TANGENTIAL_STD
 from vae import functions as vae_functions
 
 LOG_2PI = math.log(2 * math.pi)
@@ -49,6 +50,48 @@ def vae_bound(vae, x):
     z = F.gaussian(mu, ln_var)          # z = mu + sigma * eps, eps ~ N(0, I)  (K&W Eq. 10)
     log_px = bernoulli_log_likelihood(x, vae.decode(z))  # log p(x|z)
     return log_px, gaussian_kl(mu, ln_var)               # ELBO = log p(x|z) - KL(q||p)
+
+
+def gaussian_mixture_log_prior(z, n_classes=10, radius=MIXTURE_RADIUS,
+                               radial_std=MIXTURE_RADIAL_STD,
+                               tangential_std=MIXTURE_TANGENTIAL_STD):
+    """log p(z) of the AAE paper's mixture of ``n_classes`` 2-D Gaussians (Fig. 2c,
+    :func:`datasets.priors.sample_gaussian_mixture`: component k centred at angle 2πk/K on a
+    circle of ``radius``, std ``radial_std`` along the radius and ``tangential_std`` across
+    it; for dim > 2 one component shared by every pair of dimensions), differentiable in z:
+
+        log p(z) = logsumexp_k [ sum_pairs log N(pair; mu_k, R_k diag(s_r², s_t²) R_k^T) ] - log K
+    """
+    xp = get_array_module(z)
+    n, dim = z.shape
+    angle = 2.0 * math.pi * xp.arange(n_classes, dtype=z.dtype) / n_classes
+    cos, sin = xp.cos(angle), xp.sin(angle)                         # (K,)
+    pairs = F.reshape(z, (n, 1, dim // 2, 2))
+    dx = F.broadcast_to(pairs[..., 0], (n, n_classes, dim // 2)) - (radius * cos)[None, :, None]
+    dy = F.broadcast_to(pairs[..., 1], (n, n_classes, dim // 2)) - (radius * sin)[None, :, None]
+    along = dx * cos[None, :, None] + dy * sin[None, :, None]      # rotate back by -2πk/K
+    across = -dx * sin[None, :, None] + dy * cos[None, :, None]
+    log_norm = -LOG_2PI - math.log(radial_std) - math.log(tangential_std)
+    log_pk = F.sum(-0.5 * (along / radial_std) ** 2 - 0.5 * (across / tangential_std) ** 2,
+                   axis=2) + (dim // 2) * log_norm                    # (n, K)
+    return F.logsumexp(log_pk, axis=1) - math.log(n_classes)
+
+
+def vae_bound_mc(vae, x, log_prior):
+    """The ELBO of a VAE whose prior has no closed-form KL (AAE paper, Sec. 3, the VAE of
+    Fig. 2d: "the KL divergence ... approximated by Monte Carlo sampling"), with one
+    reparameterised sample z ~ q(z|x) (K&W 2013 Eq. 7, the generic estimator):
+
+        ELBO ~= log p(x|z) - [log q(z|x) - log p(z)]
+
+    ``log_prior``: z -> log p(z) per example (e.g. :func:`gaussian_mixture_log_prior`).
+    Returns ``(log_px, kl_estimate)`` like :func:`vae_bound`.
+    """
+    mu, ln_var = vae.encode(x)
+    z = F.gaussian(mu, ln_var)
+    log_px = bernoulli_log_likelihood(x, vae.decode(z))
+    log_qz = gaussian_log_likelihood(z, mu, ln_var)
+    return log_px, log_qz - log_prior(z)
 
 
 def autoencoder_log_likelihood(vae, x):

@@ -29,13 +29,23 @@ def add_weight_decay(model, rate, biases=False):
 
 
 class VAEUpdater(StandardUpdater):
-    """M1: minimise -ELBO = KL(q(z|x) || N(0, I)) - E_q[log p(x|z)]  (K&W 2013 Eq. 10)."""
+    """M1: minimise -ELBO = KL(q(z|x) || N(0, I)) - E_q[log p(x|z)]  (K&W 2013 Eq. 10).
+
+    ``log_prior``: z -> log p(z) for another prior, whose KL is then estimated by Monte
+    Carlo (:func:`vae.loss.vae_bound_mc`; the VAE of the AAE paper's Fig. 2d)."""
+
+    def __init__(self, *args, log_prior=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.log_prior = log_prior
 
     def update_core(self):
         optimizer = self.get_optimizer('main')
         vae = optimizer.target
         x = self.converter(self.get_iterator('main').next(), self.input_device)
-        log_px, kl = vae_loss.vae_bound(vae, x)
+        if self.log_prior is None:
+            log_px, kl = vae_loss.vae_bound(vae, x)
+        else:
+            log_px, kl = vae_loss.vae_bound_mc(vae, x, self.log_prior)
         rec, kl = F.mean(log_px), F.mean(kl)
         loss = kl - rec                                   # -ELBO = KL - E[log p(x|z)]
         vae.cleargrads()
