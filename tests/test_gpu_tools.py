@@ -238,3 +238,17 @@ def test_gpu_check_stops_at_its_deadline(tmp_path):
     steps = summary['steps']
     assert steps['quick']['note'] == 'skipped: deadline', steps
     assert steps['speed']['exit'] == 124, steps                  # cut short or not started
+
+
+def test_every_script_the_check_runs_takes_quick_and_gpu(capsys):
+    text = open(os.path.join(ROOT, 'tools', 'gpu_check.sh')).read()
+    skipped = text.split('NOT_TRAINING="')[1].split('"')[0].split()
+    scripts = sorted(n[:-3] for n in os.listdir(os.path.join(ROOT, 'experiments'))
+                     if n.endswith('.py') and n[:-3] not in skipped)
+    assert len(scripts) >= 17
+    for name in scripts:
+        with pytest.raises(SystemExit) as info:
+            load_script('experiments/%s.py' % name).main(['--help'])
+        assert info.value.code == 0
+        usage = capsys.readouterr().out
+        assert '--quick' in usage and '--gpu' in usage, name

@@ -27,10 +27,13 @@ STEPS="install:20 preflight:40 parity:80 quick:150 speed:30"
 RESERVE=10                      # for the summary and the kernel cache
 QUICK_JOBS=${GPU_CHECK_JOBS:-8}
 # GPU_CHECK_DEVICE=@numpy runs every step on the CPU (the script's own test, slow);
-# GPU_CHECK_SCRIPTS: the quick runs' scripts (default every experiments/*.py but report.py)
+# GPU_CHECK_SCRIPTS: the quick runs' scripts (default every experiments/*.py but those in
+# NOT_TRAINING, which read other runs' outputs and take no --gpu)
 DEVICE=${GPU_CHECK_DEVICE:-@cupy:0}
 GPU=$([ "$DEVICE" = @numpy ] && echo -1 || echo "${DEVICE#@cupy:}")
-SCRIPTS=${GPU_CHECK_SCRIPTS:-$(ls experiments/*.py | grep -v '/report.py$')}
+NOT_TRAINING="report aae_fig2_panels"
+SCRIPTS=${GPU_CHECK_SCRIPTS:-$(for s in experiments/*.py; do
+  case " $NOT_TRAINING " in *" $(basename "$s" .py) "*) ;; *) echo "$s" ;; esac; done)}
 
 if [ "${1:-}" = "--dry-run" ]; then
   echo "gpu_check: deadline ${DEADLINE} s (GPU_CHECK_SECONDS), ${RESERVE} s kept for the summary"
