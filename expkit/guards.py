@@ -17,6 +17,7 @@ interval, each new epoch and before every snapshot. The run then stops at the en
 interval in which it diverged (not at the update itself), reporting the update and phase
 where it first went bad; no snapshot is written after it.
 """
+import copy
 import os
 
 import numpy
@@ -61,7 +62,9 @@ class FiniteGuard(chainer.training.Extension):
         self.exp = exp
         self.last_snapshot = last_snapshot      # the resumed snapshot, until one is written
         self._trainer = None
-        self.check_trigger = chainer.training.get_trigger(check_trigger)
+        # its own trigger object: an interval trigger called twice per update would skip
+        self.check_trigger = chainer.training.get_trigger(
+            check_trigger if isinstance(check_trigger, tuple) else copy.deepcopy(check_trigger))
         self._pending = {}     # GPU: key -> (first non-finite update or -1, was it NaN)
 
     def initialize(self, trainer):

@@ -161,7 +161,8 @@ def test_the_nan_guard_reads_the_device_once_per_log_interval(standin):
     assert trainer.iteration == 4                       # the log iteration, not later
     assert exp.diverged['update'] == 3 and exp.diverged['phase'] == 'main/loss'
     assert 'main/loss is nan at update 3' in str(info.value)
-    assert standin.events == [('device-to-host copy', 'expkit/guards.py:112')]   # one read
+    assert [(kind, site.split(':')[0]) for kind, site in standin.events] == [
+        ('device-to-host copy', 'expkit/guards.py')]                     # one read in all
 
 
 def test_the_nan_guard_on_the_cpu_still_stops_at_once():
@@ -191,3 +192,18 @@ def test_the_cat_y_prior_is_drawn_on_the_device_with_its_probabilities(standin):
     y = sample_categorical(20000, 3, device_standin.xp, probs=probs)
     share = device_standin.to_host(y).mean(axis=0)
     np.testing.assert_allclose(share, [0.7, 0.2, 0.1], atol=0.015)
+
+
+def test_no_snapshot_is_written_after_a_nan_on_the_device(standin):
+    """Between log iterations the NaN is only recorded; the snapshot reads the record first."""
+    dev = device_standin.StandInDevice()
+    trainer, exp = _Trainer(), _Exp()
+    guard = guards.FiniteGuard(exp, check_trigger=(100, 'iteration'))
+    guard.initialize(trainer)
+    trainer.iteration, trainer.observation = 7, {'gen/loss': dev.send(np.array(np.inf))}
+    guard(trainer)
+    assert exp.diverged is None                          # not read yet
+    written = []
+    with pytest.raises(guards.Diverged, match='gen/loss is inf at update 7'):
+        guard.saving(lambda filename, state: written.append(filename))('snapshot', {})
+    assert written == [] and exp.diverged['update'] == 7
