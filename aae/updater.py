@@ -37,8 +37,8 @@ def sample_categorical(n, n_classes, xp=np, dtype='f', probs=None):
         k = np.random.choice(n_classes, size=n, p=np.asarray(probs, dtype='d'))
     else:   # ``probs`` on the device: NumPy's choice (inverse CDF), with no host round trip
         cdf = xp.cumsum(probs)
-        k = xp.minimum(cdf.searchsorted(xp.random.random_sample(n) * cdf[-1], side='right'),
-                       n_classes - 1)
+        k = xp.minimum(xp.searchsorted(cdf, xp.random.random_sample(n) * cdf[-1],
+                                       side='right'), n_classes - 1)
     return xp.eye(n_classes, dtype=dtype)[k]
 
 
