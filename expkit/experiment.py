@@ -55,7 +55,8 @@ def cuda_unavailable(what):
     if problem == 'no CuPy':
         return UsageError(
             '%s needs CuPy and a CUDA GPU, which this Python does not have; install them '
-            'with make install-gpu (docs/gpu.md) or drop --gpu/--device to run on the CPU'
+            'with make install-gpu (cupy-cuda12x 13 with NumPy 1, 14 with NumPy 2; '
+            'docs/gpu.md) or drop --gpu/--device to run on the CPU'
             % what)
     return UsageError('%s: %s; install the CUDA libraries that CuPy names (docs/gpu.md) or '
                       'drop --gpu/--device to run on the CPU' % (what, problem))
