@@ -26,10 +26,10 @@ report:
 	$(PYTHON) experiments/report.py
 
 # What tools/gpu_check.sh needs on a GPU machine that has CuPy but no chainer and no network
-# (the lent GPU machines: Python 3.12, NumPy 2, cupy-cuda13x 14): the wheels it installs and
-# the MNIST files, packed into .gpu/ (ignored by git; the device tool carries it, 64 MiB at
-# most). The wheels are pure Python (py3-none-any), so they suit that machine's Python 3.12
-# and NumPy 2 as well as this one's; gpu-bundle checks that pip would take each of them for
+# (such as Python 3.12, NumPy 2, cupy-cuda13x 14): the wheels it installs and the MNIST
+# files, packed into .gpu/ (ignored by git; copy it beside the checkout there, 16 MB). The
+# wheels are pure Python (py3-none-any), so they suit Python 3.12 with NumPy 2 as well as
+# the Python that builds them; gpu-bundle checks that pip would take each of them for
 # GPU_PYTHON. MNIST_DIR: the folder with the four .gz files.
 MNIST_DIR ?= ../shared/data/mnist
 GPU_PYTHON ?= 3.12
@@ -43,10 +43,10 @@ gpu-bundle:
 	rm -rf .gpu/check
 	cp $(MNIST_DIR)/*-ubyte.gz .gpu/mnist/
 
-# The GPU machines' whole stack for Python $(GPU_PYTHON) (NumPy 2, cupy-cuda13x 14, the
-# project's other dependencies and the gpu-bundle wheels), for a machine without network
-# that lacks part of it: wheels with every dependency in .gpu-stack/ (CuPy's alone is 69 MB:
-# more than the device tool carries; copy it by other means). Install there with
+# The whole stack for Python $(GPU_PYTHON) with NumPy 2 and cupy-cuda13x 14 (the project's
+# other dependencies and the gpu-bundle wheels too), for a GPU machine without network that
+# lacks part of it: wheels with every dependency in .gpu-stack/ (167 MB, CuPy's alone 69 MB).
+# Install there with
 #   pip install --no-index --find-links .gpu-stack -r .gpu-stack/requirements.txt
 GPU_STACK := 'numpy>=2,<3' 'cupy-cuda13x>=14,<15' matplotlib scikit-learn scipy \
 	threadpoolctl pillow pytest

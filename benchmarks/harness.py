@@ -18,7 +18,7 @@ How it measures (``run_benchmark``):
   ratios between implementations are computed within the run;
 * one more worker in the same rotation times only the step's GEMMs with ``numpy.matmul`` in
   float32 at the model's shapes (forward, and dX, dW for backpropagated passes): the
-  **SGEMM roofline** of that step on this machine, now;
+  **SGEMM roofline** of that step on the same CPU, at the same time;
 * **peak memory** is the worker's peak resident set (``VmHWM`` of /proc/self/status, see
   :func:`memory_kb`) when it exits: it counts BLAS and allocator buffers that
   ``tracemalloc`` does not see; its RSS right after imports, before the model is built, is

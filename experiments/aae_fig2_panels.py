@@ -68,10 +68,10 @@ def main(argv=None):
     parser.add_argument('--out', type=writable_dir, default='results/aae_fig2_panels',
                         help='output folder (default %(default)s)')
     args = parser.parse_args(argv)
-    for key, folder in PANELS.items():
-        name = '%s_%s' % key
-        setattr(args, name, getattr(args, name) or folder)
-    runs = {key: read_run(getattr(args, '%s_%s' % key), *key) for key in PANELS}
+    given = {('aae', 'gaussian'): args.aae_gaussian, ('aae', 'mixture'): args.aae_mixture,
+             ('vae', 'gaussian'): args.vae_gaussian, ('vae', 'mixture'): args.vae_mixture}
+    folders = {key: given[key] or default for key, default in PANELS.items()}
+    runs = {key: read_run(folders[key], *key) for key in PANELS}
 
     fig, axes = plt.subplots(2, 2, figsize=(11, 11))
     summary = {}
@@ -89,7 +89,7 @@ def main(argv=None):
         ax.set_ylim(-lim, lim)
         ax.set_aspect('equal', adjustable='box')
         summary['%s_%s' % (model, prior)] = {
-            'run': getattr(args, '%s_%s' % (model, prior)), 'command': results.get('command'),
+            'run': folders[model, prior], 'command': results.get('command'),
             'train_iterations': results.get('train_iterations'),
             **{k: m[k] for k in ('mmd2_codes_vs_prior', 'mmd2_prior_vs_prior',
                                  'mmd2_prior_vs_prior_sd', 'code_std',

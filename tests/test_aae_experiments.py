@@ -243,7 +243,7 @@ def test_aae_parzen_bandwidth_images_default_to_the_whole_validation_split():
     pick = load_script('experiments/aae_parzen.py').bandwidth_images
     x_val, x_train = np.arange(150.)[:, None], np.arange(1000.)[:, None] + 1000
     y_train = np.arange(1000) % 10
-    assert np.array_equal(pick(x_val, x_train, y_train)[0], x_val)     # issue 13: all 10,000
+    assert np.array_equal(pick(x_val, x_train, y_train)[0], x_val)     # all 10,000
     assert len(pick(x_val, x_train, y_train, 40)[0]) == 40
     valid, train = pick(x_val[:0], x_train, y_train)        # no split: 500 held-out images
     assert (len(valid), len(train)) == (500, 500) and not set(valid[:, 0]) & set(train[:, 0])

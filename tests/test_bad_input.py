@@ -1,5 +1,6 @@
 """A new user's bad input ends with one line on stderr, exit status 2 and no output folder
-(issue 17): the table of the issue as a user runs it, and the combinations that need the
+(out-of-range numbers and an unwritable --out, run as a user runs them, and in process), and the
+combinations that need the
 loaded data, refused before training starts."""
 import os
 import subprocess
@@ -18,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     (['--z-dim', '0'], 'argument --z-dim: 0 is out of range; pass an integer >= 1'),
     (['--out', '/proc/aae-out'], 'argument --out: cannot write into /proc'),
 ])
-def test_issue_table_as_a_user_runs_it(argv, needle, tmp_path):
+def test_out_of_range_options_and_unwritable_out_in_a_subprocess(argv, needle, tmp_path):
     env = dict(os.environ, MNIST_OFFLINE='1', OMP_NUM_THREADS='1')
     argv = argv if '--out' in argv else argv + ['--out', str(tmp_path / 'out')]
     proc = subprocess.run([sys.executable, os.path.join(ROOT, 'experiments', 'aae_gaussian.py')]
@@ -33,7 +34,7 @@ def test_issue_table_as_a_user_runs_it(argv, needle, tmp_path):
 
 
 @pytest.mark.parametrize('argv', [['--epoch', '0'], ['--batchsize', '-5']])
-def test_issue_table_in_process(argv, tmp_path, capsys):
+def test_out_of_range_options_in_process(argv, tmp_path, capsys):
     line = refused('aae_gaussian', argv + ['--out', str(tmp_path / 'out')], capsys)
     assert 'pass an integer >= 1' in line
     assert not (tmp_path / 'out').exists()

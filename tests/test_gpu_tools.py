@@ -4,6 +4,7 @@ deliberately broken copies of the training steps are injected, on the stand-in o
 must make its check fail."""
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -204,7 +205,7 @@ def _check(tmp_path, *args, **env):
 
 def test_gpu_check_without_a_gpu_exits_2_in_seconds_with_the_reason(tmp_path):
     if chainer.backends.cuda.available:
-        pytest.skip('this machine has a usable GPU')
+        pytest.skip('CUDA is usable here')
     proc, seconds, out = _check(tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert seconds < 30
@@ -252,3 +253,11 @@ def test_every_script_the_check_runs_takes_quick_and_gpu(capsys):
         assert info.value.code == 0
         usage = capsys.readouterr().out
         assert '--quick' in usage and '--gpu' in usage, name
+
+
+def test_gpu_check_writes_at_most_eight_flat_files_to_out(tmp_path):
+    text = open(os.path.join(ROOT, 'tools', 'gpu_check.sh')).read()
+    outputs = set(re.findall(r'\$OUT/([A-Za-z0-9_.-]*[A-Za-z0-9])', text))
+    assert outputs == {'summary.json', 'check.log', 'quick_logs.tgz', 'kernel_cache.tgz'}
+    proc, _, out = _check(tmp_path)          # no GPU here: what the early exit leaves
+    assert {p.name for p in out.iterdir()} <= outputs and (out / 'summary.json').exists()

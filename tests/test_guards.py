@@ -1,4 +1,4 @@
-"""NaN and divergence guards (issue 17): a NaN forced into each family's updater stops the
+"""NaN and divergence guards: a NaN forced into each family's updater stops the
 run with one line naming the phase and the update, exit status 3, the last good snapshot
 kept and results.json marked diverged."""
 import glob
@@ -73,7 +73,7 @@ def _assert_last_good_snapshot(out, results, update):
     snaps = _snapshots(out)
     assert snaps and max(snaps) < update, (sorted(snaps), update)
     newest = snaps[max(snaps)]
-    assert results['divergence']['last_good_snapshot'] == newest
+    assert results['divergence']['last_good_snapshot'] == 'OUT/' + os.path.basename(newest)
     with np.load(newest) as f:            # loadable, and every array in it finite
         for key in f.files:
             if f[key].dtype.kind == 'f':

@@ -1,4 +1,4 @@
-"""Every option of every script, fed the edges of its declared range and junk (issue 17).
+"""Every option of every script, fed the edges of its declared range and junk.
 
 The matrix is generated, not listed: each script's parser is taken just before it parses
 (``expkit.validate.script_parser``), and each option's ``type=`` lists its own boundary and

@@ -8,6 +8,7 @@ import pytest
 
 from expkit import UsageError, run_main
 from expkit.testing import load_script
+from expkit.validate import script_parser
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 report = load_script('experiments/report.py')
@@ -28,6 +29,16 @@ def rows():
     return json.loads(_read(report.ROWS))
 
 
+def _table(text):
+    """The result table's data lines of a README text."""
+    block = text.split(report.START)[1].split(report.END)[0]
+    return block.strip().splitlines()[2:]
+
+
+def _cells(line):
+    return [c.strip() for c in line.strip().strip('|').split(' | ')]
+
+
 def test_readme_table_is_the_records_table(records, rows):
     readme = _read('README.md')
     block = readme.split(report.START)[1].split(report.END)[0].strip()
@@ -35,44 +46,111 @@ def test_readme_table_is_the_records_table(records, rows):
     assert report.problems(readme, records, rows) == []
 
 
-def test_every_measured_number_traces_to_a_record_it_links(records, rows):
+def test_generated_files_are_current():
+    """README, the results pages' opening tables, the gallery and REPRODUCTION.md are what
+    ``python experiments/report.py`` writes from the records."""
+    files = report.generated(ROOT)
+    assert set(files) >= {'README.md', 'REPRODUCTION.md', report.GALLERY,
+                          'docs/results/aae.md', 'docs/results/vae.md',
+                          'docs/results/gan.md', 'docs/results/glo.md'}
+    for path, text in files.items():
+        assert _read(path) == text, '%s is stale: run python experiments/report.py' % path
+
+
+def _settings(value):
+    """A config value as JSON gives it back (tuples as lists)."""
+    return json.loads(json.dumps(value))
+
+
+def test_readme_is_a_front_page(records, rows, tmp_path):
+    """At most 150 lines; one line per paper item, each at most 300 characters, with a
+    command of at most 100 characters that sets what the item's best record ran with."""
     readme = _read('README.md')
-    block = readme.split(report.START)[1].split(report.END)[0]
-    lines = block.strip().splitlines()[2:]
-    assert len(lines) == len(rows) >= 20
+    assert len(readme.splitlines()) <= 150
+    lines = _table(readme)
+    items = list(dict.fromkeys(r['item'] for r in rows))
+    assert [_cells(line)[0] for line in lines] == items and len(items) >= 20
+    best = {r['item']: r for r in rows if r['best']}
+    for line in lines:
+        assert len(line) <= 300, line
+        item, _, ours, command, links = _cells(line)
+        assert ours[:1] in report.MARKS.values(), item
+        script, *options = command.strip('`').split()
+        assert len(command) <= 102 and script.endswith('.py'), item
+        row = best[item]
+        rec = records[report._used(row['readme']['ours'], row['records'])[0]]
+        assert rec['command'].split()[1] == 'experiments/' + script, item
+        # what the command sets (its options, and what its --recipe presets, but the number
+        # of epochs: a run cut by --time-limit ran a longer schedule) is what the run had
+        parser = script_parser(load_script('experiments/' + script).main)
+        ns = vars(parser.parse_args(options + ['--out', str(tmp_path / 'out')]))
+        keys = {parser._option_string_actions[o].dest for o in options if o.startswith('--')}
+        keys = (keys | (set(ns.get('recipe_settings') or {}) - {'epoch'})) - {'recipe'}
+        config = rec.get('config') or {}
+        compared = [k for k in keys if k in config]
+        assert len(compared) >= len(options) // 2, (item, keys)
+        for key in compared:
+            assert _settings(ns[key]) == _settings(config[key]), (item, key)
+    assert readme.count('python3 -m venv .venv && . .venv/bin/activate && make install && '
+                        'python experiments/aae_gaussian.py') == 1
+    assert 'python -m pytest -q' in readme
+
+
+def test_every_measured_number_traces_to_a_record_it_links(records, rows):
+    lines = _table(_read('README.md'))
     n_numbers = 0
     for line in lines:
-        cells = [c.strip() for c in line.strip().strip('|').split(' | ')]
-        names = re.findall(r'runs/(.+?)\.json\)', cells[3])
+        cells = _cells(line)
+        names = re.findall(r'runs/(.+?)\.json\)', cells[4])
         assert names and all(n in records for n in names), line
         values = [v for n in names for v in report._leaves(records[n])]
-        for token in report.NUMBER.findall(re.sub(r'`[^`]*`', '', cells[1])):
+        for token in report.NUMBER.findall(re.sub(r'`[^`]*`', '', cells[2])):
             assert report.traces(token, values), (cells[0], token)
             n_numbers += 1
-    assert n_numbers > 60
+    assert n_numbers > 20
+    for row in rows:       # the results pages' tables: every row, every number
+        values = [v for n in row['records'].values() for v in report._leaves(records[n])]
+        text = report.fill(row['measured'], records, row['records'])
+        for token in report.NUMBER.findall(re.sub(r'`[^`]*`', '', text)):
+            assert report.traces(token, values), (row['experiment'][:60], token)
+
+
+def test_rows_name_an_item_a_page_and_one_best_row_per_item(records, rows):
+    best = report.check_rows(rows, records)
+    assert len(best) == len({r['item'] for r in rows})
+    assert {r['page'] for r in rows} == set(report.PAGES)
+    broken = [dict(rows[0], best=True)] + rows
+    with pytest.raises(UsageError, match='two best rows'):
+        report.check_rows(broken, records)
+    with pytest.raises(UsageError, match='no best row'):
+        report.check_rows([dict(r, best=False) for r in rows], records)
+    with pytest.raises(UsageError, match='lacks item'):
+        report.check_rows([{k: v for k, v in rows[0].items() if k != 'item'}], records)
 
 
 def test_row_templates_take_numbers_only_from_records(rows):
     for row in rows:
-        literal = re.sub(r'`[^`]*`', '', report.PLACEHOLDER.sub('', row['measured']))
-        assert not report.NUMBER.findall(literal), row['experiment']
-        assert report.PLACEHOLDER.search(row['measured']), row['experiment']
-        assert re.search(r'\*\((paper|seed|issue)\b|see \[', row['paper']), row['experiment']
+        templates = [row['measured']] + ([row['readme']['ours']] if row['best'] else [])
+        for template in templates:
+            literal = re.sub(r'`[^`]*`', '', report.PLACEHOLDER.sub('', template))
+            assert not report.NUMBER.findall(literal), row['experiment']
+            assert report.PLACEHOLDER.search(template), row['experiment']
+        assert re.search(r'\*\((paper|seed)\b|see \[', row['paper']), row['experiment']
 
 
 def test_hand_edited_readme_number_is_caught(records, rows):
     readme = _read('README.md')
-    assert '**62.7 %**' in readme
-    edited = readme.replace('**62.7 %**', '**61.7 %**')
+    assert readme.count('**3.11 %**') == 1
+    edited = readme.replace('**3.11 %**', '**3.01 %**')
     found = report.problems(edited, records, rows)
     assert any('differs from the run records' in p for p in found)
-    assert any("'61.7 %'" in p for p in found)
+    assert any("'3.01 %'" in p for p in found)
     # a number that happens to round a recorded value still fails the exact comparison
-    assert report.problems(readme.replace('**62.7 %**', '**62.68 %**'), records, rows)
+    assert report.problems(readme.replace('**3.11 %**', '**3.110 %**'), records, rows)
     # a hand-added row whose number no record holds
     extra = report.END
-    row = ('| new | **12.3 %** error | *(paper)* | '
-           '[x](docs/results/runs/legacy/vae_mnist__default.json) |')
+    row = ('| new | 1 % | ✅ **12.3 %** error | `x.py` | '
+           '[record](docs/results/runs/legacy/vae_mnist__default.json) |')
     found = report.problems(readme.replace(extra, row + '\n' + extra), records, rows)
     assert any("'12.3 %'" in p for p in found)
 
@@ -85,8 +163,14 @@ def test_traces_rounds_like_the_printed_digits():
     assert report.traces('0.04425', [0.04425]) and not report.traces('0.0444', [0.04425])
 
 
-def test_reproduction_md_is_generated_from_the_records(records):
-    assert _read('REPRODUCTION.md') == report.reproduction(records)
+def test_reproduction_md_is_grouped_by_paper_item(records, rows):
+    text = _read('REPRODUCTION.md')
+    assert text == report.reproduction(records, rows)
+    for name in records:       # every record once, under its item
+        assert text.count('\n#### %s\n' % name) == 1, name
+    assert '## Other records' not in text
+    assert text.index('### AAE Table 2, 100 labels') < text.index(
+        '#### aae_semisupervised_full_balanced_100\n') < text.index('### AAE Table 3')
 
 
 def test_legacy_records_keep_only_what_was_printed(records):
@@ -105,16 +189,70 @@ def test_legacy_records_keep_only_what_was_printed(records):
         'shown': [7, 1, 7], 'length': 16, 'truncated': True}
 
 
-def test_figures_of_records_and_notes_exist(records):
+def _docs():
+    """README.md, REPRODUCTION.md and every markdown file under docs/."""
+    found = ['README.md', 'REPRODUCTION.md']
+    for folder, _, files in os.walk(os.path.join(ROOT, 'docs')):
+        found += [os.path.relpath(os.path.join(folder, f), ROOT) for f in files
+                  if f.endswith('.md')]
+    return found
+
+
+def test_figures_of_records_and_links_of_docs_exist(records):
     for name, rec in records.items():
         for path in rec.get('figures', []):
             assert os.path.isfile(os.path.join(ROOT, path)), (name, path)
-    for doc in ['README.md', 'REPRODUCTION.md'] + [
-            os.path.join('docs', 'results', f) for f in os.listdir(
-                os.path.join(ROOT, 'docs', 'results')) if f.endswith('.md')]:
+    for doc in _docs():
         folder = os.path.dirname(os.path.join(ROOT, doc))
-        for link in re.findall(r'\]\(([^)#]+\.(?:png|json))\)', _read(doc)):
-            assert os.path.isfile(os.path.join(folder, link)), (doc, link)
+        text = _read(doc)
+        links = re.findall(r'\]\(([^)#\s]+)(?:#[^)]*)?\)', text) + re.findall(
+            r'(?:src|href)="([^"#]+)"', text)
+        for link in links:
+            if not re.match(r'[a-z]+:', link):
+                assert os.path.exists(os.path.join(folder, link)), (doc, link)
+
+
+#: an absolute path of some computer: /home/..., /tmp/..., C:\\...
+ABSOLUTE = re.compile(r'(?<![\w.~$-])(/(?:home|tmp|work|root|Users|mnt|var|opt|usr|srv|data|'
+                      r'scratch)/[^\s"\')]*|[A-Z]:\\\\)')
+
+
+def test_records_and_generated_files_hold_no_absolute_path(records):
+    for name, rec in records.items():
+        text = json.dumps(rec)
+        assert not ABSOLUTE.search(text), (name, ABSOLUTE.search(text).group(0))
+    for path, text in report.generated(ROOT).items():
+        assert not ABSOLUTE.search(text), (path, ABSOLUTE.search(text).group(0))
+
+
+#: words about how the project was made rather than about the project
+OFF_TOPIC = re.compile(r'\b(issues?|sessions?|this machine|lent|not drawn|device tool|main job)\b',
+                       re.I)
+
+
+def _code_files():
+    skip = {'.git', '.venv', 'results', '.gpu', '__pycache__', 'runs'}
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in skip and not d.startswith('.venv')]
+        for f in files:
+            if f.endswith(('.py', '.sh', '.md', '.cfg', '.ini', '.txt', '.toml')) or \
+                    f == 'Makefile':
+                yield os.path.relpath(os.path.join(folder, f), ROOT)
+
+
+def test_the_project_speaks_of_itself_only():
+    """No doc, comment, docstring, test name or generated text refers to how the project was
+    made (tickets, the workflow, the computer it was written on, borrowed devices)."""
+    this = os.path.relpath(__file__, ROOT)
+    found = []
+    for path in list(_code_files()) + list(report.generated(ROOT)):
+        text = _read(path)
+        if path == this:
+            text = text.replace(OFF_TOPIC.pattern, '')
+        for n, line in enumerate(text.splitlines(), 1):
+            if OFF_TOPIC.search(line):
+                found.append('%s:%d: %s' % (path, n, line.strip()[:100]))
+    assert found == []
 
 
 def _fake_run(run, n_log=620):
@@ -193,27 +331,51 @@ def test_record_keeps_the_runs_own_git_commit(tmp_path):
     assert rec['curves_points'] == {'log': [3, 3], 'log_m1': [1, 1]}
 
 
-def test_record_then_report_puts_the_run_in_readme_and_reproduction(tmp_path):
+def test_record_then_report_puts_the_run_in_readme_pages_and_reproduction(tmp_path):
     _fake_run(tmp_path / 'run')
     root = _tmp_repo(tmp_path)
     report.record(str(tmp_path / 'run'), 'tiny_full', root=str(root))
-    rows = [{'experiment': 'Tiny: `tiny.py`', 'records': {'a': 'tiny_full'},
-             'measured': '**{a.error_percent:.2f} %** error', 'paper': '1.0 ± 0.1 *(paper)*'}]
+    rows = [{'item': 'Tiny Table 1', 'page': 'vae', 'best': True,
+             'experiment': 'Tiny: `tiny.py`', 'records': {'a': 'tiny_full'},
+             'measured': '**{a.error_percent:.2f} %** error, long form',
+             'paper': '1.0 ± 0.1 *(paper)*',
+             'readme': {'paper': '1.0 ± 0.1 %', 'ours': '**{a.error_percent:.1f} %**',
+                        'command': 'tiny.py --epoch 2', 'status': 'not yet'}}]
     (root / report.ROWS).write_text(json.dumps(rows))
     report.report(str(root))
     readme = (root / 'README.md').read_text()
-    assert ('| Tiny: `tiny.py` | **12.35 %** error | 1.0 ± 0.1 *(paper)* | mnist: 50,000 '
-            'train / 10,000 validation / 10,000 test; [tiny_full](docs/results/runs/'
-            'tiny_full.json) |') in readme
+    assert ('| Tiny Table 1 | 1.0 ± 0.1 % | ✗ **12.3 %** | `tiny.py --epoch 2` | '
+            '[record](docs/results/runs/tiny_full.json) |') in readme
     assert 'old table' not in readme and readme.endswith('\n\ntail\n')
     records = report.load_records(str(root))
     assert report.problems(readme, records, rows) == []
+    page = (root / 'docs/results/vae.md').read_text()      # made, with its opening table
+    assert page.startswith('# VAE family results\n\n' + report.PAGE[0])
+    assert '[record](runs/tiny_full.json)' in page and '### Tiny Table 1' in page
+    assert ('| Tiny: `tiny.py` | **12.35 %** error, long form | 1.0 ± 0.1 *(paper)* | mnist: '
+            '50,000 train / 10,000 validation / 10,000 test; [tiny_full](runs/tiny_full.json) |'
+            ) in page
     text = (root / 'REPRODUCTION.md').read_text()
+    assert '## VAE family\n\n### Tiny Table 1\n\n#### tiny_full\n' in text
     assert 'Record: [docs/results/runs/tiny_full.json](docs/results/runs/tiny_full.json)' in text
     assert '| error_percent | 12.35 |' in text and '1.0 ± 0.1  *(paper)*' in text
     assert 'Curves `log` (620 entries logged, 500 kept); last: epoch 61, iteration 620' in text
     assert '[loss.png](docs/results/runs/tiny_full/loss.png)' in text
     assert 'threads 2' in text and 'Partial' not in text
+    assert '# Gallery' in (root / report.GALLERY).read_text()
+
+    rows[0]['gallery'] = {'figures': ['docs/results/runs/tiny_full/loss.png'],
+                          'says': 'The paper shows a loss.', 'strip': 'docs/results/runs/'
+                                                                      'tiny_full/loss.png'}
+    (root / report.ROWS).write_text(json.dumps(rows))
+    with pytest.raises(UsageError, match='figures:start'):    # the README has no strip yet
+        report.report(str(root))
+    (root / 'README.md').write_text(readme + '%s\n%s\n' % report.FIGURES)
+    report.report(str(root))
+    assert '<img src="docs/results/runs/tiny_full/loss.png"' in (root / 'README.md').read_text()
+    gallery = (root / report.GALLERY).read_text()
+    assert 'The paper shows a loss.' in gallery and '`python experiments/tiny.py --epoch 2`' \
+        in gallery and '(results/runs/tiny_full.json)' in gallery
 
     rec = json.loads((root / 'docs/results/runs/tiny_full.json').read_text())
     rec.update(partial=True, stopped_at_iteration=40, planned_iterations=100)
@@ -221,7 +383,7 @@ def test_record_then_report_puts_the_run_in_readme_and_reproduction(tmp_path):
     report.report(str(root))
     assert '**Partial run**: stopped at iteration 40 of 100 planned.' in (
         root / 'REPRODUCTION.md').read_text()
-    assert '10,000 test (partial run); [tiny_full]' in (root / 'README.md').read_text()
+    assert '10,000 test (partial run); [tiny_full]' in (root / 'docs/results/vae.md').read_text()
 
     rows[0]['measured'] = '{a.no_such_key:.2f}'
     (root / report.ROWS).write_text(json.dumps(rows))
@@ -231,6 +393,27 @@ def test_record_then_report_puts_the_run_in_readme_and_reproduction(tmp_path):
     (root / report.ROWS).write_text(json.dumps(rows))
     with pytest.raises(UsageError, match='missing_run'):
         report.report(str(root))
+
+
+def test_record_writes_portable_paths(tmp_path, monkeypatch):
+    """A results.json written before paths were portable (or by hand) becomes portable in
+    the record: the run's folder is OUT, its data folder $MNIST_DIR."""
+    _fake_run(tmp_path / 'run', n_log=3)
+    data = json.loads((tmp_path / 'run' / 'results.json').read_text())
+    data_dir, out = str(tmp_path / 'mnist'), str(tmp_path / 'run')
+    data.update(command='python experiments/tiny.py --data-dir %s --out %s --resume '
+                        '%s/snapshot_iter_2.npz' % (data_dir, out, out),
+                config={'out': out, 'data_dir': data_dir},
+                dataset=dict(data['dataset'], source={'test': [data_dir + '/t10k.gz']}))
+    (tmp_path / 'run' / 'results.json').write_text(json.dumps(data))
+    monkeypatch.delenv('MNIST_DIR', raising=False)
+    rec = json.load(open(report.record(str(tmp_path / 'run'), 'tiny',
+                                       root=str(_tmp_repo(tmp_path)))))
+    assert rec['command'] == ('python experiments/tiny.py --data-dir $MNIST_DIR --out OUT '
+                              '--resume OUT/snapshot_iter_2.npz')
+    assert rec['config'] == {'out': 'OUT', 'data_dir': '$MNIST_DIR'}
+    assert rec['dataset']['source'] == {'test': ['$MNIST_DIR/t10k.gz']}
+    assert str(tmp_path) not in json.dumps(rec)
 
 
 def test_bad_record_command_is_one_line_and_exit_2(tmp_path, capsys):

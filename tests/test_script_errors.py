@@ -1,5 +1,5 @@
 """Every experiment script fails on bad input with one line on stderr, exit status 2, no
-traceback and no output folder (issue #2, section 3). The full matrix runs in-process through
+traceback and no output folder. The full matrix runs in-process through
 ``expkit.run_main``; a few cases run as a user runs them, in a subprocess."""
 import gzip
 import os

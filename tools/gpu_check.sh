@@ -2,7 +2,8 @@
 # The GPU check, decisive in under 6 minutes of command time. On a machine with an NVIDIA
 # GPU, CuPy and Python >= 3.11, in this order, each step under its own time limit and all
 # under one deadline (GPU_CHECK_SECONDS, default 330 s), each step writing its results to
-# $OUT as it finishes:
+# $OUT as it finishes (four flat files: summary.json, check.log, quick_logs.tgz,
+# kernel_cache.tgz; the steps' own files are in $GPU_CHECK_WORK, default /tmp/gpu_check_work):
 #   0. install what `make gpu-bundle` packed into .gpu/ (the chainer 7.8.1 wheel, setuptools
 #      <74 for its pkg_resources import, mlxtend; MNIST beside them) into /tmp/site, and
 #      unpack a kernel cache from an earlier run (.gpu/kernel_cache.tgz), so it starts warm;
@@ -17,7 +18,7 @@
 #   5. one summary, $OUT/summary.json (rewritten after every step), and CuPy's kernel cache
 #      packed into $OUT/kernel_cache.tgz (copy it to .gpu/ for the next run).
 # Exit status: 0 all passed, 1 something failed or ran out of time, 2 no usable GPU.
-# Usage: bash tools/gpu_check.sh [--dry-run]   (device tool: carry [".gpu"], timeout_s 360)
+# Usage: bash tools/gpu_check.sh [--dry-run], with .gpu/ beside the checkout (< 6 minutes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/gpu_check}
@@ -42,20 +43,22 @@ if [ "${1:-}" = "--dry-run" ]; then
     t=$((t + ${step#*:}))
     printf '  %-10s at most %3s s (by %3s s)\n' "${step%%:*}" "${step#*:}" "$t"
   done
-  printf '  %-10s summary.json, kernel_cache.tgz\n' summary
+  printf '  %-10s summary.json, check.log, quick_logs.tgz, kernel_cache.tgz\n' summary
   echo "quick runs: $(echo $SCRIPTS | wc -w) scripts + 2 resumes, $QUICK_JOBS at a time; \
 device $DEVICE; output: $OUT"
   exit 0
 fi
 
-mkdir -p "$OUT"
+WORK=${GPU_CHECK_WORK:-/tmp/gpu_check_work}
+rm -rf "$WORK" && mkdir -p "$OUT" "$WORK"
+: > "$OUT/check.log"
 export MPLBACKEND=Agg PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
 [ -d .gpu/mnist ] && export MNIST_DIR=${MNIST_DIR:-$PWD/.gpu/mnist}
 export CUPY_CACHE_DIR=${CUPY_CACHE_DIR:-/tmp/cupy_cache}
 PY=${PYTHON:-python3}
 START=$SECONDS
 STATUS=0
-: > "$OUT/steps.tsv"
+: > "$WORK/steps.tsv"
 
 budget() {        # seconds step $1 may take: its limit, cut to the deadline
   local limit
@@ -66,22 +69,23 @@ budget() {        # seconds step $1 may take: its limit, cut to the deadline
 }
 
 summary() {       # $OUT/summary.json from what the steps wrote so far
-  $PY - "$OUT" "$STATUS" "$((SECONDS - START))" "$DEADLINE" <<'PYEOF'
+  $PY - "$OUT" "$WORK" "$STATUS" "$((SECONDS - START))" "$DEADLINE" <<'PYEOF'
 import json, os, sys
-out, status, elapsed, deadline = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+out, work = sys.argv[1:3]
+status, elapsed, deadline = (int(a) for a in sys.argv[3:6])
 def load(name):
     try:
-        with open(os.path.join(out, name)) as f:
+        with open(os.path.join(work, name)) as f:
             return json.load(f)
     except (OSError, ValueError):
         return None
 steps = {}
-for line in open(os.path.join(out, 'steps.tsv')):
+for line in open(os.path.join(work, 'steps.tsv')):
     name, rc, seconds, note = (line.rstrip('\n').split('\t') + [''] * 4)[:4]
     steps[name] = {'exit': int(rc), 'seconds': int(seconds), 'note': note}
 quick = []
-if os.path.exists(os.path.join(out, 'quick.tsv')):
-    for line in open(os.path.join(out, 'quick.tsv')):
+if os.path.exists(os.path.join(work, 'quick.tsv')):
+    for line in open(os.path.join(work, 'quick.tsv')):
         name, rc, seconds, last = (line.rstrip('\n').split('\t') + [''] * 4)[:4]
         quick.append({'run': name, 'exit': int(rc), 'seconds': int(seconds), 'last_line': last})
 summary = {'exit_status': status, 'seconds': elapsed, 'deadline_seconds': deadline,
@@ -94,13 +98,16 @@ PYEOF
 }
 
 record() {        # name, exit status, start second, note
-  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$((SECONDS - $3))" "${4:-}" >> "$OUT/steps.tsv"
-  echo "[$((SECONDS - START)) s] $1: exit $2 ${4:-}"
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$((SECONDS - $3))" "${4:-}" >> "$WORK/steps.tsv"
+  echo "[$((SECONDS - START)) s] $1: exit $2 ${4:-}" | tee -a "$OUT/check.log"
+  [ -f "$WORK/$1.log" ] && sed "s/^/  $1| /" "$WORK/$1.log" >> "$OUT/check.log"
   summary
 }
 
 finish() {
   [ -d "$CUPY_CACHE_DIR" ] && tar czf "$OUT/kernel_cache.tgz" -C "$CUPY_CACHE_DIR" . 2>/dev/null
+  [ -d /tmp/gpu_quick ] && tar czf "$OUT/quick_logs.tgz" -C /tmp/gpu_quick \
+    $(cd /tmp/gpu_quick && ls *.log 2>/dev/null) 2>/dev/null
   summary
   echo "summary: $OUT/summary.json (exit $STATUS, $((SECONDS - START)) s)"
   exit "$STATUS"
@@ -115,9 +122,9 @@ run_step() {      # name, command...: run it under its budget, record it
     STATUS=1
     return 124
   fi
-  timeout -k 5 "$limit" "$@" > "$OUT/$name.log" 2>&1
+  timeout -k 5 "$limit" "$@" > "$WORK/$name.log" 2>&1
   rc=$?
-  [ "$rc" -eq 124 ] && note="timed out after $limit s" || note=$(tail -n 1 "$OUT/$name.log")
+  [ "$rc" -eq 124 ] && note="timed out after $limit s" || note=$(tail -n 1 "$WORK/$name.log")
   record "$name" "$rc" "$t0" "$note"
   return "$rc"
 }
@@ -126,7 +133,7 @@ run_step() {      # name, command...: run it under its budget, record it
 t0=$SECONDS
 if ls .gpu/*.whl > /dev/null 2>&1; then
   timeout "$(budget install)" $PY -m pip install -q --no-index --no-deps --no-compile \
-    --no-cache-dir --upgrade --target /tmp/site .gpu/*.whl > "$OUT/install.log" 2>&1
+    --no-cache-dir --upgrade --target /tmp/site .gpu/*.whl > "$WORK/install.log" 2>&1
   rc=$?
   export PYTHONPATH=/tmp/site:$PWD
 else
@@ -140,16 +147,16 @@ record install "$rc" "$t0" "$(ls .gpu/*.whl 2>/dev/null | wc -l) wheels"
 [ "$rc" -eq 0 ] || { STATUS=1; finish; }
 
 # 1. preflight: no usable GPU -> exit 2 now
-run_step preflight $PY tools/gpu_preflight.py --device "$DEVICE" --json "$OUT/preflight.json"
+run_step preflight $PY tools/gpu_preflight.py --device "$DEVICE" --json "$WORK/preflight.json"
 rc=$?
 if [ "$rc" -ne 0 ]; then
   STATUS=$([ "$rc" -eq 2 ] && echo 2 || echo 1)
-  cat "$OUT/preflight.log"
+  cat "$WORK/preflight.log"
   finish
 fi
 
 # 2. parity
-run_step parity $PY tools/gpu_parity.py --device "$DEVICE" --json "$OUT/parity.json" \
+run_step parity $PY tools/gpu_parity.py --device "$DEVICE" --json "$WORK/parity.json" \
   || STATUS=1
 
 # 3. every script --quick --gpu 0, in parallel; two resumes
@@ -160,7 +167,7 @@ quick_one() {     # name, command...: one run under the quick limit, a line of q
   timeout -k 5 "$quick_limit" "$@" > "/tmp/gpu_quick/$name.log" 2>&1
   rc=$?
   printf '%s\t%s\t%s\t%s\n' "$name" "$rc" "$((SECONDS - t0))" \
-    "$(tail -n 1 "/tmp/gpu_quick/$name.log" | cut -c1-300)" >> "$OUT/quick.tsv"
+    "$(tail -n 1 "/tmp/gpu_quick/$name.log" | cut -c1-300)" >> "$WORK/quick.tsv"
   return "$rc"
 }
 resume_pair() {   # name, the first run's options: 2 epochs; then a 3rd on the GPU from epoch 1
@@ -173,9 +180,9 @@ resume_pair() {   # name, the first run's options: 2 epochs; then a 3rd on the G
     --epoch 3 --resume "$snap" --out "/tmp/gpu_quick/${name}_resumed"
 }
 export -f quick_one resume_pair
-export quick_limit OUT PY GPU
+export quick_limit WORK PY GPU
 t0=$SECONDS
-rm -rf /tmp/gpu_quick && mkdir -p /tmp/gpu_quick && : > "$OUT/quick.tsv"
+rm -rf /tmp/gpu_quick && mkdir -p /tmp/gpu_quick && : > "$WORK/quick.tsv"
 if [ "$quick_limit" -lt 20 ]; then           # too little left for a run to finish
   record quick 124 "$t0" "skipped: deadline"
   STATUS=1
@@ -188,15 +195,15 @@ else
     echo "resume_pair gpu_snapshot --gpu $GPU"
     echo "resume_pair cpu_snapshot --threads 2"
   } | xargs -P "$QUICK_JOBS" -I{} bash -c '{}'
-  n=$(wc -l < "$OUT/quick.tsv")
-  ok=$(awk -F'\t' '$2 == 0' "$OUT/quick.tsv" | wc -l)
+  n=$(wc -l < "$WORK/quick.tsv")
+  ok=$(awk -F'\t' '$2 == 0' "$WORK/quick.tsv" | wc -l)
   [ "$n" -gt 0 ] && [ "$ok" -eq "$n" ] || STATUS=1
   record quick "$([ "$n" -gt 0 ] && [ "$ok" -eq "$n" ] && echo 0 || echo 1)" "$t0" \
     "$ok of $n runs exit 0"
 fi
 
 # 4. the step time of the AAE and the DCGAN, synchronised
-run_step speed $PY tools/gpu_speed.py --device "$DEVICE" --seconds 8 --json "$OUT/speed.json" \
+run_step speed $PY tools/gpu_speed.py --device "$DEVICE" --seconds 8 --json "$WORK/speed.json" \
   || STATUS=1
 
 finish

@@ -67,7 +67,7 @@ PAPER_TABLE1 = {   # Kingma et al. 2014, Table 1: test error (%) on MNIST, 50k t
 }
 
 #: test error (%) against updates of a public PyTorch replication of the nips14-ssl recipe,
-#: as quoted in issue #14 (not re-run here): M1+M2 and pure M2, 100 labels
+#: read off its published curves (not re-run here): M1+M2 and pure M2, 100 labels
 REPLICATION_CURVE = {'m1m2': [(40000, 4.2), (100000, 3.45), (300000, 2.8)],
                      'm2': [(20000, 40.0), (100000, 14.5)]}
 
@@ -181,8 +181,8 @@ def m1_diagnostics(mean, ln_var, y, labelled, x_test_in, y_test, n_latent):
     * ``sampled_code_snr_median``: per kept dim, the std of the posterior mean across
       images over the rms posterior sd -- how far apart the digits' codes are, in units of
       the noise of one sample x' ~ q(z|x), which is what M2 sees; the median over dims.
-      The review of issue #14 measured 2.9 with nips14-ssl's released M1 and 1.0 with a
-      30-epoch M1 of ours, whose M2 did not learn;
+      It was 2.9 with nips14-ssl's released M1 and 1.0 with a 30-epoch M1 of ours, whose
+      M2 did not learn;
     * ``logreg_labelled_codes_test_error_percent``: a logistic regression on the labelled
       codes alone (the supervised baseline M2's classifier has to beat).
     The gate (:func:`m1_gate`) reads the signal-to-noise ratio.
@@ -376,7 +376,7 @@ def main(argv=None, *, script, description, model=None):
         trainer, min(2000, len(y_test)),
         '%s, %d labels, recipe %s' % (model.upper(), n_l, args.recipe),
         paper=(paper, 'paper: Kingma 2014 Table 1'), final=(100 * error, len(y_test)),
-        marks=('public PyTorch replication of nips14-ssl (quoted in issue #14)',
+        marks=('public PyTorch replication of nips14-ssl (not re-run)',
                REPLICATION_CURVE[model]) if args.labels == 100 else None)
     exp.savefig(fig, 'test_error_updates.png')
     print('test error %.2f %% (%d test images, %d labels)' % (100 * error, len(y_test), n_l))
