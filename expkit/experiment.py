@@ -35,15 +35,49 @@ def available_cores():
         return os.cpu_count() or 1
 
 
+def cuda_problem():
+    """None when chainer can use CUDA; otherwise why not, in one line: ``'no CuPy'``, or
+    chainer's own reason when CuPy is installed (``chainer.backends.cuda._resolution_error``,
+    e.g. a ``libcublasLt`` that does not load)."""
+    import importlib.util
+    if chainer.backends.cuda.available:
+        return None
+    if importlib.util.find_spec('cupy') is None:
+        return 'no CuPy'
+    reason = getattr(chainer.backends.cuda, '_resolution_error', None)
+    return 'CuPy is installed but chainer cannot use CUDA (%s)' % ' '.join(
+        ('%s: %s' % (type(reason).__name__, reason)).split())
+
+
+def cuda_unavailable(what):
+    """The one-line UsageError for ``what`` (e.g. ``--gpu 0``) when chainer cannot use CUDA
+    (:func:`cuda_problem`)."""
+    problem = cuda_problem()
+    if problem == 'no CuPy':
+        return UsageError(
+            '%s needs CuPy and a CUDA GPU, which this Python does not have; install them '
+            'with make install-gpu (cupy-cuda12x 13 with NumPy 1, 14 with NumPy 2; '
+            'docs/gpu.md) or drop --gpu/--device to run on the CPU'
+            % what)
+    return UsageError('%s: %s; install the CUDA libraries that CuPy names (docs/gpu.md) or '
+                      'drop --gpu/--device to run on the CPU' % (what, problem))
+
+
 def resolve_device(args, dist=None):
     """``--gpu N`` is an alias for ``--device @cupy:N``, as in chainer's own examples. With a
-    GPU communicator (``dist``) rank r uses GPU ``intra_rank`` of its node."""
+    GPU communicator (``dist``) rank r uses GPU ``intra_rank`` of its node. The device is
+    made the current one (``device.use()``), so that arrays the code makes with ``xp``
+    land on the model's GPU, not on GPU 0."""
     spec = args.device
     if dist is not None and dist.gpu:
         if args.gpu is not None or spec != '@numpy':
             raise UsageError('--communicator %s puts each rank on GPU <its rank on the node>; '
                              'drop --gpu/--device' % dist.name)
-        return chainer.get_device('@cupy:%d' % dist.intra_rank)
+        if not chainer.backends.cuda.available:
+            raise cuda_unavailable('--communicator %s' % dist.name)
+        device = chainer.get_device('@cupy:%d' % dist.intra_rank)
+        device.use()
+        return device
     if args.gpu is not None:
         spec = '@cupy:%d' % args.gpu if args.gpu >= 0 else '@numpy'
     if spec.startswith('@cupy') or spec.lstrip('-').isdigit() and int(spec) >= 0:
@@ -51,15 +85,14 @@ def resolve_device(args, dist=None):
             raise UsageError('--communicator naive trains on CPUs; for GPUs use '
                              '--communicator pure_nccl (or flat) and drop --gpu/--device')
         if not chainer.backends.cuda.available:
-            raise UsageError(
-                '%s needs CuPy and a CUDA GPU, which this Python does not have; install them '
-                'with make install-gpu (cupy-cuda12x 13 with NumPy 1, 14 with NumPy 2) or '
-                'drop --gpu/--device to run on the CPU'
-                % ('--gpu %d' % args.gpu if args.gpu is not None else '--device ' + spec))
+            raise cuda_unavailable('--gpu %d' % args.gpu if args.gpu is not None
+                                   else '--device ' + spec)
     try:
-        return chainer.get_device(spec)
+        device = chainer.get_device(spec)
+        device.use()
     except Exception as exc:  # chainer raises ValueError/RuntimeError for bad specs
         raise UsageError("bad --device %r (%s); use '@numpy' or '@cupy:N'" % (spec, exc))
+    return device
 
 
 def save_npz_uncompressed(file, obj):
@@ -418,10 +451,13 @@ class Experiment:
         return n
 
     def seed(self, seed):
+        """Python's, NumPy's and, on a GPU, CuPy's generator of the run's device (CuPy keeps
+        one per device: the run's is seeded, whichever device is current)."""
         random.seed(seed)
         np.random.seed(seed)
         if self.xp is not np:
-            self.xp.random.seed(seed)
+            with chainer.using_device(self.device):
+                self.xp.random.seed(seed)
 
     # -- outputs -------------------------------------------------------------------------
     def path(self, filename):
@@ -537,7 +573,8 @@ class Experiment:
                          agree=self.dist.root_decides if self.dist.comm is not None else None)
         trainer = chainer.training.Trainer(updater, stop_at, out=self.out)
         guard = guards.FiniteGuard(   # NaN/inf: results.json marked diverged, exit 3
-            self, last_snapshot=self.resume if stage == self.resume_stage else None)
+            self, last_snapshot=self.resume if stage == self.resume_stage else None,
+            check_trigger=log_trigger)     # on a GPU: read once per log interval
         snapshot = TimedSnapshot(savefun=guard.saving(save_npz_uncompressed),
                                  filename=snapshot_name)
         st = self._current = Stage(stage, trainer, stop_at, snapshot, models, log_trigger,
