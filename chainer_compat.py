@@ -26,7 +26,15 @@ error from chainer itself: if chainer still fails to import, that is chainer's e
    Sapphire Rapids targets reuse SkylakeX's SGEMM/DGEMM), so results do not change, only speed.
    Set ``OPENBLAS_CORETYPE`` yourself to override it.
 
-CuPy 14 needs no shim here: chainer 7.8.1 imports ``cupy._util`` before the removed
+4. CuPy's warning that NCCL does not load. ``import chainer`` imports
+   ``chainer/training/updaters/multiprocess_parallel_updater.py``, which imports
+   ``cupy.cuda.nccl``; where CuPy is installed without NCCL (``cupy-cuda13x`` does not
+   require it), CuPy 14 then prints a ten-line ``UserWarning`` at the start of every run.
+   Only ``MultiprocessParallelUpdater`` uses NCCL that way, and this project does not; the
+   ChainerMN ``pure_nccl`` communicator fails with its own error without it. The warning is
+   filtered (this message from ``cupy._environment`` only).
+
+CuPy 14 needs no other shim here: chainer 7.8.1 imports ``cupy._util`` before the removed
 ``cupy.util``, never ``cupy.core``, and treats CuPy 14's removal of cuDNN as "cuDNN
 disabled" (see docs/gpu.md).
 
@@ -36,6 +44,7 @@ import importlib.util
 import os
 import sys
 import types
+import warnings
 
 APPLIED = []
 
@@ -119,3 +128,5 @@ def _restore_sctypes():
 
 _stub_numpy_distutils()
 _restore_sctypes()
+warnings.filterwarnings('ignore', message=r'\s*nccl library could not be loaded',
+                        category=UserWarning, module=r'cupy\._environment')

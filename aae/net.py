@@ -18,6 +18,8 @@ for comparison.  Optional Gaussian noise on its input (``noise_std``; the seed a
 label-conditioned regulariser of Fig. 4 (Sec. 2.3) it also takes a one-hot vector with K+1
 slots, the last meaning "unlabelled" (see :func:`one_hot_with_unlabelled`).
 """
+import numpy
+
 import chainer
 import chainer.functions as F
 import chainer.links as L
@@ -188,11 +190,13 @@ def one_hot_with_unlabelled(labels, n_classes, dtype='f'):
     """One-hot vectors with ``n_classes + 1`` slots; label ``n_classes`` = "unlabelled".
 
     Sec. 2.3 / Fig. 3: "the one-hot vector has an extra class for unlabeled examples".
-    Works on NumPy and CuPy label arrays.
+    Works on NumPy and CuPy label arrays; the range is checked on NumPy only (on a GPU the
+    check would wait for the device at every update; the labels were checked at loading).
     """
     xp = get_array_module(labels)
     labels = xp.asarray(labels)
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) > n_classes):
+    if xp is numpy and labels.size and (int(labels.min()) < 0
+                                        or int(labels.max()) > n_classes):
         raise ValueError('labels must lie in 0..%d (%d = unlabelled)' % (n_classes, n_classes))
     return xp.eye(n_classes + 1, dtype=dtype)[labels]
 
@@ -201,7 +205,8 @@ def one_hot(labels, n_classes, dtype='f'):
     """Plain one-hot vectors (the decoder's label input, Fig. 6/7)."""
     xp = get_array_module(labels)
     labels = xp.asarray(labels)
-    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
+    if xp is numpy and labels.size and (int(labels.min()) < 0
+                                        or int(labels.max()) >= n_classes):
         raise ValueError('labels must lie in 0..%d' % (n_classes - 1))
     return xp.eye(n_classes, dtype=dtype)[labels]
 

@@ -36,8 +36,12 @@ def sample_categorical(n, n_classes, xp=np, dtype='f', probs=None):
     Fig. 8), or with class probabilities ``probs`` (ours, an ablation)."""
     if probs is None:
         k = xp.random.randint(0, n_classes, size=n)
-    else:
-        k = xp.random.choice(n_classes, size=n, p=xp.asarray(probs, dtype='d'))
+    elif xp is np:
+        k = np.random.choice(n_classes, size=n, p=np.asarray(probs, dtype='d'))
+    else:   # ``probs`` on the device: NumPy's choice (inverse CDF), with no host round trip
+        cdf = xp.cumsum(probs)
+        k = xp.minimum(xp.searchsorted(cdf, xp.random.random_sample(n) * cdf[-1],
+                                       side='right'), n_classes - 1)
     return xp.eye(n_classes, dtype=dtype)[k]
 
 
@@ -209,6 +213,7 @@ class CategoricalAAEUpdater(_PhaseUpdater):
             raise ValueError('y_probs must be %d probabilities summing to 1'
                              % models['enc'].n_y)
         self.y_probs = None if y_probs is None else [float(p) for p in y_probs]
+        self._y_probs_device = None
         self.enc, self.dec = models['enc'], models['dec']
         self.dis_z, self.dis_y = models['dis_z'], models['dis_y']
         self.reconstruction_optimizers = ['enc', 'dec']
@@ -240,12 +245,20 @@ class CategoricalAAEUpdater(_PhaseUpdater):
         self._step(self.reconstruction_optimizers, loss_rec, [enc, dec])
         return loss_rec
 
+    def _y_probs_on(self, xp):
+        """``y_probs`` as a list on the CPU, as an array copied once to the GPU."""
+        if self.y_probs is None or xp is np:
+            return self.y_probs
+        if self._y_probs_device is None:
+            self._y_probs_device = xp.asarray(self.y_probs, dtype='d')
+        return self._y_probs_device
+
     def update_discriminators(self, x):
         """Phase 2a: D_y: Cat(y) vs q(y|x); D_z: p(z) vs q(z|x); updates 'dis', 'dis_y'."""
         enc, _, dis_z, dis_y = self._links()
         n = x.shape[0]
         xp = get_array_module(x)
-        y_prior = sample_categorical(n, enc.n_y, xp, probs=self.y_probs)
+        y_prior = sample_categorical(n, enc.n_y, xp, probs=self._y_probs_on(xp))
         z_prior = self.prior(n, None, xp)
         with chainer.no_backprop_mode():
             y_logits, z = enc(x)

@@ -29,9 +29,13 @@ def _components(n, n_classes, labels, rng):
         raise ValueError('n_classes must be >= 1, got {}'.format(n_classes))
     if labels is None:
         return integers(rng, n_classes, n)
-    labels = array_module(rng).asarray(labels)
+    xp = array_module(rng)
+    labels = xp.asarray(labels)
     if labels.shape != (n,):
         raise ValueError('labels must have shape ({},), got {}'.format(n, labels.shape))
+    if xp is not np:        # on the GPU: no range check, no count, so no wait for the device
+        k = labels.astype(np.int64)
+        return xp.where(k == n_classes, integers(rng, n_classes, n), k)
     if labels.size and (labels.min() < 0 or labels.max() > n_classes):
         raise ValueError('labels must lie in 0..{} ({} = unlabelled), got {}..{}'.format(
             n_classes, n_classes, labels.min(), labels.max()))

@@ -203,8 +203,14 @@ def lookup(records, ref, aliases):
         keys = keys[1:]
     else:
         value = value['measured']
-    for key in keys:
-        value = value[int(key)] if isinstance(value, list) else value[key]   # a.xs.0
+    i = 0
+    while i < len(keys):
+        if isinstance(value, list):
+            value, i = value[int(keys[i])], i + 1                               # a.xs.0
+            continue
+        j = next((j for j in range(i + 1, len(keys) + 1) if '.'.join(keys[i:j]) in value),
+                 i + 1)                   # a key may hold a dot itself ('blurred by 0.7 px')
+        value, i = value['.'.join(keys[i:j])], j
     return value
 
 

@@ -53,7 +53,7 @@ class Experiment:
         if threads is None and self.dist.comm is not None:     # the node's cores, shared
             threads = max(1, available_cores() // self.dist.comm.intra_size)
         self.threads = set_threads(threads)
-        seed_all(run.seed, self.xp)
+        seed_all(run.seed, self.device)
         if self.dist.comm is not None and run.batchsize is not None:   # None: set later
             self.dist.local_batchsize(run.batchsize)
             self.record('distributed', self.dist.describe(run.batchsize))
@@ -130,7 +130,8 @@ class Experiment:
             self.path('')  # create out
         deadline = None if self.time_limit is None else self.started + 60.0 * self.time_limit
         guard = guards.FiniteGuard(   # NaN/inf: results.json marked diverged, exit 3
-            self, last_snapshot=self.resume if stage == self.schedule.resume_stage else None)
+            self, last_snapshot=self.resume if stage == self.schedule.resume_stage else None,
+            check_trigger=st.log_trigger)     # on a GPU: read once per log interval
         return training.build_trainer(
             st, updater, self.out, report=report, plots=plots, deadline=deadline,
             agree=self.dist.root_decides if self.dist.comm is not None else None,

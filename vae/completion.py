@@ -8,6 +8,7 @@ Doersch 2016 Sec. 5.2 (Fig. 6) completes a digit from part of it.  The released 
 draw.  The tutorial text is ambiguous about halves, so left/right halves are options.
 """
 import numpy as np
+from chainer import backend
 from chainer.backend import get_array_module
 from chainer.dataset import concat_examples
 
@@ -57,10 +58,19 @@ class CompletionConverter(object):
 
     def __init__(self, mask):
         self.mask = mask
+        self._on_device = {}       # the mask on each device it was used on, copied once
+
+    def device_mask(self, x):
+        """:attr:`mask` as an array on ``x``'s device (copied there on first use only)."""
+        xp = get_array_module(x)
+        key = (xp.__name__, str(backend.get_device_from_array(x)))
+        if key not in self._on_device:
+            self._on_device[key] = xp.asarray(self.mask)
+        return self._on_device[key]
 
     def __call__(self, batch, device=None):
         x = concat_examples(batch, device)
         if isinstance(x, tuple):                    # (x, y) datasets: keep the images
             x = x[0]
-        condition, target = split(x, self.mask)
+        condition, target = split(x, self.device_mask(x))
         return noisy_binarize(condition), target

@@ -72,8 +72,8 @@ def bernoulli_log_px(x, logits, threads=None):
     """sum_d log Bernoulli(x_d; sigmoid(logits_d)) over the last axis, ``x`` binary (B, D)
     against ``logits`` (..., B, D), which are overwritten.
 
-    Works block by block (:data:`ROWS_PER_BLOCK` rows of each sample) so the seven
-    element-wise passes stay in cache, and on NumPy splits the blocks over ``threads``
+    On NumPy it works block by block (:data:`ROWS_PER_BLOCK` rows of each sample) so the
+    seven element-wise passes stay in cache, and splits the blocks over ``threads``
     (default: as many as NumPy's BLAS uses), as NumPy releases the GIL in them. Grey (non
     binary) x falls back to x a - logaddexp(0, a).
     """
@@ -81,6 +81,8 @@ def bernoulli_log_px(x, logits, threads=None):
     if not bool(((x == 0) | (x == 1)).all()):
         return (x * logits - xp.logaddexp(0, logits)).sum(axis=-1)
     lead, (b, d) = logits.shape[:-2], logits.shape[-2:]
+    if xp is not np:    # a GPU: one pass over everything (blocks would mean ~13 launches each)
+        return _log_px_block(x, logits)
     flat = logits.reshape(-1, b, d)
     out = xp.empty(flat.shape[:2], dtype=logits.dtype)
     blocks = [(i, s) for i in range(len(flat)) for s in range(0, b, ROWS_PER_BLOCK)]
