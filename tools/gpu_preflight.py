@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import chainer  # noqa: E402
 from chainer.backends import cuda  # noqa: E402
 
-from expkit.experiment import cuda_problem  # noqa: E402
+from expkit.device import cuda_problem  # noqa: E402
 
 
 #: what the experiments import besides chainer and NumPy (setup.py install_requires)
