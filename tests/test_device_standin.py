@@ -88,6 +88,7 @@ RUNS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('run', sorted(RUNS))
 def test_updates_make_no_host_round_trip(run, standin, tmp_path):
     _train(*RUNS[run], tmp_path)

@@ -229,6 +229,7 @@ def test_gpu_check_dry_run_shows_the_order_and_the_deadline(tmp_path):
     assert not out.exists()                   # nothing run, nothing written
 
 
+@pytest.mark.slow
 def test_gpu_check_stops_at_its_deadline(tmp_path):
     """With 16 s and 10 of them kept for the summary, what does not fit is cut short or not
     started: the run ends by its deadline, marked failed, the summary written."""
