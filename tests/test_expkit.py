@@ -248,6 +248,24 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, argv, needle):
     assert not (tmp_path / 'out').exists()  # nothing half-written
 
 
+
+def test_the_run_config_is_read_once_from_the_parsed_options(tmp_path):
+    import dataclasses
+    from expkit.config import RunConfig
+    argv = ['--seed', '5', '--threads', '1']
+    args = make_parser('x', epoch=3, batchsize=7, out=str(tmp_path / 'o')).parse_args(argv)
+    run = RunConfig.from_args(args)
+    assert (run.epoch, run.batchsize, run.seed, run.threads, run.out, run.argv) == \
+        (3, 7, 5, 1, str(tmp_path / 'o'), tuple(argv))
+    assert run.options['seed'] == 5 and 'argv' not in run.options
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.seed = 6
+    exp = Experiment('x', args)
+    assert exp.run == run
+    args.seed = 99                          # the namespace is not read again
+    assert exp.run.seed == 5 and exp.finish({})['seed'] == 5
+
+
 # ---------------------------------------------------------------- threads, time limit
 def test_threads_default_every_core_and_recorded(tmp_path):
     import threadpoolctl
