@@ -60,7 +60,9 @@ def test_smoke_m2(tmp_path, offline):
     res = run_script('experiments/m2_semisupervised.py', ['--quick', '--out', str(tmp_path)])
     assert {'analogies.png', 'samples.npz', 'results.json'} <= _files(tmp_path)
     assert res['config']['n_labelled'] == 100
-    assert res['config']['beta'] == pytest.approx(0.1 * 300 / 100)
+    # the default recipe alpha10: beta = alpha N / N_labelled with alpha 10
+    assert res['config']['recipe'] == 'alpha10' and res['config']['alpha'] == 10
+    assert res['config']['beta'] == pytest.approx(10 * 300 / 100)
     assert 0 <= res['measured']['test_error_percent'] <= 100
     assert np.load(str(tmp_path / 'samples.npz'))['x'].shape == (8 * 11, 784)
 

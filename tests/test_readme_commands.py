@@ -1,0 +1,64 @@
+"""Every configuration the README quotes has a name: each command in its results table spells
+at most two training options (beyond where the data is, how many threads, how long, and
+what it resumes), and none spells a named recipe's settings by hand instead of its name."""
+import os
+
+import pytest
+
+from expkit.testing import load_script
+from expkit.validate import script_parser
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: options that say where and how long a run goes, not what it trains
+NOT_TRAINING = {'--data-dir', '--threads', '--time-limit', '--resume', '--out', '--gpu',
+                '--device'}
+
+
+def readme_commands():
+    text = open(os.path.join(ROOT, 'README.md'), encoding='utf-8').read()
+    table = text.split('<!-- results-table:start -->')[1].split('<!-- results-table:end -->')[0]
+    rows = [line.split(' | ') for line in table.splitlines() if line.startswith('| ')][2:]
+    return [(row[0].strip('| '), row[3].strip('`')) for row in rows]
+
+
+def parse(script, options, tmp_path):
+    parser = script_parser(load_script('experiments/' + script).main)
+    ns = vars(parser.parse_args(options + ['--out', str(tmp_path / 'out')]))
+    given = {parser._option_string_actions[o].dest for o in options if o.startswith('--')}
+    return parser, ns, given
+
+
+def spelled_recipes(parser, ns, given):
+    """Recipes other than the one the command names whose every setting that differs from
+    the named one's (the number of epochs aside) the command gives explicitly, same value."""
+    if not parser.presets:
+        return []
+    dest, table = parser.presets
+    named = table[ns[dest]]
+    found = []
+    for name, settings in table.items():
+        if name == ns[dest]:
+            continue
+        differ = {k: v for k, v in settings.items()
+                  if k != 'epoch' and named.get(k, parser.get_default(k)) != v}
+        if differ and all(k in given and ns[k] == v for k, v in differ.items()):
+            found.append(name)
+    return found
+
+
+@pytest.mark.parametrize('item,command', readme_commands())
+def test_readme_command_is_named(item, command, tmp_path):
+    script, *options = command.split()
+    training = [o for o in options if o.startswith('--') and o not in NOT_TRAINING]
+    assert len(training) <= 2, (item, training)
+    parser, ns, given = parse(script, options, tmp_path)
+    assert not spelled_recipes(parser, ns, given), (item, command)
+
+
+def test_the_check_catches_a_recipe_spelled_by_hand(tmp_path):
+    """The check above can fail: Table 2's balanced recipe spelled as fast plus two options."""
+    parser, ns, given = parse('aae_semisupervised.py', [
+        '--recipe', 'fast', '--phase-lr', 'reg=1e-3', '--lr-drop-updates', '25000'], tmp_path)
+    assert spelled_recipes(parser, ns, given) == ['balanced']
+    parser, ns, given = parse('aae_semisupervised.py', ['--recipe', 'balanced'], tmp_path)
+    assert spelled_recipes(parser, ns, given) == []
