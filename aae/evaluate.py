@@ -116,6 +116,28 @@ def prior_distance(z, prior, z_dim=2, seed=0, n_ref=200000, far=0.1, n_classes=1
             'far_threshold': far, 'distance_n_ref': n_ref}
 
 
+def discriminator_diagnostics(dis, z_prior, z_codes, device=None):
+    """Is D flat? (ours, a diagnostic) In test mode, on prior samples and on codes: D's mean
+    P(real) and its spread (std over the points), the mean norm of d log D(real) / dz (the
+    signal the generator phase follows), and the share of D's first hidden layer's units
+    that are active (ReLU > 0) on at least one point. A D whose P(real) reads 0.500 may
+    still pass a useful gradient: Adam rescales its size for the encoder."""
+    out = {}
+    for name, z in (('prior', z_prior), ('codes', z_codes)):
+        p = np.asarray(predict(lambda c: p_real_of(dis(c)), z, device=device), np.float64)
+        zv = chainer.Variable(device.send(z) if device is not None else z)
+        with chainer.using_config('train', False):
+            log_p = F.log(p_real_of(dis(zv)) + 1e-12)
+            grad, = chainer.grad([F.sum(log_p)], [zv])
+            h = dis.body.l1(zv).array
+        grad = chainer.backend.CpuDevice().send(grad.array)
+        active = chainer.backend.CpuDevice().send((h > 0).any(axis=0))
+        out[name] = {'p_real_mean': float(p.mean()), 'p_real_std': float(p.std()),
+                     'grad_log_p_real_norm_mean': float(np.linalg.norm(grad, axis=1).mean()),
+                     'first_layer_active_fraction': float(active.mean())}
+    return out
+
+
 def gaussian_percentile_grid(n, std=1.0, low=0.05, high=0.95):
     """n x n codes at evenly spaced percentiles of N(0, std^2) on each axis (Fig. 2e).
 

@@ -37,7 +37,8 @@ from vae.net import VAE
 from vae.loss import gaussian_mixture_log_prior
 from vae.updater import VAEUpdater
 from aae.evaluate import (PRIOR_MATCH_PLOTS, PRIOR_MATCH_REPORT, PriorMatch, box_grid, decode,
-                          encode, gaussian_percentile_grid, prior_mmd, reconstruction_errors)
+                          discriminator_diagnostics, encode, gaussian_percentile_grid,
+                          prior_mmd, reconstruction_errors)
 
 DEFAULT_OUT = 'results/aae_gaussian'
 #: log p(z) of the priors a VAE can take (the swiss roll has no density here)
@@ -179,6 +180,8 @@ def main(argv=None):
         **prior_mmd(z, args.prior, args.z_dim, seed=args.seed),
         'code_mean': z.mean(0).tolist(), 'code_std': z.std(0).tolist(),
         'n_train_images': len(x_train), 'n_test_images': len(x_test),
+        **({} if dis is None else {'discriminator': discriminator_diagnostics(
+            dis, z_prior[:2000], z[:2000], exp.device)}),
     }, config={'prior': args.prior,
                'protocol': 'train on data.x_train (%d images), evaluate on data.x_test '
                            '(%d images)' % (len(x_train), len(x_test))})

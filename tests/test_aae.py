@@ -911,3 +911,21 @@ def test_clustering_recipes_expand_to_the_appendix_model():
     assert parse(['--recipe', 'paper', '--n-hidden', '1000']).n_hidden == 1000   # explicit wins
     quick = parse(['--recipe', 'paper', '--quick'])
     assert (quick.n_hidden, quick.dis_hidden, quick.batch_norm) == (64, 64, True)
+
+
+def test_discriminator_diagnostics_tell_a_flat_d_from_a_working_one():
+    from aae.evaluate import discriminator_diagnostics
+    rng = np.random.RandomState(0)
+    z_prior = rng.normal(size=(200, 2)).astype(np.float32)
+    z_codes = (rng.normal(size=(200, 2)) * 0.3 + 2).astype(np.float32)   # off the prior
+    flat = Discriminator(2, H)
+    for p in flat.params():
+        p.array[...] = 0
+    d = discriminator_diagnostics(flat, z_prior, z_codes)
+    assert d['prior']['p_real_mean'] == pytest.approx(0.5) and d['prior']['p_real_std'] == 0
+    assert d['codes']['grad_log_p_real_norm_mean'] == 0
+    assert d['prior']['first_layer_active_fraction'] == 0
+    working = Discriminator(2, H, weight_std=1.0)
+    d = discriminator_diagnostics(working, z_prior, z_codes)
+    assert d['prior']['p_real_std'] > 1e-3 and d['codes']['grad_log_p_real_norm_mean'] > 1e-3
+    assert 0 < d['prior']['first_layer_active_fraction'] <= 1

@@ -61,6 +61,10 @@ def test_aae_gaussian_logs_the_collapse_detector_and_its_recipe(tmp_path):
     assert config['recipe'] == 'adam-drop' and config['optimizer'] == 'adam'
     assert config['recipe_settings'] == {'optimizer': 'adam', 'lr_drop_updates': [20000]}
     assert res['lr_schedule']['divide_by_10_after_updates'] == [20000]
+    for where in ('prior', 'codes'):                  # is D flat? (a diagnostic)
+        d = res['measured']['discriminator'][where]
+        assert 0 <= d['p_real_mean'] <= 1 and d['p_real_std'] >= 0
+        assert d['grad_log_p_real_norm_mean'] >= 0 and 0 <= d['first_layer_active_fraction'] <= 1
 
 
 def test_aae_gaussian_paper_recipe_is_the_appendix_sgd():
