@@ -211,6 +211,12 @@ def one_hot(labels, n_classes, dtype='f'):
     return xp.eye(n_classes, dtype=dtype)[labels]
 
 
+def unsupervised_aae(n_z, n_in=784, n_hidden=1000, dis_output='softmax', dis_noise=0.0):
+    """``enc, dec, dis``: the AAE of Sec. 2 with one continuous code z (Fig. 2, Table 1)."""
+    return (Encoder(n_z, n_in, n_hidden), Decoder(n_z, n_in, n_hidden),
+            Discriminator(n_z, n_hidden, output=dis_output, noise_std=dis_noise))
+
+
 def categorical_aae(n_y, n_z, n_in=784, n_hidden=1000, dis_output='softmax', dis_noise=0.0,
                     enc_noise=0.0, batch_norm=False, input_dropout=0.0, dis_hidden=None):
     """``enc, dec, dis_z, dis_y``: the categorical AAE of Sec. 5 (Fig. 8) and Sec. 6.

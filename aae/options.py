@@ -60,13 +60,12 @@ GAUSSIAN_RECIPES = {
 def add_gaussian_recipe_option(parser):
     """``--recipe adam-drop|paper`` of the Fig. 2 script (:data:`GAUSSIAN_RECIPES`); call it
     after the options it sets are declared."""
-    parser.add_argument('--recipe', choices=sorted(GAUSSIAN_RECIPES), default='adam-drop',
-                        help="adam-drop (default, ours): the seed article's Adam(1e-4, "
-                             "beta1 0.5), clipping 5, per-pixel mean reconstruction cost, "
-                             "alpha / 10 after 20,000 updates; paper: the appendix's SGD "
-                             "settings and drops, summed Euclidean cost (see aae/options.py; "
-                             "explicit options win)")
-    parser.preset_defaults('recipe', GAUSSIAN_RECIPES)
+    parser.add_recipe(GAUSSIAN_RECIPES, 'adam-drop',
+                      help="adam-drop (default, ours): the seed article's Adam(1e-4, "
+                           "beta1 0.5), clipping 5, per-pixel mean reconstruction cost, "
+                           "alpha / 10 after 20,000 updates; paper: the appendix's SGD "
+                           "settings and drops, summed Euclidean cost (see aae/options.py; "
+                           "explicit options win)")
 
 
 #: ``aae_clustering.py``'s recipes: :data:`CATEGORICAL_RECIPES` with a different ``paper``:
@@ -96,14 +95,13 @@ CLUSTERING_RECIPES = dict(
 def add_clustering_recipe_option(parser):
     """``--recipe paper|balanced|noise|seed|fast`` of ``aae_clustering.py``
     (:data:`CLUSTERING_RECIPES`); call it after the options it sets are declared."""
-    parser.add_argument('--recipe', choices=sorted(CLUSTERING_RECIPES), default='balanced',
-                        help="balanced (default, ours, the best recorded): one Adam per phase, "
-                             "reg alpha 1e-3, / 10 after 25,000 updates, noise 0.3 on the "
-                             "encoder and D inputs, z 10; paper: the appendix's model, 3000 "
-                             "units, batch norm, input dropout 0.2, SGD; noise: the paper's "
-                             "SGD with input noise 0.3, 1000 units; seed; fast (see "
-                             "aae/options.py; explicit options win)")
-    parser.preset_defaults('recipe', CLUSTERING_RECIPES)
+    parser.add_recipe(CLUSTERING_RECIPES, 'balanced',
+                      help="balanced (default, ours, the best recorded): one Adam per phase, "
+                           "reg alpha 1e-3, / 10 after 25,000 updates, noise 0.3 on the "
+                           "encoder and D inputs, z 10; paper: the appendix's model, 3000 "
+                           "units, batch norm, input dropout 0.2, SGD; noise: the paper's "
+                           "SGD with input noise 0.3, 1000 units; seed; fast (see "
+                           "aae/options.py; explicit options win)")
 
 
 def add_appendix_options(parser):
@@ -126,15 +124,14 @@ def add_recipe_option(parser, semi_supervised=False):
     table = {name: {k: v for k, v in preset.items()
                     if semi_supervised or k != 'labelled_reconstruction'}
              for name, preset in CATEGORICAL_RECIPES.items()}
-    parser.add_argument('--recipe', choices=sorted(table), default='balanced',
-                        help="balanced (default, ours, our best recorded): one Adam per phase, "
-                             "reg alpha 1e-3, / 10 after 25,000 updates, noise 0.3 on the "
-                             "encoder and D inputs; paper: the paper's SGD, noise 0.3 on the "
-                             "encoder input; seed: the seed code's Adam, noise 0.3 on the "
-                             "discriminators, batch 64%s; fast: ours, one Adam per phase "
-                             "(see aae/options.py; explicit options win)"
-                        % (', labelled reconstruction' if semi_supervised else ''))
-    parser.preset_defaults('recipe', table)
+    parser.add_recipe(table, 'balanced',
+                      help="balanced (default, ours, our best recorded): one Adam per phase, "
+                           "reg alpha 1e-3, / 10 after 25,000 updates, noise 0.3 on the "
+                           "encoder and D inputs; paper: the paper's SGD, noise 0.3 on the "
+                           "encoder input; seed: the seed code's Adam, noise 0.3 on the "
+                           "discriminators, batch 64%s; fast: ours, one Adam per phase "
+                           "(see aae/options.py; explicit options win)"
+                      % (', labelled reconstruction' if semi_supervised else ''))
 
 
 def add_aae_options(parser, dis_noise=0.0, enc_noise=None, optimizer='sgd'):

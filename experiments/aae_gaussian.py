@@ -27,7 +27,7 @@ from expkit import Experiment, make_parser, run_main, plots
 from expkit.errors import UsageError
 from expkit.validate import positive_int
 
-from aae.net import Decoder, Discriminator, Encoder
+from aae.net import unsupervised_aae
 from aae.priors import PRIORS, Prior, sample_prior
 from aae.optim import LRDrops, make_optimizers
 from aae.options import (AAE_QUICK, add_aae_options, add_gaussian_recipe_option,
@@ -41,16 +41,16 @@ from aae.evaluate import (PRIOR_MATCH_PLOTS, PRIOR_MATCH_REPORT, PriorMatch, box
                           prior_mmd, reconstruction_errors)
 
 DEFAULT_OUT = 'results/aae_gaussian'
+PAPER = {'source': 'Makhzani et al. 2015, arXiv:1511.05644, Fig. 2 (qualitative: no number is '
+                   'reported for this figure)', 'values': {}}
 #: log p(z) of the priors a VAE can take (the swiss roll has no density here)
 VAE_LOG_PRIORS = {'gaussian': None, 'mixture': gaussian_mixture_log_prior}
 
 
 def train_aae_model(exp, args, x_train, x_test):
     """The AAE of Fig. 2a/2c (Sec. 2); returns (encoder, decoder, discriminator)."""
-    enc = Encoder(args.z_dim, x_train.shape[1], args.n_hidden)
-    dec = Decoder(args.z_dim, x_train.shape[1], args.n_hidden)
-    dis = Discriminator(args.z_dim, args.n_hidden, output=args.dis_output,
-                        noise_std=args.dis_noise)
+    enc, dec, dis = unsupervised_aae(args.z_dim, x_train.shape[1], args.n_hidden,
+                                     args.dis_output, args.dis_noise)
     for link in (enc, dec, dis):
         link.to_device(exp.device)
     optimizers = make_optimizers(enc, dec, dis, args.optimizer, lr=phase_lr(args))
@@ -112,10 +112,7 @@ def main(argv=None):
     if args.model == 'vae' and args.prior not in VAE_LOG_PRIORS:
         raise UsageError('--model vae needs a prior with a density: --prior %s'
                          % ' or '.join(VAE_LOG_PRIORS))
-    exp = Experiment('aae_gaussian', args, paper={
-        'source': 'Makhzani et al. 2015, arXiv:1511.05644, Fig. 2 (qualitative: no number '
-                  'is reported for this figure)',
-        'values': {}})
+    exp = Experiment('aae_gaussian', args, paper=PAPER)
     data = exp.load_data()
     x_train, _, x_test, y_test = exp.train_test()
 

@@ -68,11 +68,10 @@ def parse(argv):
     parser.add_alias('--labeled-fraction', '--labelled-fraction')
     # the seed's regularize_z: Adam(1e-4, beta1 0.5), clipping 5, GaussianNoise(0.3) on D
     add_aae_options(parser, dis_noise=0.3, optimizer='adam')
-    parser.add_argument('--recipe', choices=sorted(RECIPES), default='mixture',
-                        help='mixture (default): Fig. 4 top, the seed\'s Adam with noise 0.3 on '
-                             'D, 20 epochs; swissroll: Fig. 4 bottom, no D noise, lr / 10 after '
-                             '20,000 and 40,000 updates, 100 epochs (explicit options win)')
-    parser.preset_defaults('recipe', RECIPES)
+    parser.add_recipe(RECIPES, 'mixture',
+                      help='mixture (default): Fig. 4 top, the seed\'s Adam with noise 0.3 on '
+                           'D, 20 epochs; swissroll: Fig. 4 bottom, no D noise, lr / 10 after '
+                           '20,000 and 40,000 updates, 100 epochs (explicit options win)')
     return parser.parse_args(argv)
 
 

@@ -25,7 +25,7 @@ from expkit.validate import at_most, below, nonnegative_int, positive_float, pos
 
 from datasets.mnist import stratified_split
 from evaluation.parzen import parzen_evaluate, select_sigma
-from aae.net import Decoder, Discriminator, Encoder
+from aae.net import unsupervised_aae
 from aae.priors import Prior
 from aae.optim import LRDrops, make_optimizers
 from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
@@ -78,10 +78,8 @@ def main(argv=None):
     x_train, y_train, x_test, _ = exp.train_test()
     x_valid, x_train = bandwidth_images(data.x_val, x_train, y_train, args.n_valid, args.seed)
 
-    enc = Encoder(args.z_dim, x_train.shape[1], args.n_hidden)
-    dec = Decoder(args.z_dim, x_train.shape[1], args.n_hidden)
-    dis = Discriminator(args.z_dim, args.n_hidden, output=args.dis_output,
-                        noise_std=args.dis_noise)
+    enc, dec, dis = unsupervised_aae(args.z_dim, x_train.shape[1], args.n_hidden,
+                                     args.dis_output, args.dis_noise)
     for link in (enc, dec, dis):
         link.to_device(exp.device)
     optimizers = exp.optimizers(make_optimizers(enc, dec, dis, args.optimizer, lr=phase_lr(args)))

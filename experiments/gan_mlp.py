@@ -78,11 +78,10 @@ def parse(argv):
     parser = make_parser(__doc__, script=__file__, epoch=40, batchsize=1000,
                          out='results/gan_mlp',
                          quick=dict(n_train=256, batchsize=32, n_samples=1000))
-    parser.add_argument('--recipe', choices=sorted(RECIPES), default='notebook',
-                        help="notebook (default): the seed's gan.ipynb; article: our first "
-                             "reading of the article (batch 128, none of the four switches "
-                             "below); explicit options win")
-    parser.preset_defaults('recipe', RECIPES)
+    parser.add_recipe(RECIPES, 'notebook',
+                      help="notebook (default): the seed's gan.ipynb; article: our first "
+                           "reading of the article (batch 128, none of the four switches "
+                           "below); explicit options win")
     flag = dict(action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument('--out-batchnorm', help="BN on G's output before the sigmoid", **flag)
     parser.add_argument('--gen-regularizer', help="l1_l2(1e-5, 1e-5) on G's kernels", **flag)

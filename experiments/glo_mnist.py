@@ -84,10 +84,9 @@ def parse(argv):
         help='per-image SGD rate for held-out codes (default: %s by loss)' % INFER_LR)
     add('--n-samples', type=positive_int, default=1000,
         help='samples of the main model saved in samples.npz (default %(default)s)')
-    add('--recipe', choices=sorted(RECIPES), default='figures',
-        help='figures (default): Lap1 at d = 100 and 512 and MSE beside, 15 epochs; d100: '
-             'Lap1 at d = 100 alone, 10 epochs (explicit options win)')
-    parser.preset_defaults('recipe', RECIPES)
+    parser.add_recipe(RECIPES, 'figures',
+                      help='figures (default): Lap1 at d = 100 and 512 and MSE beside, 15 '
+                           'epochs; d100: Lap1 at d = 100 alone, 10 epochs (explicit options win)')
     return parser.parse_args(argv)
 
 

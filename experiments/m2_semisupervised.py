@@ -118,13 +118,13 @@ def parse(argv, model, script, description):
     if model is None:
         add('--model', choices=['m2', 'm1m2'], default='m2',
             help='M2 on the images (default) or M1+M2 (as m1m2_semisupervised.py)')
-    add('--recipe', choices=sorted(RECIPES), default='nips14' if model == 'm1m2' else 'alpha10',
+    parser.add_recipe(
+        RECIPES, 'nips14' if model == 'm1m2' else 'alpha10',
         help="nips14: dpkingma/nips14-ssl's M1 (batch 1000, Adam 3e-4, weight prior, "
              "1000 epochs) and M2 (unlabelled/100 + labelled/100 per step, e.g. 499 + 1, "
              "its Adam without bias correction, 3000 passes); ours: 100 + 100 per step, "
              "chainer's Adam, 30 epochs of M1 at batch 100; alpha10: ours with alpha 10, "
              "Adam 1e-3, 200 epochs (default: %(default)s; explicit options win)")
-    parser.preset_defaults('recipe', RECIPES)
     add('--labels', type=int, choices=[100, 600, 1000, 3000], default=100,
         help='labelled training images, balanced over the digits (default %(default)s)')
     add('--labelled-batchsize', type=positive_int, default=None,

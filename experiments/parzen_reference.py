@@ -22,6 +22,10 @@ from expkit.validate import at_most, positive_int
 
 from evaluation.parzen import parzen_evaluate, sklearn_parzen_log_likelihood
 
+PAPER = {'source': 'Goodfellow et al. 2014 Table 1 (GAN 225 +- 2 nats), Makhzani et al. 2015 '
+                   'Table 1 (AAE 340 +- 2); the rows here are references, not models',
+         'values': {}}
+
 
 def blurred(x, shape, pixels):
     """Each image smoothed by a Gaussian of ``pixels`` standard deviation."""
@@ -47,10 +51,7 @@ def main(argv=None):
                         help='test images scored by scikit-learn\'s KernelDensity (default '
                              '%(default)s; it is slow)')
     args = parser.parse_args(argv)
-    exp = Experiment('parzen_reference', args, paper={
-        'source': 'Goodfellow et al. 2014 Table 1 (GAN 225 +- 2 nats), Makhzani et al. 2015 '
-                  'Table 1 (AAE 340 +- 2); the rows here are references, not models',
-        'values': {}})
+    exp = Experiment('parzen_reference', args, paper=PAPER)
     data = exp.load_data()
     x_train, _, x_test, _ = exp.train_test()
     x_val = data.x_val if len(data.x_val) else x_train[-len(x_test):]

@@ -178,15 +178,14 @@ def parse(argv):
                          out='results/vae_mnist', validation=10000,   # nips14-ssl's 50k/10k
                          quick=dict(n_test=1000, ae_epoch=1, manifold_epoch=1, iw_samples=50,
                                     nll_examples=20))
-    parser.add_argument('--recipe', choices=sorted(RECIPES), default='iwae',
-                        help="iwae (default): IWAE's protocol for its Table 1 VAE (sets "
-                             "--n-hidden 200 200 --z-dim 50 --batchsize 20 --epoch 3280 "
-                             "--optimizer iwae-adam --validation 0 and the staged learning "
-                             "rate; a GPU-length run: cut it with --time-limit, continue with "
-                             "--resume); manifold: K&W's Fig. 4, the 2-D model for 40 epochs "
-                             "after one epoch of the 500-500-20 model; short: that model for "
-                             "60 epochs with Adam(1e-3) (explicit options win)")
-    parser.preset_defaults('recipe', RECIPES)
+    parser.add_recipe(RECIPES, 'iwae',
+                      help="iwae (default): IWAE's protocol for its Table 1 VAE (sets "
+                           "--n-hidden 200 200 --z-dim 50 --batchsize 20 --epoch 3280 "
+                           "--optimizer iwae-adam --validation 0 and the staged learning "
+                           "rate; a GPU-length run: cut it with --time-limit, continue with "
+                           "--resume); manifold: K&W's Fig. 4, the 2-D model for 40 epochs "
+                           "after one epoch of the 500-500-20 model; short: that model for "
+                           "60 epochs with Adam(1e-3) (explicit options win)")
     parser.add_argument('--z-dim', type=positive_int, default=20,
                         help='N_z of the main model (default %(default)s)')
     parser.add_argument('--n-hidden', type=positive_int, nargs='+', default=[500, 500],

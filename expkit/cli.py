@@ -59,6 +59,13 @@ class OneLineParser(argparse.ArgumentParser):
         and the --quick protocol win over them."""
         self.presets = (dest, table)
 
+    def add_recipe(self, table, default, help):
+        """``--recipe NAME``: each name of ``table`` = {name: {dest: parsed value}} sets the
+        defaults of those options (:meth:`preset_defaults`); results.json records the name
+        and what it set (``recipe_settings``)."""
+        self.add_argument('--recipe', choices=sorted(table), default=default, help=help)
+        self.preset_defaults('recipe', table)
+
     def add_alias(self, old, new):
         """``old`` keeps working as a hidden alias of the option ``new`` (a renamed option
         that recorded commands still use)."""
