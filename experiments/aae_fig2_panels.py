@@ -80,10 +80,11 @@ def main(argv=None):
         m = results['measured']
         z_prior = sample_prior(prior, 20000, 2, rng=np.random.RandomState(0))[0]
         ax.scatter(z_prior[:, 0], z_prior[:, 1], s=1, color='lightgray', alpha=0.3)
-        plots.scatter_codes(ax, z[:, :2], labels, title='%s, %s prior (prior samples in grey)\n'
-                            'MMD² to the prior %.4f (two prior samples: %.4f ± %.4f)' % (
+        plots.scatter_codes(ax, z[:, :2], labels, title='%s, %s prior (grey: prior samples)\n'
+                            'MMD² %.4f; prior vs prior %.4f ± %.4f' % (
                                 model.upper(), prior, m['mmd2_codes_vs_prior'],
                                 m['mmd2_prior_vs_prior'], m['mmd2_prior_vs_prior_sd']))
+        ax.title.set_fontsize(10)
         lim = np.abs(np.percentile(z_prior, [0.5, 99.5])).max() * 1.4
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
