@@ -82,7 +82,7 @@ def parse(argv):
     add('--infer-steps', type=nonnegative_int, default=20, help='SGD steps per held-out code (20)')
     add('--infer-lr', type=positive_float, default=None,
         help='per-image SGD rate for held-out codes (default: %s by loss)' % INFER_LR)
-    add('--n-samples', type=positive_int, default=1000,
+    add('--n-samples', type=positive_int, default=10000,
         help='samples of the main model saved in samples.npz (default %(default)s)')
     parser.add_recipe(RECIPES, 'figures',
                       help='figures (default): Lap1 at d = 100 and 512 and MSE beside, 15 '

@@ -177,7 +177,7 @@ def parse(argv):
     parser = make_parser(__doc__, script=__file__, epoch=60, batchsize=100,
                          out='results/vae_mnist', validation=10000,   # nips14-ssl's 50k/10k
                          quick=dict(n_test=1000, ae_epoch=1, manifold_epoch=1, iw_samples=50,
-                                    nll_examples=20))
+                                    nll_examples=20, n_samples=100))
     parser.add_recipe(RECIPES, 'iwae',
                       help="iwae (default): IWAE's protocol for its Table 1 VAE (sets "
                            "--n-hidden 200 200 --z-dim 50 --batchsize 20 --epoch 3280 "
@@ -207,6 +207,9 @@ def parse(argv):
                         help='epochs of the 2-D latent model (0 skips it)')
     parser.add_argument('--iw-samples', type=positive_int, default=5000,
                         help='importance samples k for the test NLL (IWAE protocol: 5000)')
+    parser.add_argument('--n-samples', type=positive_int, default=10000,
+                        help='prior samples (means of p(x|z)) saved in samples.npz for the '
+                             'generator table (default %(default)s)')
     parser.add_argument('--nll-examples', type=positive_int, default=None,
                         help='test images for the k-sample NLL (default: all)')
     return parser.parse_args(argv)
@@ -261,9 +264,9 @@ def main(argv=None):
 
     # Figures of the main model: samples from the prior and reconstructions.
     rng = np.random.RandomState(args.seed)
-    samples = decode_mean(vae, rng.standard_normal((100, args.z_dim)))
+    samples = decode_mean(vae, rng.standard_normal((args.n_samples, args.z_dim)))
     exp.save_npz('samples.npz', x=samples)
-    fig = grid_figure(samples, 10, 'samples: mean of p(x|z), z ~ N(0, I), N_z = %d'
+    fig = grid_figure(samples[:100], 10, 'samples: mean of p(x|z), z ~ N(0, I), N_z = %d'
                       % args.z_dim)
     exp.savefig(fig, 'samples.png')
     originals = x_test_bin[:50]
