@@ -14,30 +14,16 @@ samples.png (a row of each kind) and results.json.
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
-from scipy.ndimage import gaussian_filter
-from sklearn.decomposition import PCA
 
 from expkit import Experiment, make_parser, plots, run_main
 from expkit.validate import at_most, positive_int
 
 from evaluation.parzen import parzen_evaluate, sklearn_parzen_log_likelihood
+from evaluation.reference_samples import blurred, pca_reconstructions
 
 PAPER = {'source': 'Goodfellow et al. 2014 Table 1 (GAN 225 +- 2 nats), Makhzani et al. 2015 '
                    'Table 1 (AAE 340 +- 2); the rows here are references, not models',
          'values': {}}
-
-
-def blurred(x, shape, pixels):
-    """Each image smoothed by a Gaussian of ``pixels`` standard deviation."""
-    return np.stack([gaussian_filter(im.reshape(shape), pixels).ravel() for im in x]).astype(
-        x.dtype)
-
-
-def pca_reconstructions(x_fit, x, n_components, seed=0):
-    """x projected on the first ``n_components`` principal components of ``x_fit`` and back,
-    clipped to the pixel range [0, 1]."""
-    pca = PCA(n_components, random_state=seed).fit(x_fit)
-    return np.clip(pca.inverse_transform(pca.transform(x)), 0, 1).astype(x.dtype)
 
 
 def main(argv=None):

@@ -76,6 +76,9 @@ START, END = '<!-- results-table:start -->', '<!-- results-table:end -->'
 FIGURES = '<!-- figures:start -->', '<!-- figures:end -->'
 PAGE = '<!-- paper-rows:start -->', '<!-- paper-rows:end -->'
 GALLERY = 'docs/gallery.md'
+#: the generator table (experiments/evaluate_generators.py): its record and its page's block
+GENERATORS = 'generators_full', 'docs/results/generators.md'
+GENERATOR_BLOCK = '<!-- generators:start -->', '<!-- generators:end -->'
 MAX_POINTS = 500
 
 
@@ -436,6 +439,41 @@ def gallery(records, rows):
     return '\n'.join(lines).rstrip('\n') + '\n'
 
 
+def _rank(rows, key, reverse=False):
+    order = sorted(rows, key=lambda name: rows[name][key], reverse=reverse)
+    return {name: order.index(name) + 1 for name in rows}
+
+
+def generators_table(records):
+    """The block of docs/results/generators.md: one line per row of the evaluation record
+    (experiments/evaluate_generators.py), its source run's record linked, partial runs
+    marked, and the rank of each row by FD and by Parzen side by side."""
+    rec = records[GENERATORS[0]]
+    rows = rec['measured']['rows']
+    by_fd, by_parzen = _rank(rows, 'fd'), _rank(rows, 'parzen_nats', reverse=True)
+    lines = ['| samples | run | FD ↓ | precision ↑ | recall ↑ | digits drawn | KL from '
+             'uniform ↓ | confidence | Parzen, nats ↑ | rank by FD | rank by Parzen |',
+             '|---|---|---|---|---|---|---|---|---|---|---|']
+    for name, m in rows.items():
+        run = m.get('run')
+        source = os.path.basename(run.rstrip('/')) if run else None
+        if source in records:
+            where = '[%s](%s/%s.json)' % (source, RUNS, source)
+            if m.get('partial'):
+                where += ' (partial: %s of %s updates)' % (
+                    _fmt(m.get('stopped_at_iteration')), _fmt(m.get('planned_iterations')))
+        else:
+            where = 'reference' if run is None else '`%s`' % run
+        lines.append('| %s | %s | %.2f | %.3f | %.3f | %d | %.3f | %.3f | %.1f ± %.1f | %d | '
+                     '%d |' % (name, where, m['fd'], m['precision'], m['recall'],
+                               m['classes_drawn'], m['kl_from_uniform'], m['confidence'],
+                               m['parzen_nats'], m['parzen_std_error'], by_fd[name],
+                               by_parzen[name]))
+    lines += ['', 'Scored by `%s` ([record](%s/%s.json)); %s.' % (
+        rec['command'], RUNS, GENERATORS[0], rec['config']['protocol'])]
+    return '\n'.join(lines)
+
+
 def replace_block(text, block, start=START, end=END, where='README.md'):
     if start not in text or end not in text:
         raise UsageError('%s has no %s ... %s block; put the markers where it belongs'
@@ -596,6 +634,10 @@ def generated(root=ROOT):
     if any((r.get('gallery') or {}).get('strip') for r in rows):
         text = replace_block(text, strip(records, rows), *FIGURES)
     out['README.md'] = text
+    if GENERATORS[0] in records:
+        with open(os.path.join(root, GENERATORS[1])) as f:
+            out[GENERATORS[1]] = replace_block(f.read(), generators_table(records),
+                                               *GENERATOR_BLOCK, where=GENERATORS[1])
     for page in dict.fromkeys(r['page'] for r in rows):
         path = 'docs/results/%s.md' % page
         try:

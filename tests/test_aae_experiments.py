@@ -237,6 +237,9 @@ def test_aae_parzen_quick(tmp_path):
     sigmas = np.logspace(-1, 0, 10)                 # the bandwidth maximises validation LL
     assert m['parzen_sigma'] == pytest.approx(sigmas[np.argmax(m['parzen_valid_ll'])])
     assert res['config']['z_dim'] == 8 and res['config']['prior_std'] == 5.0
+    # the reconstructions-as-samples diagnostic: its own bandwidth, a finite score
+    assert np.isfinite(m['parzen_reconstructions_nats'])
+    assert np.isclose(sigmas, m['parzen_reconstructions_sigma']).sum() == 1
 
 
 @pytest.mark.slow
