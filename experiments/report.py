@@ -78,6 +78,9 @@ PAGE = '<!-- paper-rows:start -->', '<!-- paper-rows:end -->'
 GALLERY = 'docs/gallery.md'
 #: the generator table (experiments/evaluate_generators.py): its record and its page's block
 GENERATORS = 'generators_full', 'docs/results/generators.md'
+#: records of the generator table that belong to no paper item (REPRODUCTION.md lists them
+#: in their own section; the generators' runs are ``also`` records of their items)
+TABLE_RECORDS = GENERATORS[0], 'mnist_classifier_full'
 GENERATOR_BLOCK = '<!-- generators:start -->', '<!-- generators:end -->'
 MAX_POINTS = 500
 
@@ -614,6 +617,13 @@ def reproduction(records, rows):
             for name in dict.fromkeys(names):
                 done.add(name)
                 lines += section(name, records[name])
+    table = [n for n in TABLE_RECORDS if n in records and n not in done]
+    if table:
+        lines += ['## Generator table', '', 'The evaluation of every generator on one table, '
+                  '[%s](%s), and its frozen classifier.' % (GENERATORS[1], GENERATORS[1]), '']
+        for name in table:
+            done.add(name)
+            lines += section(name, records[name])
     rest = [n for n in records if n not in done]
     if rest:
         lines += ['## Other records', '']
