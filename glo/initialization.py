@@ -20,7 +20,7 @@ def fit_pca(x, dim, seed=0):
     from sklearn.decomposition import PCA
     x = numpy.asarray(x, dtype=numpy.float64).reshape(len(x), -1)
     if dim > min(x.shape):
-        raise ValueError('PCA init needs dim <= min(N, D) = %d, got dim=%d; use --init random'
+        raise ValueError('PCA init needs dim <= min(N, D) = %d, got dim=%d; use --set init=random'
                          % (min(x.shape), dim))
     return PCA(n_components=dim, random_state=seed).fit(x)
 
