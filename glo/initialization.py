@@ -11,7 +11,7 @@ import numpy
 
 from glo.net import project
 
-#: ``--init`` choices
+#: ``--set init=...`` choices
 INITS = ('pca', 'random')
 
 
@@ -42,7 +42,7 @@ def random_codes(n, dim, projection='ball', seed=0):
 
 
 def initial_codes(init, x, dim, projection='ball', seed=0):
-    """``--init`` dispatch: (codes, pca or None)."""
+    """``--set init=...`` dispatch: (codes, pca or None)."""
     if init == 'pca':
         return pca_codes(x, dim, projection, seed)
     if init == 'random':
