@@ -23,7 +23,7 @@ import chainer.links as L
 #: the committed weights and their MD5 (written by experiments/mnist_classifier.py)
 WEIGHTS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights',
                             'mnist_cnn.npz')
-WEIGHTS_MD5 = None
+WEIGHTS_MD5 = 'df70eff51935ff8db8cc50d5a08b2ede'
 FEATURE_DIM = 128
 
 

@@ -33,10 +33,12 @@ def test_evaluate_generators_quick_orders_real_blurred_and_noise(tmp_path):
     assert list(rows) == ['real training digits', 'blurred by 0.7 px', 'uniform noise']
     real, blur, junk = rows.values()
     assert real['fd'] < blur['fd'] < junk['fd']
-    assert real['precision'] > 0.5 and junk['precision'] < 0.05
+    assert real['precision'] > 0.5 and real['recall'] > 0.5 and junk['recall'] < 0.05
+    # the classifier maps every noise image to one point, one digit, with high confidence
+    assert junk['classes_drawn'] <= 2 and junk['kl_from_uniform'] > 1.5
     assert real['classes_drawn'] == 10 and real['kl_from_uniform'] < 0.1
     assert all(r['n_samples'] == 500 for r in rows.values())
-    assert rows['uniform noise']['run'] == noise and real['run'] is None
+    assert rows['uniform noise']['run'].endswith('noise') and real['run'] is None
     assert res['measured']['order_by_fd'][0] == 'real training digits'
     for png in ('samples.png', 'fd_vs_parzen.png'):
         assert os.path.getsize(os.path.join(out, png)) > 1000
