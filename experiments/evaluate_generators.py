@@ -104,6 +104,7 @@ def main(argv=None):
     except WeightsError as exc:
         raise UsageError(str(exc))
     exp = Experiment('evaluate_generators', args, paper=PAPER)
+    net.to_device(exp.device)
     data = exp.load_data()
     x_train, _, x_test, _ = exp.train_test()
     x_valid = data.x_val if len(data.x_val) else x_train[-len(x_test):]
@@ -122,9 +123,7 @@ def main(argv=None):
         print('%-22s FD %7.2f  P %.3f  R %.3f  digits %2d  KL %.3f  conf %.3f  Parzen %.1f'
               % (name, m['fd'], m['precision'], m['recall'], m['classes_drawn'],
                  m['kl_from_uniform'], m['confidence'], m['parzen_nats']))
-    fig, _ = plots.image_grid(np.concatenate([x[:10] for x in rows.values()]), 10,
-                              title='rows: ' + '; '.join(rows))
-    exp.savefig(fig, 'samples.png')
+    exp.savefig(samples_figure(rows), 'samples.png')
     exp.savefig(orderings_figure(measured), 'fd_vs_parzen.png')
     exp.finish({'rows': measured, 'order_by_fd': sorted(measured, key=lambda k:
                                                         measured[k]['fd']),
@@ -134,6 +133,17 @@ def main(argv=None):
                        'protocol': 'FD against all test images; precision/recall against '
                                    'the first n test images; Parzen: sigma on the '
                                    'validation split, all test images'})
+
+
+def samples_figure(rows):
+    """The first ten images of each row, the row's name beside them."""
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(len(rows), 1, figsize=(8, 0.8 * len(rows) + 0.2), squeeze=False)
+    for ax, (name, x) in zip(axes[:, 0], rows.items()):
+        plots.image_grid(x[:10], 10, ax=ax)
+        ax.set_ylabel(name, rotation=0, ha='right', va='center', fontsize=9)
+    fig.tight_layout()
+    return fig
 
 
 def orderings_figure(measured):
