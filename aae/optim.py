@@ -19,7 +19,7 @@ arXiv:1511.05644v2, Appendix (MNIST experiment setup):
 5``), i.e. Adam(alpha=1e-4, beta1=0.5) with gradient-norm clipping at 5 for every network,
 no schedule. As in that code the encoder then uses one optimiser for both phases
 (:func:`make_optimizers` leaves out ``'gen'``), and the scripts reduce the reconstruction
-cost by its mean over pixels (``F.mean_squared_error`` there, ``--rec-loss mean``) unless
+cost by its mean over pixels (``F.mean_squared_error`` there, ``--set rec-loss=mean``) unless
 told otherwise: with one Adam for both encoder phases a 784x larger reconstruction
 gradient would swamp the generator phase's in Adam's second-moment estimate.
 
@@ -29,7 +29,7 @@ the encoder gets three (reconstruction, generator, supervised), each discriminat
 each phase's step size does not depend on its loss scale. Defaults
 :data:`ADAM_PHASE` (beta1 0.5 throughout; alpha 1e-3 for the reconstruction and supervised
 phases, 1e-4 for the adversarial ones), overridable per phase with ``lr``.
-The Adam settings have no schedule unless one is asked for (``--lr-drop-updates``: every
+The Adam settings have no schedule unless one is asked for (``--set lr-drop-updates``: every
 alpha divided by 10 at each point, :class:`LRDrops`).
 
 The encoder is updated in two phases with *different* SGD settings, so it gets two

@@ -8,12 +8,12 @@ from expkit.validate import (KeyedNumbers, epoch_list, nonnegative_float, positi
 AAE_QUICK = dict(n_hidden=64)
 
 
-#: ``--phase-lr rec=0.001,reg=1e-4,sup=0.001`` -> {'rec': 0.001, ...} (any subset)
+#: ``--set phase-lr=rec=0.001,reg=1e-4,sup=0.001`` -> {'rec': 0.001, ...} (any subset)
 phase_lrs = KeyedNumbers(('rec', 'reg', 'sup'), positive_float, name='phase_lr_list')
 
 
 #: ``--recipe`` of the categorical AAE scripts (Table 2 and Table 3): the defaults each sets;
-#: explicit options win (expkit's preset_defaults).
+#: explicit options and settings win (expkit's preset_defaults).
 #:
 #: * ``paper``: the paper's SGD settings (aae/optim.py) and its noise placement,
 #:   N(0, 0.3^2) on the encoder's input at training time, none on the discriminators
@@ -65,7 +65,7 @@ def add_gaussian_recipe_option(parser):
                            "beta1 0.5), clipping 5, per-pixel mean reconstruction cost, "
                            "alpha / 10 after 20,000 updates; paper: the appendix's SGD "
                            "settings and drops, summed Euclidean cost (see aae/options.py; "
-                           "explicit options win)")
+                           "explicit options and --set win)")
 
 
 #: ``aae_clustering.py``'s recipes: :data:`CATEGORICAL_RECIPES` with a different ``paper``:
@@ -101,13 +101,13 @@ def add_clustering_recipe_option(parser):
                            "encoder and D inputs, z 10; paper: the appendix's model, 3000 "
                            "units, batch norm, input dropout 0.2, SGD; noise: the paper's "
                            "SGD with input noise 0.3, 1000 units; seed; fast (see "
-                           "aae/options.py; explicit options win)")
+                           "aae/options.py; explicit options and --set win)")
 
 
 def add_appendix_options(parser):
-    """--batch-norm, --input-dropout, --dis-hidden: the pieces of the appendix's clustering
-    model (:func:`aae.net.categorical_aae`), each an option for the ablation."""
-    add = parser.add_argument
+    """batch-norm, input-dropout, dis-hidden: the pieces of the appendix's clustering model
+    (:func:`aae.net.categorical_aae`), each a setting for the ablation."""
+    add = parser.add_setting
     add('--batch-norm', action='store_true',
         help="batch normalisation in every autoencoder layer, the encoder's outputs (y logits, "
              "z) included (the appendix's clustering model)")
@@ -115,7 +115,7 @@ def add_appendix_options(parser):
         help="dropout on the encoder's input at training time (appendix, clustering: 0.2; "
              "default %(default)s)")
     add('--dis-hidden', type=positive_int, default=None, metavar='N',
-        help='hidden units per discriminator layer (default: --n-hidden)')
+        help='hidden units per discriminator layer (default: n-hidden)')
 
 
 def add_recipe_option(parser, semi_supervised=False):
@@ -130,14 +130,14 @@ def add_recipe_option(parser, semi_supervised=False):
                            "encoder and D inputs; paper: the paper's SGD, noise 0.3 on the "
                            "encoder input; seed: the seed code's Adam, noise 0.3 on the "
                            "discriminators, batch 64%s; fast: ours, one Adam per phase "
-                           "(see aae/options.py; explicit options win)"
+                           "(see aae/options.py; explicit options and --set win)"
                       % (', labelled reconstruction' if semi_supervised else ''))
 
 
 def add_aae_options(parser, dis_noise=0.0, enc_noise=None, optimizer='sgd'):
-    """--optimizer, --phase-lr, --rec-loss, --dis-output, --dis-noise (and --enc-noise when
-    ``enc_noise`` is given), --n-hidden, --lr-drop-updates / --lr-drop (aae.optim/net)."""
-    add = parser.add_argument
+    """The settings optimizer, phase-lr, rec-loss, dis-output, dis-noise (and enc-noise when
+    ``enc_noise`` is given), n-hidden, lr-drop-updates / lr-drop (aae.optim/net)."""
+    add = parser.add_setting
     add('--optimizer', choices=OPTIMIZER_KINDS, default=optimizer,
         help="sgd: the paper's SGD+momentum settings; adam: the seed author's "
              'Adam(1e-4, beta1=0.5) with gradient clipping 5, one for both encoder phases; '
@@ -159,9 +159,9 @@ def add_aae_options(parser, dis_noise=0.0, enc_noise=None, optimizer='sgd'):
     add('--dis-noise', type=nonnegative_float, default=dis_noise, metavar='STD',
         help='std of Gaussian noise on the discriminator input (seed code: 0.3; default '
              '%(default)s)')
-    add('--n-hidden', type=positive_int, default=1000,
+    add('--n-hidden', type=positive_int, default=1000, metavar='N',
         help='hidden units per layer (default %(default)s, the paper)')
-    drops = parser.add_mutually_exclusive_group()
+    drops = parser.settings.add_mutually_exclusive_group()
     drops.add_argument(
         '--lr-drop-updates', type=update_list, default=None, metavar='U1,U2',
         help='divide every learning rate (Adam: alpha) by 10 after these numbers of updates '
@@ -185,9 +185,9 @@ def lr_drops(args):
 
 
 def phase_lr(args):
-    """The ``--phase-lr`` overrides for :func:`aae.optim.make_optimizers` (a usage error with
+    """The ``phase-lr`` overrides for :func:`aae.optim.make_optimizers` (a usage error with
     the seed's single Adam, which has no phases)."""
     if args.phase_lr and args.optimizer == 'adam':
-        raise UsageError('--phase-lr needs one optimiser per phase: use --optimizer sgd or '
-                         'adam-phase, or drop --phase-lr')
+        raise UsageError('--set phase-lr needs one optimiser per phase: use --set '
+                         'optimizer=sgd or adam-phase, or drop phase-lr')
     return args.phase_lr

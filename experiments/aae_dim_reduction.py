@@ -5,7 +5,7 @@ Fig. 10: the encoder gives an m-way categorical code y (softmax; matched to Cat(
 and a 2-D style code z (matched to N(0, I) by D_z; both discriminators get the seed's
 N(0, 0.3^2) input noise). The 2-D representation is W y + z, where the columns of W are m
 learned *cluster heads*; the decoder reconstructs x from it. A fourth phase pushes apart
-every two heads closer than eta (--head-threshold; Sec. 7: the cost is zero above eta and
+every two heads closer than eta (--set head-threshold=ETA; Sec. 7: the cost is zero above eta and
 linear in the distance below it). With --labels N (semi-supervised, m = 10) the encoder's y
 also gets the cross-entropy phase of Sec. 5 on N labelled images; --labels 0 is the
 unsupervised variant (m = --clusters, 20 by default as in the seed code).
@@ -50,9 +50,9 @@ def parse(argv):
                         help='number of cluster heads (semi-supervised: 10; unsupervised '
                              'default 20, the seed code)')
     parser.default_from('clusters', lambda a: N_CLASSES if a.labels else 20, '10 or 20')
-    parser.add_argument('--head-threshold', type=positive_float, default=2.0, metavar='ETA',
-                        help='heads closer than ETA are pushed apart (default %(default)s, '
-                             'the seed code; the paper gives no value)')
+    parser.add_setting('--head-threshold', type=positive_float, default=2.0, metavar='ETA',
+                       help='heads closer than ETA are pushed apart (default %(default)s, '
+                            'the seed code; the paper gives no value)')
     add_aae_options(parser, dis_noise=0.3)
     return parser.parse_args(argv)
 

@@ -69,7 +69,7 @@ def train_aae_model(exp, args, x_train, x_test):
 
 def train_vae_model(exp, args, x_train, x_test):
     """The VAE of Fig. 2b/2d: the AAE's encoder and decoder sizes (two ReLU layers of
-    --n-hidden), a Gaussian q(z|x), a Bernoulli p(x|z) on the pixel intensities, the KL in
+    n-hidden), a Gaussian q(z|x), a Bernoulli p(x|z) on the pixel intensities, the KL in
     closed form for N(0, I) and by Monte Carlo for the mixture (Sec. 3); Adam(1e-3) with
     the recipe's lr drops. Returns (code = mean of q(z|x), decoder mean, no discriminator)."""
     vae = VAE(x_train.shape[1], args.z_dim, (args.n_hidden, args.n_hidden), 'relu')
@@ -100,8 +100,9 @@ def main(argv=None):
     parser.add_argument('--prior', choices=PRIORS, default='gaussian',
                         help='imposed prior p(z) (default %(default)s)')
     parser.add_argument('--z-dim', type=positive_int, default=2, help='code size (default 2)')
-    parser.add_argument('--n-samples', type=positive_int, default=10000,
-                        help='decoded prior samples saved in samples.npz (default %(default)s)')
+    parser.more.add_argument('--n-samples', type=positive_int, default=10000,
+                             help='decoded prior samples saved in samples.npz (default '
+                                  '%(default)s)')
     parser.add_argument('--model', choices=['aae', 'vae'], default='aae',
                         help='aae (default): the adversarial autoencoder (Fig. 2a/2c); vae: the '
                              'VAE it is compared with (Fig. 2b/2d), same layer sizes, KL by '

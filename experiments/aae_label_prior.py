@@ -10,7 +10,7 @@ the training set is labelled (Fig. 4: 10K labelled, 40K unlabelled).
 Settings: the paper gives none for this figure that we could find, so the defaults are the
 seed code's (musyoku/adversarial-autoencoder, run/semi-supervised/regularize_z/train.py):
 Adam(1e-4, beta1 = 0.5) with gradient clipping 5, the mean squared reconstruction error, and
-N(0, 0.3^2) noise on the discriminator's input. ``--optimizer sgd`` gives the SGD settings
+N(0, 0.3^2) noise on the discriminator's input. ``--set optimizer=sgd`` gives the SGD settings
 of the paper's likelihood experiments (on 5,000 digits, 6.3 % of test codes on their own
 component against 74.3 % with the default; 93.8 % with the default on full MNIST;
 docs/results/aae.md). ``--recipe mixture`` (default) runs Fig. 4 top for 20 epochs;
@@ -42,7 +42,8 @@ from aae.evaluate import decode, encode, prior_distance, prior_mmd, reconstructi
 DEFAULT_OUT = 'results/aae_label_prior'
 N_CLASSES = 10
 
-#: --recipe: the settings of our best run for each half of Fig. 4 (explicit options win)
+#: --recipe: the settings of our best run for each half of Fig. 4 (explicit options and --set
+#: win)
 #:
 #: * ``mixture`` (default): the seed's regularize_z (Adam, noise 0.3 on D's input), 20
 #:   epochs: 93.8 % of test codes on their own component (docs/results/aae.md);
@@ -63,15 +64,15 @@ def parse(argv):
                         DEFAULT_OUT + ', or ' + DEFAULT_OUT + '_swissroll with that --prior')
     parser.add_argument('--prior', choices=['mixture', 'swissroll'], default='mixture',
                         help='Fig. 4 top (mixture, default) or bottom (swissroll)')
-    parser.add_argument('--labelled-fraction', type=probability, default=0.2, metavar='F',
-                        help='fraction of training images with labels (default %(default)s)')
-    parser.add_alias('--labeled-fraction', '--labelled-fraction')
+    parser.add_setting('--labelled-fraction', type=probability, default=0.2, metavar='F',
+                       help='fraction of training images with labels (default %(default)s)')
     # the seed's regularize_z: Adam(1e-4, beta1 0.5), clipping 5, GaussianNoise(0.3) on D
     add_aae_options(parser, dis_noise=0.3, optimizer='adam')
     parser.add_recipe(RECIPES, 'mixture',
                       help='mixture (default): Fig. 4 top, the seed\'s Adam with noise 0.3 on '
                            'D, 20 epochs; swissroll: Fig. 4 bottom, no D noise, lr / 10 after '
-                           '20,000 and 40,000 updates, 100 epochs (explicit options win)')
+                           '20,000 and 40,000 updates, 100 epochs (explicit options and '
+                           '--set win)')
     return parser.parse_args(argv)
 
 

@@ -13,10 +13,10 @@ likelihood per bandwidth), validation_parzen.png (the curve below), samples.npz 
 results.json.
 
 Model selection (ours; the paper does not say which checkpoint it scored): every
-``--select-every`` epochs the decoder's 10,000 fresh samples are scored by the validation
+``--set select-every=N`` epochs the decoder's 10,000 fresh samples are scored by the validation
 log-likelihood at their best bandwidth, and the encoder and decoder with the best score are
 kept; the test number is theirs, the last model's is reported beside it
-(``parzen_test_ll_last``). ``--select-every 0`` scores the last model only.
+(``parzen_test_ll_last``). ``--set select-every=0`` scores the last model only.
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import matplotlib.pyplot as plt
@@ -57,18 +57,18 @@ def main(argv=None):
                          quick=dict(AAE_QUICK, n_test=300, n_samples=500, n_valid=100),
                          distributed=True)
     parser.add_argument('--z-dim', type=positive_int, default=8, help='code size (paper: 8)')
-    parser.add_argument('--prior-std', type=positive_float, default=5.0,
-                        help='std of the Gaussian prior (paper: 5)')
-    parser.add_argument('--n-samples', type=positive_int, default=10000,
-                        help='model samples for the Parzen window (paper: 10,000)')
-    parser.add_argument('--n-valid', type=positive_int, default=None,
-                        help='validation images that choose the bandwidth: the first of '
-                             '--validation (default: all of it, 10,000 on full MNIST), '
-                             'else a stratified hold-out of the training images (default '
-                             '500)')
-    parser.add_argument('--select-every', type=nonnegative_int, default=5, metavar='EPOCHS',
-                        help='score the model by validation Parzen every this many epochs '
-                             'and keep the best (ours; default %(default)s, 0: the last)')
+    parser.add_setting('--prior-std', type=positive_float, default=5.0,
+                       help='std of the Gaussian prior (paper: 5)')
+    parser.more.add_argument('--n-samples', type=positive_int, default=10000,
+                             help='model samples for the Parzen window (paper: 10,000)')
+    parser.more.add_argument('--n-valid', type=positive_int, default=None,
+                             help='validation images that choose the bandwidth: the first of '
+                                  '--validation (default: all of it, 10,000 on full MNIST), '
+                                  'else a stratified hold-out of the training images (default '
+                                  '500)')
+    parser.add_setting('--select-every', type=nonnegative_int, default=5, metavar='EPOCHS',
+                       help='score the model by validation Parzen every this many epochs '
+                            'and keep the best (ours; default %(default)s, 0: the last)')
     add_aae_options(parser)
     args = parser.parse_args(argv)
     exp = Experiment('aae_parzen', args, paper={

@@ -18,7 +18,7 @@ Writes error.png (test error per epoch), test_error_updates.png (against updates
 Table 2's number), loss_rec.png, loss.png, styles.png (decoder: rows = a z, columns = y),
 samples.npz and results.json (test error of argmax q(y|x), and which digits it confuses).
 
---supervised-only is the ablation baseline (not in the paper): the same encoder, optimiser,
+--set supervised-only is the ablation baseline (not in the paper): the same encoder, optimiser,
 labelled minibatches and number of updates, with the reconstruction and regularization
 phases switched off (writes error.png, test_error_updates.png, loss.png, codes.npz and
 results.json).
@@ -58,19 +58,18 @@ def parse(argv):
                              'balanced over the digits')
     parser.add_argument('--z-dim', type=positive_int, default=10,
                         help='style code size (default %(default)s)')
-    parser.add_argument('--labelled-reconstruction', action=argparse.BooleanOptionalAction,
-                        default=False,
-                        help="seed code, not the paper: also reconstruct the labelled "
-                             "minibatch from [one-hot label, z] in the reconstruction phase")
-    parser.add_alias('--labeled-reconstruction', '--labelled-reconstruction')
-    parser.add_argument('--supervised-only', action='store_true',
-                        help='baseline: train the classifier on the labelled images alone '
-                             '(no reconstruction, no adversarial phases)')
-    parser.add_argument('--y-prior', choices=['uniform', 'train-frequencies'],
-                        default='uniform',
-                        help="Cat(y)'s class probabilities: uniform (the paper, default) or "
-                             "the digit frequencies of all training labels (ours, an "
-                             "ablation: an oracle the semi-supervised setting does not have)")
+    parser.add_setting('--labelled-reconstruction', action=argparse.BooleanOptionalAction,
+                       default=False,
+                       help="seed code, not the paper: also reconstruct the labelled "
+                            "minibatch from [one-hot label, z] in the reconstruction phase")
+    parser.add_setting('--supervised-only', action='store_true',
+                       help='baseline: train the classifier on the labelled images alone '
+                            '(no reconstruction, no adversarial phases)')
+    parser.add_setting('--y-prior', choices=['uniform', 'train-frequencies'],
+                       default='uniform',
+                       help="Cat(y)'s class probabilities: uniform (the paper, default) or "
+                            "the digit frequencies of all training labels (ours, an "
+                            "ablation: an oracle the semi-supervised setting does not have)")
     add_aae_options(parser, dis_noise=0.0, enc_noise=0.3)
     add_recipe_option(parser, semi_supervised=True)
     return parser.parse_args(argv)
@@ -79,8 +78,8 @@ def parse(argv):
 def main(argv=None):
     args = parse(argv)
     if args.supervised_only and args.labelled_reconstruction:
-        raise UsageError('--supervised-only trains no decoder: drop --labelled-reconstruction '
-                         '(--recipe seed sets it: add --no-labelled-reconstruction)')
+        raise UsageError('supervised-only trains no decoder: drop labelled-reconstruction '
+                         '(--recipe seed sets it: add --set no-labelled-reconstruction)')
     exp = Experiment('aae_semisupervised', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Table 2 (MNIST, test error %, '
                   'full 50k/10k MNIST)',

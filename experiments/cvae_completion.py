@@ -116,12 +116,15 @@ def main(argv=None):
                         help="pixels to condition on (default: Doersch's centre column)")
     parser.add_argument('--z-dim', type=positive_int, default=30,
                         help='latent dimensions (default %(default)s)')
-    parser.add_argument('--lr', type=positive_float, default=1e-3)
-    parser.add_argument('--weight-decay', type=nonnegative_float, default=5e-4)
-    parser.add_argument('--regressor-epoch', type=positive_int, default=None,
-                        help='epochs of the regressor baseline (default: --epoch)')
+    parser.add_setting('--lr', type=positive_float, default=1e-3,
+                       help='Adam step size (default %(default)s)')
+    parser.add_setting('--weight-decay', type=nonnegative_float, default=5e-4,
+                       help='weight decay on the weights (default %(default)s)')
+    parser.add_setting('--regressor-epoch', type=positive_int, default=None,
+                       help='epochs of the regressor baseline (default: --epoch)')
     parser.default_from('regressor_epoch', lambda a: a.epoch, '--epoch')
-    parser.add_argument('--samples', type=positive_int, default=6, help='CVAE samples per digit')
+    parser.more.add_argument('--samples', type=positive_int, default=6,
+                             help='CVAE samples per digit (default %(default)s)')
     args = parser.parse_args(argv)
     exp = Experiment('cvae_completion', args, paper=PAPER, stages=['main', 'regressor'])
     data = exp.load_data()

@@ -35,18 +35,18 @@ def main(argv=None):
                          out='results/dcgan_mnist', validation=10000,   # as gan_goodfellow
                          quick=dict(n_train=256, n_test=200, batchsize=32, ch=8,
                                     parzen_samples=500))
-    parser.add_argument('--ch', type=int_at_least(2, even=True), default=64,
-                        help='channels of the 7x7 feature map of G (and of the last one of D; '
-                             'default %(default)s, small for the CPU budget)')
+    parser.add_setting('--ch', type=int_at_least(2, even=True), default=64,
+                       help='channels of the 7x7 feature map of G (and of the last one of D; '
+                            'default %(default)s, small for the CPU budget)')
     parser.add_argument('--z-dim', type=positive_int, default=100,
                         help='z dimension (paper: 100)')
     parser.add_argument('--gen-loss', choices=GEN_LOSSES, default='nonsaturating')
-    parser.add_argument('--parzen-samples', type=positive_int, default=10000,
-                        help='samples for the Parzen window (Goodfellow et al.: 10,000)')
-    parser.add_argument('--parzen-test', type=positive_int, default=None, metavar='N',
-                        help='evaluate on the first N test images (default: all)')
-    parser.add_argument('--parzen-valid', type=positive_int, default=None, metavar='N',
-                        help='choose sigma on the first N validation images (default: all)')
+    parser.more.add_argument('--parzen-samples', type=positive_int, default=10000,
+                             help='samples for the Parzen window (Goodfellow et al.: 10,000)')
+    parser.more.add_argument('--parzen-test', type=positive_int, default=None, metavar='N',
+                             help='evaluate on the first N test images (default: all)')
+    parser.more.add_argument('--parzen-valid', type=positive_int, default=None, metavar='N',
+                             help='choose sigma on the first N validation images (default: all)')
     args = parser.parse_args(argv)
     exp = Experiment('dcgan_mnist', args, paper=PAPER)
     data = exp.load_data()

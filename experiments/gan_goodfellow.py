@@ -13,7 +13,7 @@ takes fewer; without a validation split, a seeded hold-out).
 
 Model selection (ours, not the paper's): mnist.yaml saves the model every epoch
 (``save_freq: 1``) and has no stopping rule, so which checkpoint the paper scored is not
-stated. Every ``--select-every`` epochs we score G by the validation Parzen log-likelihood
+stated. Every ``--set select-every=N`` epochs we score G by the validation Parzen log-likelihood
 (10,000 fresh samples, best sigma) and keep the best; the test number is that G's. The last
 G's test number is reported beside it. The validation curve is ``parzen.png``.
 """
@@ -41,19 +41,19 @@ def main(argv=None):
                          out='results/gan_goodfellow', validation=10000,   # mnist.yaml's split
                          quick=dict(n_train=500, n_test=200, parzen_samples=500),
                          distributed=True)
-    parser.add_argument('--noise', choices=['uniform', 'gaussian'], default='uniform',
-                        help="G's noise: U(+-sqrt 3) (paper) or N(0, 1) (the repo's "
-                             "later default)")
-    parser.add_argument('--parzen-samples', type=positive_int, default=10000,
-                        help='samples for the Parzen window (paper: 10,000)')
-    parser.add_argument('--parzen-test', type=positive_int, default=None, metavar='N',
-                        help='evaluate on the first N test images (default: all)')
-    parser.add_argument('--parzen-valid', type=positive_int, default=None, metavar='N',
-                        help='choose sigma (and the checkpoint) on the first N validation '
-                             'images (default: all)')
-    parser.add_argument('--select-every', type=nonnegative_int, default=5, metavar='EPOCHS',
-                        help='score G by validation Parzen every this many epochs and keep '
-                             'the best (ours; default %(default)s, 0: keep the last G)')
+    parser.add_setting('--noise', choices=['uniform', 'gaussian'], default='uniform',
+                       help="G's noise: U(+-sqrt 3) (paper) or N(0, 1) (the repo's "
+                            "later default)")
+    parser.more.add_argument('--parzen-samples', type=positive_int, default=10000,
+                             help='samples for the Parzen window (paper: 10,000)')
+    parser.more.add_argument('--parzen-test', type=positive_int, default=None, metavar='N',
+                             help='evaluate on the first N test images (default: all)')
+    parser.more.add_argument('--parzen-valid', type=positive_int, default=None, metavar='N',
+                             help='choose sigma (and the checkpoint) on the first N validation '
+                                  'images (default: all)')
+    parser.add_setting('--select-every', type=nonnegative_int, default=5, metavar='EPOCHS',
+                       help='score G by validation Parzen every this many epochs and keep '
+                            'the best (ours; default %(default)s, 0: keep the last G)')
     args = parser.parse_args(argv)
     exp = Experiment('gan_goodfellow', args, paper=PAPER)
     data = exp.load_data()

@@ -9,10 +9,11 @@ k D steps per G step (k = 1).  Source: the seed article and its Keras notebook (
 
 ``--recipe notebook`` (default) follows the notebook where it differs from our first reading
 of the article (``--recipe article``, the settings before): BatchNormalization on G's 784
-output before the sigmoid (``--out-batchnorm``), l1_l2(1e-5, 1e-5) on all four G Dense
-kernels too (``--gen-regularizer``), batch 1,000 (article recipe: 128), D's fakes made with
-G in test mode as ``predict_on_batch`` does (``--fakes-test-mode``), and real batches drawn
-with replacement (``--with-replacement``). Each can be switched on its own.
+output before the sigmoid (``out-batchnorm``), l1_l2(1e-5, 1e-5) on all four G Dense
+kernels too (``gen-regularizer``), batch 1,000 (article recipe: 128), D's fakes made with
+G in test mode as ``predict_on_batch`` does (``fakes-test-mode``), and real batches drawn
+with replacement (``with-replacement``). Each can be switched on its own (``--set KEY`` or
+``--set no-KEY``).
 """
 import argparse
 
@@ -30,7 +31,7 @@ from gan.extensions import SampleRecorder, snapshot_iterations
 from gan.loss import GEN_LOSSES
 from gan.updater import GANUpdater
 
-#: --recipe: the defaults each sets (explicit options win)
+#: --recipe: the defaults each sets (explicit options and --set win)
 RECIPES = {
     'notebook': dict(batchsize=1000, out_batchnorm=True, gen_regularizer=True,
                      fakes_test_mode=True, with_replacement=True),
@@ -81,24 +82,24 @@ def parse(argv):
     parser.add_recipe(RECIPES, 'notebook',
                       help="notebook (default): the seed's gan.ipynb; article: our first "
                            "reading of the article (batch 128, none of the four switches "
-                           "below); explicit options win")
+                           "below); explicit options and --set win")
     flag = dict(action=argparse.BooleanOptionalAction, default=False)
-    parser.add_argument('--out-batchnorm', help="BN on G's output before the sigmoid", **flag)
-    parser.add_argument('--gen-regularizer', help="l1_l2(1e-5, 1e-5) on G's kernels", **flag)
-    parser.add_argument('--fakes-test-mode', help="D's fakes from G in test mode", **flag)
-    parser.add_argument('--with-replacement', help='real minibatches drawn with replacement',
-                        **flag)
+    parser.add_setting('--out-batchnorm', help="BN on G's output before the sigmoid", **flag)
+    parser.add_setting('--gen-regularizer', help="l1_l2(1e-5, 1e-5) on G's kernels", **flag)
+    parser.add_setting('--fakes-test-mode', help="D's fakes from G in test mode", **flag)
+    parser.add_setting('--with-replacement', help='real minibatches drawn with replacement',
+                       **flag)
     parser.add_argument('--gen-loss', choices=GEN_LOSSES, default='nonsaturating',
                         help='generator loss (default %(default)s; the seed trains the '
                              'stacked model with target 1, i.e. non-saturating)')
-    parser.add_argument('--n-dis', type=positive_int, default=1, metavar='K',
-                        help='discriminator steps per generator step (default %(default)s)')
-    parser.add_argument('--no-batchnorm', action='store_true',
-                        help="the seed's first G without BN (it mode-collapsed)")
-    parser.add_argument('--grad-norm-interval', type=positive_int, default=5, metavar='N',
-                        help='measure both gradient norms every N iterations')
-    parser.add_argument('--n-samples', type=positive_int, default=10000,
-                        help='final samples saved in samples.npz (default %(default)s)')
+    parser.add_setting('--n-dis', type=positive_int, default=1, metavar='K',
+                       help='discriminator steps per generator step (default %(default)s)')
+    parser.add_setting('--no-batchnorm', action='store_true',
+                       help="the seed's first G without BN (it mode-collapsed)")
+    parser.add_setting('--grad-norm-interval', type=positive_int, default=5, metavar='N',
+                       help='measure both gradient norms every N iterations')
+    parser.more.add_argument('--n-samples', type=positive_int, default=10000,
+                             help='final samples saved in samples.npz (default %(default)s)')
     return parser.parse_args(argv)
 
 

@@ -67,11 +67,12 @@ def main(argv=None):
     parser = make_parser(__doc__, script=__file__, epoch=4, batchsize=512,
                          out='results/gan_optimal_discriminator', data=False, trainer=False,
                          quick=dict(updates_per_epoch=100))
-    parser.add_argument('--n-hidden', type=positive_int, nargs='+', default=[64, 64],
-                        help='hidden units of the MLP discriminator (tanh; default 64 64)')
-    parser.add_argument('--lr', type=positive_float, default=1e-3, help='Adam step size')
-    parser.add_argument('--updates-per-epoch', type=positive_int, default=1000, metavar='N',
-                        help='Adam updates of D per epoch (default %(default)s)')
+    parser.add_setting('--n-hidden', type=positive_int, nargs='+', default=[64, 64],
+                       metavar='N',
+                       help='hidden units of the MLP discriminator (tanh; default 64,64)')
+    parser.add_setting('--lr', type=positive_float, default=1e-3, help='Adam step size')
+    parser.more.add_argument('--updates-per-epoch', type=positive_int, default=1000, metavar='N',
+                             help='Adam updates of D per epoch (default %(default)s)')
     args = parser.parse_args(argv)
     exp = Experiment('gan_optimal_discriminator', args, paper={
         'source': 'Goodfellow et al. 2014, Proposition 1 (D* = p_d/(p_d+p_g)) and Theorem 1 '

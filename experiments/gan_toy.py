@@ -5,7 +5,7 @@ and PacGAN (Lin et al. 2018, §5.1: 2,500 samples, a mode is lost with < 20 of t
 
 Networks as the 2-D experiments of Unrolled GAN (Metz et al. 2017, App. A): G maps 256-D
 N(0, I) noise through two ReLU layers of 128 to 2-D, D has two ReLU layers of 128. Adam
-(step --lr, default 1e-3 for the CPU budget), beta1 0.5, k D steps per G step. Data:
+(step lr, default 1e-3 for the CPU budget), beta1 0.5, k D steps per G step. Data:
 100,000 points drawn once per toy (datasets.toy), one epoch = one pass over them. Each toy
 is a training stage of its own (--resume continues it; the toys before it are reloaded).
 """
@@ -104,12 +104,12 @@ def main(argv=None):
                         default=['ring', 'grid', 'swissroll'],
                         help='toy data sets to run, each a training stage of its own')
     parser.add_argument('--gen-loss', choices=GEN_LOSSES, default='nonsaturating')
-    parser.add_argument('--n-dis', type=positive_int, default=1, metavar='K',
-                        help='D steps per G step (default %(default)s)')
-    parser.add_argument('--lr', type=positive_float, default=1e-3,
-                        help='Adam step size for G and D (default %(default)s)')
-    parser.add_argument('--n-points', type=positive_int, default=100000, metavar='N',
-                        help='points drawn once per toy data set (default %(default)s)')
+    parser.add_setting('--n-dis', type=positive_int, default=1, metavar='K',
+                       help='D steps per G step (default %(default)s)')
+    parser.add_setting('--lr', type=positive_float, default=1e-3,
+                       help='Adam step size for G and D (default %(default)s)')
+    parser.more.add_argument('--n-points', type=positive_int, default=100000, metavar='N',
+                             help='points drawn once per toy data set (default %(default)s)')
     args = parser.parse_args(argv)
     toys = list(dict.fromkeys(args.toy))
     exp = Experiment('gan_toy', args, paper=PAPER, stages=toys)

@@ -3,13 +3,14 @@ arXiv:1707.05776): a DCGAN generator and one free code per training image, train
 plain SGD (lr 1 for the generator, 10 for the codes) on the Laplacian-pyramid L1 loss, codes
 initialised by PCA and kept in the unit ball.
 
-Trains one model per --z-dim entry with --loss, plus one with --compare-loss at the first d,
-side by side on the same minibatches, and compares each with PCA of the same d (the linear
-baseline: train and held-out MSE, a row in reconstructions.png). Figures: originals vs reconstructions for each d
-(paper Figs. 1-3), Lap1 vs MSE reconstructions, samples from a full-covariance Gaussian
-fitted to the codes (Fig. 4), interpolation (Fig. 5), code arithmetic (Fig. 6) and
-class-conditional samples. Measured: reconstruction MSE / PSNR on training images (their
-learned codes) and held-out test images (codes optimised with the generator fixed).
+Trains one model per --z-dim entry with the loss setting, plus one with compare-loss at the
+first d, side by side on the same minibatches, and compares each with PCA of the same d (the
+linear baseline: train and held-out MSE, a row in reconstructions.png). Figures: originals
+vs reconstructions for each d (paper Figs. 1-3), Lap1 vs MSE reconstructions, samples from a
+full-covariance Gaussian fitted to the codes (Fig. 4), interpolation (Fig. 5), code
+arithmetic (Fig. 6) and class-conditional samples. Measured: reconstruction MSE / PSNR on
+training images (their learned codes) and held-out test images (codes optimised with the
+generator fixed).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
@@ -45,9 +46,9 @@ PAPER = {
 #: 15-epoch models (the squared loss has smaller gradients than Lap1)
 INFER_LR = {'lap1': 0.5, 'mse': 3.0, 'lap1+mse': 0.5}
 
-#: --recipe (explicit options win): ``figures`` (default) trains the paper's figure set, the
-#: Lap1 models at d = 100 and 512 and an MSE model beside the first, 15 epochs; ``d100``
-#: trains the Lap1 model at d = 100 alone for 10 epochs, our full-MNIST run.
+#: --recipe (explicit options and --set win): ``figures`` (default) trains the paper's
+#: figure set, the Lap1 models at d = 100 and 512 and an MSE model beside the first, 15
+#: epochs; ``d100`` trains the Lap1 model at d = 100 alone for 10 epochs, our full-MNIST run.
 RECIPES = {'figures': {}, 'd100': dict(z_dim=(100,), compare_loss='none', epoch=10)}
 
 
@@ -56,37 +57,41 @@ def parse(argv):
                          out='results/glo_mnist', datasets=('mnist', 'fashion-mnist'),
                          quick=dict(n_train=256, z_dim=(8, 16), n_heldout=16, infer_steps=2,
                                     n_samples=100, ch=32))
-    add = parser.add_argument
-    add('--loss', choices=LOSSES, default='lap1', help='reconstruction loss (default lap1)')
-    add('--compare-loss', choices=LOSSES + ('none',), default='mse',
-        help='second loss, trained at the first d for the side-by-side (default mse)')
+    add, more, setting = parser.add_argument, parser.more.add_argument, parser.add_setting
+    setting('--loss', choices=LOSSES, default='lap1', help='reconstruction loss (default lap1)')
+    setting('--compare-loss', choices=LOSSES + ('none',), default='mse',
+            help='second loss, trained at the first d for the side-by-side (default mse)')
     add('--z-dim', type=positive_int_list, default='100,512',
         help='code sizes d, comma-separated: one model each (default 100,512)')
-    parser.add_alias('--dims', '--z-dim')
-    add('--init', choices=INITS, default='pca', help='initial codes (default pca)')
-    add('--projection', choices=PROJECTIONS, default='ball',
-        help='keep codes in the unit ball (seed, default) or on the sphere (paper text)')
-    add('--lr-gen', type=positive_float, default=1.0, help='SGD rate of the generator (paper: 1)')
-    add('--lr-codes', type=positive_float, default=10.0, help='SGD rate of the codes (paper: 10)')
-    add('--ch', type=int_at_least(2), default=128,
-        help='channels of the DCGAN generator at 7x7, halved at each up-sampling (default '
-             '%(default)s: 7x7x128 -> 14x14x64 -> 28x28x1, the DCGAN widths of gan/dcgan.py '
-             'for 28x28; 64 was our earlier, narrower default)')
-    add('--lap1-levels', type=nonnegative_int, default=3,
-        help='Laplacian band-pass levels (default 3)')
-    add('--lap1-sigma', type=positive_float, default=1.0, help='Gaussian blur sigma (default 1)')
-    add('--lap1-weights', choices=WEIGHTS, default='mean',
-        help="per-level weights: 'mean' (public reproductions, default) or 'seed' "
-             "(2^-2j on the sums, finest level j=0); see glo/loss.py")
-    add('--n-heldout', type=positive_int, default=500, help='test images to fit codes to (500)')
-    add('--infer-steps', type=nonnegative_int, default=20, help='SGD steps per held-out code (20)')
-    add('--infer-lr', type=positive_float, default=None,
-        help='per-image SGD rate for held-out codes (default: %s by loss)' % INFER_LR)
-    add('--n-samples', type=positive_int, default=10000,
-        help='samples of the main model saved in samples.npz (default %(default)s)')
+    setting('--init', choices=INITS, default='pca', help='initial codes (default pca)')
+    setting('--projection', choices=PROJECTIONS, default='ball',
+            help='keep codes in the unit ball (seed, default) or on the sphere (paper text)')
+    setting('--lr-gen', type=positive_float, default=1.0,
+            help='SGD rate of the generator (paper: 1)')
+    setting('--lr-codes', type=positive_float, default=10.0,
+            help='SGD rate of the codes (paper: 10)')
+    setting('--ch', type=int_at_least(2), default=128,
+            help='channels of the DCGAN generator at 7x7, halved at each up-sampling (default '
+                 '%(default)s: 7x7x128 -> 14x14x64 -> 28x28x1, the DCGAN widths of gan/dcgan.py '
+                 'for 28x28; 64 was our earlier, narrower default)')
+    setting('--lap1-levels', type=nonnegative_int, default=3,
+            help='Laplacian band-pass levels (default 3)')
+    setting('--lap1-sigma', type=positive_float, default=1.0,
+            help='Gaussian blur sigma (default 1)')
+    setting('--lap1-weights', choices=WEIGHTS, default='mean',
+            help="per-level weights: 'mean' (public reproductions, default) or 'seed' "
+                 "(2^-2j on the sums, finest level j=0); see glo/loss.py")
+    more('--n-heldout', type=positive_int, default=500, help='test images to fit codes to (500)')
+    setting('--infer-steps', type=nonnegative_int, default=20,
+            help='SGD steps per held-out code (20)')
+    setting('--infer-lr', type=positive_float, default=None,
+            help='per-image SGD rate for held-out codes (default: %s by loss)' % INFER_LR)
+    more('--n-samples', type=positive_int, default=10000,
+         help='samples of the main model saved in samples.npz (default %(default)s)')
     parser.add_recipe(RECIPES, 'figures',
                       help='figures (default): Lap1 at d = 100 and 512 and MSE beside, 15 '
-                           'epochs; d100: Lap1 at d = 100 alone, 10 epochs (explicit options win)')
+                           'epochs; d100: Lap1 at d = 100 alone, 10 epochs (explicit options '
+                           'and --set win)')
     return parser.parse_args(argv)
 
 

@@ -13,7 +13,7 @@ and one labelled minibatch.  As nips14-ssl, the last 10,000 training images are 
 validation set (``--validation``); the model with the lowest validation error is kept
 (``model_m2_best.npz``) and its test error is reported beside the last model's.
 
-``--recipe`` (``RECIPES`` below; explicit options win):
+``--recipe`` (``RECIPES`` below; explicit options and --set win):
 
 * ``nips14`` (default of m1m2_semisupervised.py): nips14-ssl's own settings -- M1 as
   ``gpulearn_z_x.py`` (minibatch 1000, Adam 3e-4, a N(0, 1) prior on every parameter;
@@ -32,10 +32,10 @@ M1+M2 (Sec. 3.2.3; ``run_2layer_ssl.py``): M1 (784-500-500-50 softplus, Bernoull
 trained first on all training images; M2 is then trained on its latent code with a Gaussian
 p(x|y,z), on the dimensions whose posterior mean varies (std > 0.1), the code resampled from
 q(z|x) every minibatch; test digits are represented by their posterior mean.
-``--m1-features mean`` feeds the posterior mean instead (a diagnostic, not the official
+``--set m1-features=mean`` feeds the posterior mean instead (a diagnostic, not the official
 setting).  Before M2 starts, M1 is checked (``m1_feature_diagnostics`` in results.json: kept
 dims, posterior sd, the signal-to-noise ratio of the sampled codes, test ELBO); with a
-median ratio under 1.5 the run stops (``--m1-gate warn`` goes on).  ``test_error_updates.png``
+median ratio under 1.5 the run stops (``--set m1-gate=warn`` goes on).  ``test_error_updates.png``
 plots the test error against updates with the paper's number and the points of a public
 replication of the official recipe.
 """
@@ -56,11 +56,12 @@ from vae.semisup import (M1_GATE_SNR, analogies, analogies_figure, classify, loa
                          m1_gate, m1_inputs, m2_inputs, new_m1, nips14_composition)
 from vae.updater import M2Updater, VAEUpdater, add_weight_decay
 
-#: the defaults each --recipe sets (explicit options win).  nips14: dpkingma/nips14-ssl --
-#: M1 as ``gpulearn_z_x.py`` 'mnist' (batch 1000, Adam 3e-4 with epsilon 1e-10, a N(0, 1)
-#: prior on every parameter), M2 as ``learn_yz_x_ss.py`` (3000 passes, ``adam.py``); the
-#: minibatch composition is set from the data (:func:`nips14_composition`).  ours: the
-#: settings this repository used before, 100 labelled + 100 unlabelled per step.
+#: the defaults each --recipe sets (explicit options and --set win).  nips14:
+#: dpkingma/nips14-ssl -- M1 as ``gpulearn_z_x.py`` 'mnist' (batch 1000, Adam 3e-4 with
+#: epsilon 1e-10, a N(0, 1) prior on every parameter), M2 as ``learn_yz_x_ss.py`` (3000
+#: passes, ``adam.py``); the minibatch composition is set from the data
+#: (:func:`nips14_composition`).  ours: the settings this repository used before, 100
+#: labelled + 100 unlabelled per step.
 RECIPES = {
     'nips14': dict(epoch=3000, m1_epoch=1000, m1_batchsize=1000, m1_lr=3e-4, m1_eps=1e-10,
                    m1_weight_prior=True, optimizer='nips14-adam'),
@@ -99,7 +100,7 @@ def train_m1(exp, args, x_train):
     if args.m1_weight_prior:
         add_weight_decay(m1, 1.0 / len(x_train), biases=True)
     opt = exp.optimizers({'m1': opt})['m1']
-    updater = VAEUpdater(exp.iterator(x_train, args.m1_batchsize, what='--m1-batchsize'), opt,
+    updater = VAEUpdater(exp.iterator(x_train, args.m1_batchsize, what='--set m1-batchsize'), opt,
                          converter=DynamicBinarizeConverter(), device=exp.device)
     exp.train(updater, stage='m1', models={'m1': m1}, report=['main/loss'],
               stop=(args.m1_epoch, 'epoch'), images_per_iteration=args.m1_batchsize)
@@ -114,7 +115,7 @@ def parse(argv, model, script, description):
                          out='results/' + name, validation=10000,  # nips14-ssl: 50k/10k
                          quick=dict(n_train=300, m1_epoch=1, m1_gate='warn'),
                          distributed=model is None)     # m2_semisupervised.py
-    add = parser.add_argument
+    add, more, setting = parser.add_argument, parser.more.add_argument, parser.add_setting
     if model is None:
         add('--model', choices=['m2', 'm1m2'], default='m2',
             help='M2 on the images (default) or M1+M2 (as m1m2_semisupervised.py)')
@@ -124,50 +125,53 @@ def parse(argv, model, script, description):
              "1000 epochs) and M2 (unlabelled/100 + labelled/100 per step, e.g. 499 + 1, "
              "its Adam without bias correction, 3000 passes); ours: 100 + 100 per step, "
              "chainer's Adam, 30 epochs of M1 at batch 100; alpha10: ours with alpha 10, "
-             "Adam 1e-3, 200 epochs (default: %(default)s; explicit options win)")
+             "Adam 1e-3, 200 epochs (default: %(default)s; explicit options and --set "
+             "win)")
     add('--labels', type=int, choices=[100, 600, 1000, 3000], default=100,
         help='labelled training images, balanced over the digits (default %(default)s)')
-    add('--labelled-batchsize', type=positive_int, default=None,
-        help='labelled images per minibatch (default: labels/100 with 100 labels, else '
-             'labels/200, under nips14; 100 under ours)')
-    add('--alpha', type=nonnegative_float, default=0.1,
-        help='beta = alpha * N / N_labelled, i.e. the weight of the mean cross-entropy '
-             'beside the per-example bound (nips14-ssl: 0.1, the paper\'s "alpha = 0.1 N" '
-             'with N the data set; 10 reads N as a minibatch of 100, as the pure-M2 '
-             'reproduction Response777/Semi-supervised-VAE does)')
+    setting('--labelled-batchsize', type=positive_int, default=None,
+            help='labelled images per minibatch (default: labels/100 with 100 labels, else '
+                 'labels/200, under nips14; 100 under ours)')
+    setting('--alpha', type=nonnegative_float, default=0.1,
+            help='beta = alpha * N / N_labelled, i.e. the weight of the mean cross-entropy '
+                 'beside the per-example bound (nips14-ssl: 0.1, the paper\'s "alpha = 0.1 N" '
+                 'with N the data set; 10 reads N as a minibatch of 100, as the pure-M2 '
+                 'reproduction Response777/Semi-supervised-VAE does)')
     add('--z-dim', type=positive_int, default=50, help="M2's latent dimensions (default 50)")
-    add('--n-hidden', type=positive_int, default=None,
-        help="M2's hidden units (default 500; 300 for M1+M2 with 100 labels)")
+    setting('--n-hidden', type=positive_int, default=None,
+            help="M2's hidden units (default 500; 300 for M1+M2 with 100 labels)")
     parser.default_from('n_hidden', lambda a: 300 if (model or a.model) == 'm1m2' and
                         a.labels == 100 else 500, '500')
     parser.default_from('batchsize', lambda a: None if a.recipe == 'nips14' else 100,
                         'unlabelled/100 with 100 labels, else /200, under nips14 (499 with '
                         '100 labels on the 50k split); 100 under ours')
-    add('--optimizer', choices=['nips14-adam', 'adam'], default=None,
-        help="M2's optimiser: nips14-ssl's adam.py (no bias correction, no epsilon; "
-             "vae.optim.NIPS14Adam) or chainer's Adam (set by --recipe)")
-    add('--lr', type=positive_float, default=3e-4, help='Adam step size (default %(default)s)')
-    add('--init-std', type=nonnegative_float, default=1e-3,
-        help='weights ~ N(0, std^2) as nips14-ssl init_w(1e-3); 0 = LeCun')
+    setting('--optimizer', choices=['nips14-adam', 'adam'], default=None,
+            help="M2's optimiser: nips14-ssl's adam.py (no bias correction, no epsilon; "
+                 "vae.optim.NIPS14Adam) or chainer's Adam (set by --recipe)")
+    setting('--lr', type=positive_float, default=3e-4,
+            help='Adam step size (default %(default)s)')
+    setting('--init-std', type=nonnegative_float, default=1e-3,
+            help='weights ~ N(0, std^2) as nips14-ssl init_w(1e-3); 0 = LeCun')
     add('--m1-epoch', type=positive_int, default=None,
         help='M1 epochs (M1+M2 only; nips14 1000, ours 30; nips14-ssl\'s released M1 is '
              'its "longrun" at 10,000 epochs)')
-    add('--m1-batchsize', type=positive_int, default=None,
-        help="M1's minibatch (M1+M2 only; nips14 1000, ours 100)")
-    add('--m1-lr', type=positive_float, default=None,
-        help="M1's Adam step size (M1+M2 only; nips14 3e-4, ours 1e-3)")
-    add('--m1-eps', type=positive_float, default=None, help=argparse.SUPPRESS)
-    add('--m1-weight-prior', action=argparse.BooleanOptionalAction, default=None,
-        help="N(0, 1) prior on all of M1's parameters, a weight decay of 1/N (nips14: on)")
-    add('--m1-gate', choices=['stop', 'warn'], default='stop',
-        help="before M2 starts, M1's sampled codes must reach a median signal-to-noise "
-             'ratio of %.1f (m1_diagnostics); stop (default) or only warn' % M1_GATE_SNR)
-    add('--m1-features', choices=['sample', 'mean'], default='sample',
-        help="M2's input: a fresh sample of M1's q(z|x) every minibatch (nips14-ssl) or its "
-             "posterior mean (M1+M2 only)")
-    add('--m1-model', type=readable_file, default=None, metavar='NPZ',
-        help='reuse a trained M1 (model_m1.npz of an earlier M1+M2 run) instead of training '
-             'one (M1+M2 only)')
+    setting('--m1-batchsize', type=positive_int, default=None,
+            help="M1's minibatch (M1+M2 only; nips14 1000, ours 100)")
+    setting('--m1-lr', type=positive_float, default=None,
+            help="M1's Adam step size (M1+M2 only; nips14 3e-4, ours 1e-3)")
+    setting('--m1-eps', type=positive_float, default=None,
+            help="M1's Adam epsilon (M1+M2 only; nips14 1e-10, ours 1e-8)")
+    setting('--m1-weight-prior', action=argparse.BooleanOptionalAction, default=None,
+            help="N(0, 1) prior on all of M1's parameters, a weight decay of 1/N (nips14: on)")
+    setting('--m1-gate', choices=['stop', 'warn'], default='stop',
+            help="before M2 starts, M1's sampled codes must reach a median signal-to-noise "
+                 'ratio of %.1f (m1_diagnostics); stop (default) or only warn' % M1_GATE_SNR)
+    setting('--m1-features', choices=['sample', 'mean'], default='sample',
+            help="M2's input: a fresh sample of M1's q(z|x) every minibatch (nips14-ssl) or its "
+                 "posterior mean (M1+M2 only)")
+    more('--m1-model', type=readable_file, default=None, metavar='NPZ',
+         help='reuse a trained M1 (model_m1.npz of an earlier M1+M2 run) instead of training '
+              'one (M1+M2 only)')
     return parser.parse_args(argv)
 
 
@@ -176,7 +180,7 @@ def main(argv=None, *, script=__file__, description=__doc__, model=None):
     ``--model`` chooses (default m2)."""
     args = parse(argv, model, script, description)
     model = model or args.model
-    for option, given in (('--m1-model', args.m1_model), ('--m1-features',
+    for option, given in (('--m1-model', args.m1_model), ('--set m1-features',
                                                          args.m1_features != 'sample')):
         if given and model != 'm1m2':
             raise UsageError('%s only applies to --model m1m2' % option)
@@ -219,7 +223,7 @@ def main(argv=None, *, script=__file__, description=__doc__, model=None):
     its = {'main': exp.iterator(inputs['train_u'], batch_u),
            'labelled': exp.iterator(inputs['train_l'], min(batch_l, n_l),
                                     what='the labelled minibatch (the smaller of '
-                                    '--labelled-batchsize and --labels)')}
+                                    'labelled-batchsize and --labels)')}
     updater = M2Updater(its, opt, n_l, n_u, args.alpha, converter=inputs['converter'],
                         labelled_converter=inputs['converter'], device=exp.device)
     validation = ['validation/error'] if len(x_val) else []

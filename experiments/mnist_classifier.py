@@ -3,7 +3,7 @@ a LeNet-class CNN (evaluation/features.py) trained once on the 60,000 MNIST trai
 
 Adam (alpha 1e-3, Kingma & Ba 2015) on minibatches of 128, each image shifted by up to 2
 pixels at random (the classic MNIST augmentation, Simard et al. 2003 use elastic ones), alpha
-divided by 10 after --drop-epoch epochs. Reports the test error every epoch. Writes
+divided by 10 after drop-epoch epochs. Reports the test error every epoch. Writes
 model_net.npz (the weights), loss.png, error.png and results.json (test accuracy, and the
 MD5 of the weights). To freeze a new network, copy model_net.npz to
 evaluation/weights/mnist_cnn.npz and put its MD5 into evaluation.features.WEIGHTS_MD5.
@@ -50,10 +50,10 @@ def main(argv=None):
     parser = make_parser(__doc__, script=__file__, epoch=12, batchsize=128,
                          out='results/mnist_classifier', datasets=('mnist',),
                          quick=dict(n_train=1000, n_test=500))
-    parser.add_argument('--drop-epoch', type=positive_int, default=8,
-                        help='divide alpha by 10 after this many epochs (default %(default)s)')
-    parser.add_argument('--max-shift', type=nonnegative_int, default=2,
-                        help='random shift of each training image, pixels (default %(default)s)')
+    parser.add_setting('--drop-epoch', type=positive_int, default=8,
+                       help='divide alpha by 10 after this many epochs (default %(default)s)')
+    parser.add_setting('--max-shift', type=nonnegative_int, default=2,
+                       help='random shift of each training image, pixels (default %(default)s)')
     args = parser.parse_args(argv)
     exp = Experiment('mnist_classifier', args, paper=PAPER)
     exp.load_data()

@@ -33,9 +33,9 @@ def main(argv=None):
     parser.add_argument('--n-samples', type=positive_int, default=10000,
                         help='training digits the window is put on (default %(default)s, as '
                              'many as the papers\' model samples)')
-    parser.add_argument('--n-sklearn', type=positive_int, default=1000,
-                        help='test images scored by scikit-learn\'s KernelDensity (default '
-                             '%(default)s; it is slow)')
+    parser.more.add_argument('--n-sklearn', type=positive_int, default=1000,
+                             help='test images scored by scikit-learn\'s KernelDensity (default '
+                                  '%(default)s; it is slow)')
     args = parser.parse_args(argv)
     exp = Experiment('parzen_reference', args, paper=PAPER)
     data = exp.load_data()

@@ -5,13 +5,13 @@ test NLL (k = 5000, the IWAE protocol of Burda et al. 2016).
 Model (K&W 2013 Sec. 3, App. C): Gaussian encoder q(z|x) = N(mu, diag sigma^2), Bernoulli
 decoder (pixel logits), prior N(0, I), one reparameterised sample per datapoint, KL in closed
 form (App. B).  Model of --recipe short and manifold: 784-500-500-20 tanh (K&W's 500 tanh
-units and N_z = 20; two hidden layers as in nips14-ssl's M1; ``--n-hidden 500`` is K&W's
-single layer).  Training images are
-binarised afresh at every use (dynamic binarisation); ``--binarize static`` fixes one draw.
-Adam(1e-3), as chainer's examples/vae and Doersch's tutorial solvers (K&W used Adagrad:
-``--optimizer adagrad --lr 0.01``).  The decoder's output bias starts at the logits of the
-training mean (IWAE's ``get_train_bias_np``; ``--output-bias zero`` starts it at zero).
-``--init-from-ae`` first trains the same encoder mean and decoder as a plain autoencoder (the
+units and N_z = 20; two hidden layers as in nips14-ssl's M1; ``--set n-hidden=500`` is
+K&W's single layer).  Training images are binarised afresh at every use (dynamic
+binarisation); ``--set binarize=static`` fixes one draw.  Adam(1e-3), as chainer's
+examples/vae and Doersch's tutorial solvers (K&W used Adagrad: ``--set optimizer=adagrad
+--set lr=0.01``).  The decoder's output bias starts at the logits of the training mean
+(IWAE's ``get_train_bias_np``; ``--set output-bias=zero`` starts it at zero).  ``--set
+init-from-ae`` first trains the same encoder mean and decoder as a plain autoencoder (the
 training stage 'ae') and starts the VAE from those weights.
 
 ``--recipe`` picks the settings: ``iwae`` (default), ``manifold`` (K&W's Fig. 4: the 2-D
@@ -30,7 +30,7 @@ By default the last 10,000 training images are held out as the validation set
 (``model_vae_best.npz``) and its test ELBO is reported beside the last model's.  The test
 ELBO is logged every epoch (``test_bound.png``, against the paper's NLL); the NLL is
 estimated on all 10,000 test images at the end (``--nll-examples`` fewer).  A second model
-with a 2-D latent (the training stage 'z2', after 'ae_z2' with ``--init-from-ae``) is trained
+with a 2-D latent (the training stage 'z2', after 'ae_z2' with ``init-from-ae``) is trained
 for the scatter and manifold figures.
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
@@ -102,7 +102,7 @@ def stages(args):
 
 def train_vae(exp, args, x_train, converter, n_latent, stage, x_val=(), x_test=()):
     """Train one M1 as the training stage ``stage`` ('main' or 'z2'), after its autoencoder
-    pretraining ('ae' or 'ae_z2') with --init-from-ae; returns the model and its trainer.
+    pretraining ('ae' or 'ae_z2') with init-from-ae; returns the model and its trainer.
     The main model with the best ELBO on the binarised ``x_val`` (if any) is kept as
     ``model_vae_best.npz``; its test ELBO of ``x_test`` (if any) is logged every epoch."""
     vae = VAE(784, n_latent, tuple(args.n_hidden), args.activation)
@@ -180,38 +180,42 @@ def parse(argv):
                                     nll_examples=20, n_samples=100))
     parser.add_recipe(RECIPES, 'iwae',
                       help="iwae (default): IWAE's protocol for its Table 1 VAE (sets "
-                           "--n-hidden 200 200 --z-dim 50 --batchsize 20 --epoch 3280 "
-                           "--optimizer iwae-adam --validation 0 and the staged learning "
-                           "rate; a GPU-length run: cut it with --time-limit, continue with "
-                           "--resume); manifold: K&W's Fig. 4, the 2-D model for 40 epochs "
-                           "after one epoch of the 500-500-20 model; short: that model for "
-                           "60 epochs with Adam(1e-3) (explicit options win)")
+                           "--z-dim 50 --batchsize 20 --epoch 3280 --validation 0, the "
+                           "settings n-hidden=200,200 optimizer=iwae-adam and the staged "
+                           "learning rate; a GPU-length run: cut it with --time-limit, "
+                           "continue with --resume); manifold: K&W's Fig. 4, the 2-D model for "
+                           "40 epochs after one epoch of the 500-500-20 model; short: that "
+                           "model for 60 epochs with Adam(1e-3) (explicit options and --set "
+                           "win)")
     parser.add_argument('--z-dim', type=positive_int, default=20,
                         help='N_z of the main model (default %(default)s)')
-    parser.add_argument('--n-hidden', type=positive_int, nargs='+', default=[500, 500],
-                        help='hidden layer sizes (default 500 500; K&W 2013: 500)')
-    parser.add_argument('--activation', choices=['tanh', 'softplus', 'relu'], default='tanh')
-    parser.add_argument('--optimizer', choices=['adam', 'adagrad', 'iwae-adam'], default='adam')
-    parser.add_argument('--lr', type=positive_float, default=1e-3,
-                        help='learning rate (with --recipe iwae: of the first stage)')
-    parser.add_argument('--output-bias', choices=['mean', 'zero'], default='mean',
-                        help="decoder output bias at start: logits of the training mean "
-                             "(default, IWAE) or zero (K&W 2013, chainer's example)")
-    parser.add_argument('--binarize', choices=['dynamic', 'static'], default='dynamic',
-                        help='fresh Bernoulli draw per use (default) or one fixed draw')
-    parser.add_argument('--init-from-ae', action='store_true',
-                        help='initialise from a plain autoencoder trained first')
-    parser.add_argument('--ae-epoch', type=positive_int, default=10,
-                        help='epochs of the autoencoder pretraining (default %(default)s)')
+    parser.add_setting('--n-hidden', type=positive_int, nargs='+', default=[500, 500],
+                       metavar='N', help='hidden layer sizes (default 500,500; K&W 2013: 500)')
+    parser.add_setting('--activation', choices=['tanh', 'softplus', 'relu'], default='tanh',
+                       help='hidden-layer nonlinearity (default %(default)s)')
+    parser.add_setting('--optimizer', choices=['adam', 'adagrad', 'iwae-adam'], default='adam',
+                       help="chainer's Adam or AdaGrad, or IWAE's Adam (vae/optim.py; default "
+                            "%(default)s)")
+    parser.add_setting('--lr', type=positive_float, default=1e-3,
+                       help='learning rate (with --recipe iwae: of the first stage)')
+    parser.add_setting('--output-bias', choices=['mean', 'zero'], default='mean',
+                       help="decoder output bias at start: logits of the training mean "
+                            "(default, IWAE) or zero (K&W 2013, chainer's example)")
+    parser.add_setting('--binarize', choices=['dynamic', 'static'], default='dynamic',
+                       help='fresh Bernoulli draw per use (default) or one fixed draw')
+    parser.add_setting('--init-from-ae', action='store_true',
+                       help='initialise from a plain autoencoder trained first')
+    parser.add_setting('--ae-epoch', type=positive_int, default=10,
+                       help='epochs of the autoencoder pretraining (default %(default)s)')
     parser.add_argument('--manifold-epoch', type=nonnegative_int, default=40,
                         help='epochs of the 2-D latent model (0 skips it)')
-    parser.add_argument('--iw-samples', type=positive_int, default=5000,
-                        help='importance samples k for the test NLL (IWAE protocol: 5000)')
-    parser.add_argument('--n-samples', type=positive_int, default=10000,
-                        help='prior samples (means of p(x|z)) saved in samples.npz for the '
-                             'generator table (default %(default)s)')
-    parser.add_argument('--nll-examples', type=positive_int, default=None,
-                        help='test images for the k-sample NLL (default: all)')
+    parser.more.add_argument('--iw-samples', type=positive_int, default=5000,
+                             help='importance samples k for the test NLL (IWAE protocol: 5000)')
+    parser.more.add_argument('--n-samples', type=positive_int, default=10000,
+                             help='prior samples (means of p(x|z)) saved in samples.npz for the '
+                                  'generator table (default %(default)s)')
+    parser.more.add_argument('--nll-examples', type=positive_int, default=None,
+                             help='test images for the k-sample NLL (default: all)')
     return parser.parse_args(argv)
 
 

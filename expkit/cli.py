@@ -2,15 +2,23 @@
 
 Usage contract, the same for every script::
 
-    python experiments/NAME.py [--device SPEC | --gpu N] [--epoch E] [--batchsize B]
-        [--seed S] [--out DIR] [--dataset NAME] [--data-dir DIR] [--n-train N] [--n-test N]
-        [--validation N] [--resume SNAPSHOT] [--snapshot-interval E] [--quick]
-        [--threads N] [--time-limit MINUTES]
+    python experiments/NAME.py [--data-dir DIR] [--out DIR] [--epoch E] [--time-limit MINUTES]
+        [--resume SNAPSHOT] [--device SPEC | --gpu N] [--threads N] [--quick]
+        [--batchsize B] [--seed S] [--dataset NAME] [--n-train N] [--n-test N]
+        [--validation N] [--snapshot-interval E] [--set KEY=VALUE ...]
 
 A script that reads no data set (``make_parser(..., data=False)``) has no --dataset,
 --data-dir, --n-train, --n-test or --validation; one that trains without
 :meth:`expkit.Experiment.train` (``trainer=False``) has no --resume, --snapshot-interval or
 --time-limit.
+
+--help lists the script's own options first (what a user chooses: ``--recipe``, the
+paper's variants), then the run options (data, output, length, device), then ``more
+options`` (:attr:`OneLineParser.more`: sizes, seeds, evaluation protocol), then the
+*settings*: what the recipes set and what an ablation changes (optimiser, noise, widths).
+A setting (:meth:`OneLineParser.add_setting`) is not an option of its own but a key of
+``--set KEY=VALUE`` (``--set dis-noise=0.3``; a switch: ``--set batch-norm``), declared and
+checked like an option and parsed into ``args`` as one.
 
 ``--quick`` is one declared protocol: ``make_parser(..., quick={...})`` names the values it
 gives (every script: ``epoch=1``, and with data ``n_train=1000, n_test=500``, plus the
@@ -19,6 +27,7 @@ script's own, e.g. ``n_hidden=64``). They become the defaults of those options w
 records them. The parser resolves every default; nothing rewrites ``args`` after parsing.
 """
 import argparse
+import copy
 import os
 import shutil
 import sys
@@ -28,21 +37,114 @@ from expkit.errors import UsageError
 
 _created_dirs = []  # output folders this process created; removed again if a run fails empty
 
+#: the --help title of the settings
+SETTINGS_TITLE = 'settings (--set KEY=VALUE; the recipes set these; change one for an ablation)'
+
+
+class _SettingError(Exception):
+    pass
+
+
+class _Settings(argparse.ArgumentParser):
+    """The keys of ``--set``, each declared as an option (``--dis-noise``) and parsed from the
+    words that ``--set dis-noise=VALUE`` becomes (``--dis-noise=VALUE``)."""
+
+    def __init__(self):
+        super().__init__(add_help=False, allow_abbrev=False)
+
+    def error(self, message):      # OneLineParser reports it, naming the key as --set spells it
+        raise _SettingError(message.replace('argument --', 'argument --set '))
+
+
+class _SetWord:
+    """The type of ``--set``: ``KEY=VALUE`` (a switch: ``KEY``) with a declared key, turned
+    into the words of the settings parser; a list value is comma-separated."""
+    __name__ = 'setting'
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def __call__(self, text):
+        key, eq, value = text.partition('=')
+        action = self.settings._option_string_actions.get('--' + key)
+        if action is None:
+            raise argparse.ArgumentTypeError('no setting %r; pass KEY=VALUE with KEY one of %s'
+                                             % (key, ', '.join(_keys(self.settings))))
+        if action.nargs == 0:
+            if eq:
+                raise argparse.ArgumentTypeError('%s is a switch; pass --set %s, without a '
+                                                 'value' % (key, key))
+            return ['--' + key]
+        if not eq:
+            raise argparse.ArgumentTypeError('%s needs a value; pass --set %s' % (
+                key, _as_key(action).option_strings[0]))
+        if action.nargs in ('+', '*'):
+            return ['--' + key] + value.split(',')
+        return ['--%s=%s' % (key, value)]
+
+    def cases(self, tmp_path=None):
+        """``(text, accepted)`` pairs for the test matrix; each key has its own."""
+        return [('no-such-key=1', False), ('', False), ('=1', False), ('=', False)]
+
+
+def _keys(settings):
+    return [s[2:] for a in settings._actions for s in a.option_strings]
+
+
+def _as_key(action):
+    """A copy of a setting's action that --help shows as ``key=VALUE`` (a switch: ``key``)."""
+    shown = copy.copy(action)
+    keys = [s[2:] for s in action.option_strings]
+    if action.nargs != 0:
+        value = action.metavar or ('{%s}' % ','.join(map(str, action.choices))
+                                   if action.choices is not None else action.dest.upper())
+        keys = ['%s=%s%s' % (keys[0], value, ',...' if action.nargs in ('+', '*') else '')]
+    shown.option_strings, shown.nargs = keys, 0
+    return shown
+
 
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a bad option prints one line (no usage block) and exits with status 2;
-    with the quick protocol, defaults computed from other options (:meth:`default_from`) and
-    hidden aliases of renamed options (:meth:`add_alias`)."""
+    with settings (:meth:`add_setting`, given as ``--set KEY=VALUE``), the quick protocol,
+    named recipes (:meth:`add_recipe`) and defaults computed from other options
+    (:meth:`default_from`)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.quick, self.derived, self.presets = {}, [], None
+        self.settings = _Settings()
+        self.more = self        # where secondary options go (make_parser: 'more options')
+        self.quick_action = None
 
     def error(self, message):
+        moved = [w.split('=')[0] for w in message.split()
+                 if w.split('=')[0] in self.settings._option_string_actions]
+        if message.startswith('unrecognized arguments') and moved:
+            message += '; %s is a setting: pass --set %s' % (
+                moved[0], _as_key(self.settings._option_string_actions[moved[0]])
+                .option_strings[0])
         self.exit(2, '%s: error: %s (see --help)\n' % (self.prog, message))
 
+    def add_setting(self, *flags, **kwargs):
+        """A setting: not an option of its own but a key of ``--set KEY=VALUE`` (a flag
+        without its dashes: ``--set dis-noise=0.3``; a switch: ``--set batch-norm``), for
+        what the recipes set and what an ablation changes. Declared as with
+        ``add_argument`` (``type=``, ``choices``, ``action``), checked the same way, and
+        parsed into ``args`` as an option would be. Settings that exclude each other:
+        ``parser.settings.add_mutually_exclusive_group()``."""
+        return self.settings.add_argument(*flags, **kwargs)
+
+    def _all_actions(self):
+        return self._actions + self.settings._actions
+
     def action(self, dest):
-        return next(a for a in self._actions if a.dest == dest and a.help != argparse.SUPPRESS)
+        return next(a for a in self._all_actions()
+                    if a.dest == dest and a.help != argparse.SUPPRESS)
+
+    def get_default(self, dest):
+        if any(a.dest == dest for a in self._actions):
+            return super().get_default(dest)
+        return self.settings.get_default(dest)
 
     def default_from(self, dest, fn, shown):
         """When option ``dest`` is not given, its value is ``fn(args)`` of the other parsed
@@ -61,36 +163,99 @@ class OneLineParser(argparse.ArgumentParser):
 
     def add_recipe(self, table, default, help):
         """``--recipe NAME``: each name of ``table`` = {name: {dest: parsed value}} sets the
-        defaults of those options (:meth:`preset_defaults`); results.json records the name
-        and what it set (``recipe_settings``)."""
-        self.add_argument('--recipe', choices=sorted(table), default=default, help=help)
+        defaults of those options and settings (:meth:`preset_defaults`); results.json
+        records the name and what it set (``recipe_settings``)."""
+        action = self.add_argument('--recipe', choices=sorted(table), default=default,
+                                   help=help)
+        shown = self._optionals._group_actions      # --help: first after -h
+        shown.insert(int(self.add_help), shown.pop(shown.index(action)))
         self.preset_defaults('recipe', table)
 
-    def add_alias(self, old, new):
-        """``old`` keeps working as a hidden alias of the option ``new`` (a renamed option
-        that recorded commands still use)."""
-        action = next(a for a in self._actions if new in a.option_strings)
-        kwargs = dict(dest=action.dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-        if action.nargs == 0:
-            kwargs.update(action='store_true')
-        else:
-            kwargs.update(type=action.type, nargs=action.nargs, choices=action.choices,
-                          metavar=action.metavar)
-        self.add_argument(old, **kwargs)
+    def spell(self, dest, value):
+        """How a command line gives ``dest`` the value ``value`` (``--n-train 1000``, or
+        ``--set n-hidden=64`` for a setting)."""
+        action = self.action(dest)
+        text = ','.join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+        if action in self.settings._actions:
+            return '--set %s=%s' % (action.option_strings[0][2:], text)
+        return '%s %s' % (action.option_strings[-1], text.replace(',', ' ')
+                          if isinstance(value, list) else text)
+
+    def given(self, argv):
+        """The dests that ``argv`` gives explicitly: its options' and its settings'."""
+        dests = set()
+        for word, following in zip(argv, list(argv[1:]) + ['']):
+            name, _, value = word.partition('=')
+            if name == '--set':
+                key = (value or following).partition('=')[0]
+                dests.add(self.settings._option_string_actions['--' + key].dest)
+            elif name in self._option_string_actions:
+                dests.add(self._option_string_actions[name].dest)
+        return dests
+
+    def respell(self, argv):
+        """``argv`` (e.g. a recorded command's) with each option that is now a setting given
+        as ``--set KEY=VALUE`` (a switch: ``--set KEY``; a list: comma-separated)."""
+        out, words = [], list(argv)
+        while words:
+            word = words.pop(0)
+            name, eq, value = word.partition('=')
+            action = self.settings._option_string_actions.get(name)
+            if action is None:
+                out.append(word)
+                continue
+            values = [value] if eq else []
+            while (action.nargs != 0 and words and not words[0].startswith('--') and
+                   (not values or action.nargs in ('+', '*'))):
+                values.append(words.pop(0))
+            out += ['--set', name[2:] + ('=' + ','.join(values) if action.nargs != 0 else '')]
+        return out
+
+    def _add_set_option(self):
+        if self.settings._actions and '--set' not in self._option_string_actions:
+            self.more.add_argument(
+                '--set', type=_SetWord(self.settings), action='append', dest='set_words',
+                metavar='KEY=VALUE', help='change one of the settings listed below (several: '
+                                          'one --set each); explicit settings win over --recipe')
+
+    def format_help(self):
+        self._add_set_option()
+        if self.quick_action is not None:
+            self.quick_action.help = (
+                'tiny run (seconds) for smoke tests: the defaults become %s (options given '
+                'explicitly win)' % ' '.join(self.spell(k, val) for k, val in self.quick.items()))
+        text = super().format_help()
+        if not self.settings._actions:
+            return text
+        formatter = self._get_formatter()
+        formatter.start_section(SETTINGS_TITLE)
+        formatter.add_arguments([_as_key(a) for a in self.settings._actions])
+        formatter.end_section()
+        return text + '\n' + formatter.format_help()
+
+    def _parse(self, argv, namespace):
+        """The options, then the settings that ``--set`` gives, into one namespace."""
+        ns = super().parse_args(argv, namespace)
+        words = [w for given in (vars(ns).pop('set_words', None) or []) for w in given]
+        try:
+            return self.settings.parse_args(words, ns)
+        except _SettingError as exc:
+            self.error(str(exc))
 
     def parse_args(self, args=None, namespace=None):
+        self._add_set_option()
         v.intercept(self)   # expkit.validate.script_parser: hand the parser over, parse nothing
         argv = list(sys.argv[1:] if args is None else args)
-        ns = super().parse_args(argv, namespace)
+        ns = self._parse(argv, namespace)
         defaults = dict(self.presets[1][getattr(ns, self.presets[0])]) if self.presets else {}
         if getattr(ns, 'quick', False):
             defaults.update(self.quick)
-        unknown = set(defaults) - {a.dest for a in self._actions}
+        unknown = set(defaults) - {a.dest for a in self._all_actions()}
         if unknown:
             raise ValueError('the quick protocol or preset names no option %s'
                              % sorted(unknown))
         if defaults:      # parsed again with these defaults: explicit options still win
-            ns = super().parse_args(argv, argparse.Namespace(**defaults))
+            ns = self._parse(argv, argparse.Namespace(**defaults))
         for action, fn in self.derived:
             if getattr(ns, action.dest) is None:
                 value = fn(ns)
@@ -109,16 +274,12 @@ class OneLineParser(argparse.ArgumentParser):
         return ns
 
 
-def _as_option(dest, value):
-    text = ','.join(map(str, value)) if isinstance(value, tuple) else (
-        ' '.join(map(str, value)) if isinstance(value, list) else str(value))
-    return '--%s %s' % (dest.replace('_', '-'), text)
-
-
 def make_parser(description, *, epoch, batchsize, out, script=None, dataset='mnist',
                 datasets=('mnist', 'fashion-mnist', 'digits'), validation=0, quick=None,
                 data=True, trainer=True, distributed=False):
-    """The parser with the standard options; scripts add their own with ``add_argument``.
+    """The parser with the standard options; scripts add their own with ``add_argument``
+    (what a user chooses), ``parser.more.add_argument`` (secondary: sizes of the evaluation)
+    and ``add_setting`` (what the recipes set, ablations).
 
     ``script``: the script's ``__file__`` (its name in messages and in results.json);
     ``epoch``/``batchsize``/``out`` are the script's defaults for the full run;
@@ -137,59 +298,61 @@ def make_parser(description, *, epoch, batchsize, out, script=None, dataset='mni
     parser.validation_default = validation if data else 0
     parser.quick = dict(dict(epoch=1, **(dict(n_train=1000, n_test=500) if data else {})),
                         **(quick or {}))
-    add = parser.add_argument
-    dev = parser.add_mutually_exclusive_group()
-    dev.add_argument('--device', type=v.device_spec, default='@numpy',
-                     help="chainer device spec: '@numpy' (default), '@cupy:0', ...")
-    dev.add_argument('--gpu', type=v.gpu_id, default=None, metavar='N',
-                     help='alias for --device @cupy:N (N < 0 means CPU)')
-    add('--epoch', type=v.positive_int, default=epoch,
-        help='training epochs (default %(default)s)')
-    add('--batchsize', type=v.positive_int, default=batchsize,
-        help='minibatch size (default %(default)s)')
-    add('--seed', type=v.seed, default=0, help='random seed (default %(default)s)')
-    add('--out', type=v.writable_dir, default=out, help='output folder (default %(default)s)')
+    run_group = parser.add_argument_group('run options')
+    run = run_group.add_argument
+    parser.more = parser.add_argument_group('more options')
+    more = parser.more.add_argument
     if data:
-        add('--dataset', default=dataset, choices=list(datasets),
-            help='training data (default %(default)s)')
-        add('--data-dir', type=v.readable_dir, default=None, metavar='DIR',
+        run('--data-dir', type=v.readable_dir, default=None, metavar='DIR',
             help='folder with the IDX files (default: $MNIST_DIR, the cache, a download, '
                  'then the offline mnist-5k fallback)')
-        add('--n-train', type=v.positive_int, default=None, metavar='N',
-            help='train on the first N training images (default: all)')
-        add('--n-test', type=v.positive_int, default=None, metavar='N',
-            help='evaluate on the first N test images, and on at most N validation images '
-                 '(default: all)')
-        add('--validation', type=v.nonnegative_int, default=None, metavar='N',
-            help='hold out the last N training images as the validation set (default: %s)' % (
-                '0' if not validation else "%d on the official 60,000 training images%s, "
-                "else 0" % (validation, " -- the paper's 50k/10k split"
-                            if validation == 10000 else '')))
+    run('--out', type=v.writable_dir, default=out, help='output folder (default %(default)s)')
+    run('--epoch', type=v.positive_int, default=epoch,
+        help='training epochs (default %(default)s)')
     if trainer:
-        add('--resume', type=v.readable_file, default=None, metavar='SNAPSHOT',
-            help='continue from a snapshot (snapshot_iter_N.npz, or snapshot_STAGE_iter_N.npz '
-                 'of a training stage: the stages before it are loaded, not trained again)')
-        add('--snapshot-interval', type=v.positive_int, default=None, metavar='EPOCHS',
-            help='snapshot every this many epochs (default: a quarter of the epochs of each '
-                 'training stage, at least 1), and at the end')
-    add('--quick', action='store_true',
-        help='tiny run (seconds) for smoke tests: the defaults become %s (options given '
-             'explicitly win)' % ' '.join(_as_option(k, val) for k, val in parser.quick.items()))
-    add('--threads', type=v.positive_int, default=None, metavar='N',
-        help='CPU threads for BLAS/OpenMP (default: every core this process may use)')
-    if trainer:
-        add('--time-limit', type=v.positive_float, default=None, metavar='MINUTES',
+        run('--time-limit', type=v.positive_float, default=None, metavar='MINUTES',
             help='stop training cleanly before this many minutes from the start (a snapshot '
                  'is written, later training stages are skipped, evaluation and figures '
                  'follow, results.json gets "partial": true and the resume_command); the '
                  'evaluation after training is extra')
+        run('--resume', type=v.readable_file, default=None, metavar='SNAPSHOT',
+            help='continue from a snapshot (snapshot_iter_N.npz, or snapshot_STAGE_iter_N.npz '
+                 'of a training stage: the stages before it are loaded, not trained again)')
+    dev = run_group.add_mutually_exclusive_group()
+    dev.add_argument('--device', type=v.device_spec, default='@numpy',
+                     help="chainer device spec: '@numpy' (default), '@cupy:0', ...")
+    dev.add_argument('--gpu', type=v.gpu_id, default=None, metavar='N',
+                     help='alias for --device @cupy:N (N < 0 means CPU)')
+    run('--threads', type=v.positive_int, default=None, metavar='N',
+        help='CPU threads for BLAS/OpenMP (default: every core this process may use)')
+    parser.quick_action = run('--quick', action='store_true')
+    more('--batchsize', type=v.positive_int, default=batchsize,
+         help='minibatch size (default %(default)s)')
+    more('--seed', type=v.seed, default=0, help='random seed (default %(default)s)')
+    if data:
+        more('--dataset', default=dataset, choices=list(datasets),
+             help='training data (default %(default)s)')
+        more('--n-train', type=v.positive_int, default=None, metavar='N',
+             help='train on the first N training images (default: all)')
+        more('--n-test', type=v.positive_int, default=None, metavar='N',
+             help='evaluate on the first N test images, and on at most N validation images '
+                  '(default: all)')
+        more('--validation', type=v.nonnegative_int, default=None, metavar='N',
+             help='hold out the last N training images as the validation set (default: %s)' % (
+                 '0' if not validation else "%d on the official 60,000 training images%s, "
+                 "else 0" % (validation, " -- the paper's 50k/10k split"
+                             if validation == 10000 else '')))
+    if trainer:
+        more('--snapshot-interval', type=v.positive_int, default=None, metavar='EPOCHS',
+             help='snapshot every this many epochs (default: a quarter of the epochs of each '
+                  'training stage, at least 1), and at the end')
     if distributed:
-        add('--communicator', choices=['naive', 'flat', 'pure_nccl'], default=None,
-            help='train data-parallel on the ranks of mpiexec -n N with this ChainerMN '
-                 'communicator (naive: CPUs; flat, pure_nccl: one GPU per rank); '
-                 '--batchsize stays the global minibatch, split over the ranks; the '
-                 'default --threads is the node\'s cores shared by its ranks; rank 0 '
-                 'writes every output (default: one process, no MPI; docs/distributed.md)')
+        more('--communicator', choices=['naive', 'flat', 'pure_nccl'], default=None,
+             help='train data-parallel on the ranks of mpiexec -n N with this ChainerMN '
+                  'communicator (naive: CPUs; flat, pure_nccl: one GPU per rank); '
+                  '--batchsize stays the global minibatch, split over the ranks; the '
+                  'default --threads is the node\'s cores shared by its ranks; rank 0 '
+                  'writes every output (default: one process, no MPI; docs/distributed.md)')
     return parser
 
 

@@ -2,8 +2,8 @@
 once from the parsed options (:meth:`RunConfig.from_args`) into one typed record.
 
 The standard options of :func:`expkit.make_parser` are its fields; a script's own options
-(``--n-hidden``, ``--prior``, ...) are the script's business and reach results.json only
-through ``options`` (every parsed option, as given or defaulted).
+and settings (``--prior``, ``n-hidden``, ...) are the script's business and reach results.json
+only through ``options`` (every parsed option and setting, as given or defaulted).
 """
 import dataclasses
 import sys

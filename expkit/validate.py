@@ -3,7 +3,7 @@
 Every option with a value names its range in its ``type=``::
 
     parser.add_argument('--z-dim', type=positive_int, ...)
-    parser.add_argument('--labelled-fraction', type=probability, ...)
+    parser.add_setting('--labelled-fraction', type=probability, ...)
     parser.add_argument('--out', type=writable_dir, ...)
 
 argparse calls the type on the command-line text (and on a string default), so a value out
@@ -113,7 +113,7 @@ def int_at_least(lo, even=False):
 
 
 class IntList:
-    """Comma-separated integers, each a ``Number`` (e.g. ``--lr-drop 50,1000``); returns a
+    """Comma-separated integers, each a ``Number`` (e.g. ``--set lr-drop=50,1000``); returns a
     tuple. ``allow_empty``: an empty text means none."""
 
     def __init__(self, item=positive_int, allow_empty=False, name='int_list', example='50,1000'):

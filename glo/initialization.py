@@ -11,7 +11,7 @@ import numpy
 
 from glo.net import project
 
-#: ``--init`` choices
+#: ``--set init=...`` choices
 INITS = ('pca', 'random')
 
 
@@ -20,7 +20,7 @@ def fit_pca(x, dim, seed=0):
     from sklearn.decomposition import PCA
     x = numpy.asarray(x, dtype=numpy.float64).reshape(len(x), -1)
     if dim > min(x.shape):
-        raise ValueError('PCA init needs dim <= min(N, D) = %d, got dim=%d; use --init random'
+        raise ValueError('PCA init needs dim <= min(N, D) = %d, got dim=%d; use --set init=random'
                          % (min(x.shape), dim))
     return PCA(n_components=dim, random_state=seed).fit(x)
 
@@ -42,7 +42,7 @@ def random_codes(n, dim, projection='ball', seed=0):
 
 
 def initial_codes(init, x, dim, projection='ball', seed=0):
-    """``--init`` dispatch: (codes, pca or None)."""
+    """``--set init=...`` dispatch: (codes, pca or None)."""
     if init == 'pca':
         return pca_codes(x, dim, projection, seed)
     if init == 'random':

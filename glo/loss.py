@@ -49,7 +49,7 @@ import chainer
 import chainer.functions as F
 from chainer import backend
 
-#: names accepted by :func:`make_loss` (``--loss``)
+#: names accepted by :func:`make_loss` (the settings ``loss`` and ``compare-loss``)
 LOSSES = ('lap1', 'mse', 'lap1+mse')
 #: per-level weighting conventions accepted by :func:`lap1`
 WEIGHTS = ('seed', 'mean')
@@ -191,7 +191,7 @@ def mse(x, t):
 
 
 def make_loss(name, **lap1_options):
-    """The reconstruction loss ``loss(x, t)`` called ``name`` (``--loss``)."""
+    """The reconstruction loss ``loss(x, t)`` called ``name`` (the setting ``loss``)."""
     if name == 'lap1':
         return lambda x, t: lap1(x, t, **lap1_options)
     if name == 'mse':

@@ -19,7 +19,7 @@ import chainer
 import chainer.functions as F
 from chainer import backend
 
-#: ``--projection`` choices
+#: ``--set projection=...`` choices
 PROJECTIONS = ('ball', 'sphere')
 
 

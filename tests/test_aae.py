@@ -273,7 +273,7 @@ def test_phase_lr_option_parsing_and_refusal_with_the_seeds_single_adam():
         with pytest.raises(argparse.ArgumentTypeError, match='rec/reg/sup'):
             phase_lrs(bad)
     args = argparse.Namespace(optimizer='adam', phase_lr={'rec': 1e-3})
-    with pytest.raises(UsageError, match='--optimizer sgd or adam-phase'):
+    with pytest.raises(UsageError, match='--set optimizer=sgd or adam-phase'):
         phase_lr(args)
     args.optimizer = 'adam-phase'
     assert phase_lr(args) == {'rec': 1e-3}
@@ -352,8 +352,8 @@ def test_updater_reconstruction_reduction_and_option_defaults():
     from expkit import make_parser
     parser = make_parser('t', epoch=1, batchsize=1, out='o')
     add_aae_options(parser)
-    for argv, want in (([], 'sum'), (['--optimizer', 'adam'], 'mean'),
-                       (['--optimizer', 'adam', '--rec-loss', 'sum'], 'sum')):
+    for argv, want in (([], 'sum'), (['--set', 'optimizer=adam'], 'mean'),
+                       (['--set', 'optimizer=adam', '--set', 'rec-loss=sum'], 'sum')):
         assert parser.parse_args(argv).rec_loss == want      # resolved by the parser
 
 
@@ -468,19 +468,20 @@ def test_lr_drop_options_default_and_exclusive():
     add_aae_options(parser)
     assert LR_DROP_UPDATES == (25000, 500000)
     assert lr_drops(parser.parse_args([])) == ((25000, 500000), 'update')
-    assert lr_drops(parser.parse_args(['--lr-drop', '3,7'])) == ((3, 7), 'epoch')
-    assert lr_drops(parser.parse_args(['--lr-drop-updates', '10'])) == ((10,), 'update')
-    assert lr_drops(parser.parse_args(['--lr-drop-updates', ''])) == ((), 'update')
-    assert lr_drops(parser.parse_args(['--optimizer', 'adam-phase'])) == ((), 'update')
-    assert lr_drops(parser.parse_args(['--optimizer', 'adam', '--lr-drop-updates', '9'])) == \
-        ((9,), 'update')
+    assert lr_drops(parser.parse_args(['--set', 'lr-drop=3,7'])) == ((3, 7), 'epoch')
+    assert lr_drops(parser.parse_args(['--set', 'lr-drop-updates=10'])) == ((10,), 'update')
+    assert lr_drops(parser.parse_args(['--set', 'lr-drop-updates='])) == ((), 'update')
+    assert lr_drops(parser.parse_args(['--set', 'optimizer=adam-phase'])) == ((), 'update')
+    assert lr_drops(parser.parse_args(['--set', 'optimizer=adam',
+                                       '--set', 'lr-drop-updates=9'])) == ((9,), 'update')
     with pytest.raises(argparse.ArgumentTypeError, match='like 25000,500000'):
         update_list('x')
-    for bad in (['--lr-drop-updates', 'x'], ['--lr-drop-updates', '-1'], ['--lr-drop', '1.5']):
+    for bad in (['--set', 'lr-drop-updates=x'], ['--set', 'lr-drop-updates=-1'],
+                ['--set', 'lr-drop=1.5']):
         with pytest.raises(SystemExit):
             parser.parse_args(bad)
     with pytest.raises(SystemExit):
-        parser.parse_args(['--lr-drop', '1', '--lr-drop-updates', '2'])
+        parser.parse_args(['--set', 'lr-drop=1', '--set', 'lr-drop-updates=2'])
 
 
 def test_lr_drop_resumed_mid_schedule(tmp_path):
@@ -908,7 +909,7 @@ def test_clustering_recipes_expand_to_the_appendix_model():
                                              default.batch_norm) == ('adam-phase', 10,
                                                                      {'reg': 1e-3}, False)
     assert parse(['--recipe', 'noise']).enc_noise == 0.3
-    assert parse(['--recipe', 'paper', '--n-hidden', '1000']).n_hidden == 1000   # explicit wins
+    assert parse(['--recipe', 'paper', '--set', 'n-hidden=1000']).n_hidden == 1000  # it wins
     quick = parse(['--recipe', 'paper', '--quick'])
     assert (quick.n_hidden, quick.dis_hidden, quick.batch_norm) == (64, 64, True)
 

@@ -76,7 +76,7 @@ def test_aae_gaussian_paper_recipe_is_the_appendix_sgd():
     default = parse([])
     assert (default.optimizer, default.rec_loss) == ('adam', 'mean')
     assert lr_drops(default) == ((20000,), 'update')
-    assert parse(['--lr-drop-updates', '5000']).lr_drop_updates == (5000,)  # explicit wins
+    assert parse(['--set', 'lr-drop-updates=5000']).lr_drop_updates == (5000,)  # explicit wins
 
 
 @pytest.mark.slow
@@ -109,8 +109,8 @@ def test_aae_gaussian_vae_panels_and_the_four_panel_figure(tmp_path):
 
 @pytest.mark.slow
 def test_aae_gaussian_sigmoid_mixture_adam_quick(tmp_path):
-    res, out = _run(tmp_path, 'aae_gaussian', '--prior', 'mixture', '--dis-output',
-                    'sigmoid', '--optimizer', 'adam', '--dis-noise', '0.3')
+    res, out = _run(tmp_path, 'aae_gaussian', '--prior', 'mixture', '--set',
+                    'dis-output=sigmoid', '--set', 'optimizer=adam', '--set', 'dis-noise=0.3')
     assert res['config']['prior'] == 'mixture' and res['config']['dis_output'] == 'sigmoid'
     assert os.path.exists(os.path.join(out, 'manifold.png'))
 
@@ -121,7 +121,7 @@ def test_aae_gaussian_bad_options(tmp_path):
     assert e.value.code == 2
     with pytest.raises(SystemExit) as e:            # refused by its declared type
         load_script('experiments/aae_gaussian.py').main(
-            ['--quick', '--lr-drop', 'ten', '--out', str(tmp_path / 'x')])
+            ['--quick', '--set', 'lr-drop=ten', '--out', str(tmp_path / 'x')])
     assert e.value.code == 2
 
 
@@ -168,7 +168,7 @@ def test_aae_semisupervised_quick(tmp_path):
 
 @pytest.mark.slow
 def test_aae_semisupervised_train_frequency_prior_quick(tmp_path):
-    res, out = _run(tmp_path, 'aae_semisupervised', '--y-prior', 'train-frequencies')
+    res, out = _run(tmp_path, 'aae_semisupervised', '--set', 'y-prior=train-frequencies')
     probs = np.array(res['config']['y_prior_probs'])
     assert res['config']['y_prior'] == 'train-frequencies' and probs.shape == (10,)
     assert probs.sum() == pytest.approx(1) and probs.std() > 0      # not uniform
@@ -176,7 +176,7 @@ def test_aae_semisupervised_train_frequency_prior_quick(tmp_path):
 
 @pytest.mark.slow
 def test_aae_semisupervised_supervised_only_baseline_quick(tmp_path):
-    res, out = _run(tmp_path, 'aae_semisupervised', '--supervised-only')
+    res, out = _run(tmp_path, 'aae_semisupervised', '--set', 'supervised-only')
     m = res['measured']
     assert res['config']['supervised_only'] is True and 0 <= m['test_error_percent'] <= 100
     assert 'test_reconstruction_mse_per_pixel' not in m        # no decoder was trained
@@ -185,7 +185,7 @@ def test_aae_semisupervised_supervised_only_baseline_quick(tmp_path):
     assert os.path.exists(os.path.join(out, 'model_enc.npz'))
     with pytest.raises(UsageError):
         load_script('experiments/aae_semisupervised.py').main(
-            ['--quick', '--supervised-only', '--labeled-reconstruction',   # hidden alias
+            ['--quick', '--set', 'supervised-only', '--set', 'labelled-reconstruction',
              '--out', str(tmp_path / 'x')])
     assert not os.path.exists(str(tmp_path / 'x'))
 
@@ -214,7 +214,7 @@ def test_aae_clustering_quick(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize('labels', ['100', '0'])
 def test_aae_dim_reduction_quick(tmp_path, labels):
-    res, out = _run(tmp_path, 'aae_dim_reduction', '--labels', labels, '--optimizer', 'adam')
+    res, out = _run(tmp_path, 'aae_dim_reduction', '--labels', labels, '--set', 'optimizer=adam')
     m, m_heads = res['measured'], 10 if labels != '0' else 20
     assert 0 <= m['test_error_percent'] <= 100 and m['min_head_distance'] > 0
     assert res['config']['clusters'] == m_heads and res['config']['rec_loss'] == 'mean'
@@ -245,7 +245,7 @@ def test_aae_parzen_quick(tmp_path):
 @pytest.mark.slow
 def test_aae_parzen_selection_by_validation_parzen(tmp_path):
     # scored every epoch: the selected model's test number, the last model's beside it
-    res, out = _run(tmp_path, 'aae_parzen', '--epoch', '3', '--select-every', '1')
+    res, out = _run(tmp_path, 'aae_parzen', '--epoch', '3', '--set', 'select-every=1')
     sel, m = res['model_selection']['parzen'], res['measured']
     scored = {e['iteration']: e['validation/parzen'] for e in json.load(open(out + '/log'))
               if 'validation/parzen' in e}
@@ -288,7 +288,7 @@ def test_categorical_recipes_set_their_defaults_and_explicit_options_win(script)
         'adam', 0.0, 0.3, 64)
     assert seed.rec_loss == 'mean'                   # derived from the seed's single Adam
     assert getattr(seed, 'labelled_reconstruction', True) is True
-    fast = parse(['--recipe', 'fast', '--dis-noise', '0.1'])
+    fast = parse(['--recipe', 'fast', '--set', 'dis-noise=0.1'])
     assert (fast.optimizer, fast.enc_noise, fast.dis_noise) == ('adam-phase', 0.3, 0.1)
     paper = parse(['--recipe', 'paper' if script == 'aae_semisupervised' else 'noise'])
     assert (paper.optimizer, paper.enc_noise, paper.dis_noise,
@@ -302,13 +302,13 @@ def test_categorical_recipes_set_their_defaults_and_explicit_options_win(script)
 @pytest.mark.slow
 def test_aae_semisupervised_fast_recipe_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_semisupervised', '--recipe', 'fast',
-                    '--phase-lr', 'sup=0.002')
+                    '--set', 'phase-lr=sup=0.002')
     assert res['config']['recipe'] == 'fast' and res['config']['optimizer'] == 'adam-phase'
     assert res['config']['phase_lr'] == {'sup': 0.002}
     assert 0 <= res['measured']['test_error_percent'] <= 100
     with pytest.raises(UsageError):
         load_script('experiments/aae_semisupervised.py').main(
-            ['--quick', '--recipe', 'seed', '--phase-lr', 'rec=0.01',
+            ['--quick', '--recipe', 'seed', '--set', 'phase-lr=rec=0.01',
              '--out', str(tmp_path / 'x')])
     assert not os.path.exists(str(tmp_path / 'x'))
 

@@ -8,7 +8,7 @@ from reliability_runs import losses, run_logged
 
 pytestmark = pytest.mark.slow      # real script runs
 
-ARGV = ['--n-hidden', '64', '--z-dim', '4', '--manifold-epoch', '0', '--iw-samples', '5',
+ARGV = ['--set', 'n-hidden=64', '--z-dim', '4', '--manifold-epoch', '0', '--iw-samples', '5',
         '--nll-examples', '10', '--batchsize', '200', '--epoch', '2',
         '--n-train', '4000', '--n-test', '1000']   # the same size with or without $MNIST_DIR
 

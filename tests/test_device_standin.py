@@ -75,7 +75,7 @@ RUNS = {
     'aae_style': ('aae_style', []),
     'aae_label_prior': ('aae_label_prior', []),
     'aae_dim_reduction': ('aae_dim_reduction', []),
-    'aae_semisupervised': ('aae_semisupervised', ['--y-prior', 'train-frequencies']),
+    'aae_semisupervised': ('aae_semisupervised', ['--set', 'y-prior=train-frequencies']),
     'vae_mnist': ('vae_mnist', []),
     'm2_semisupervised': ('m2_semisupervised', []),
     'm1m2_semisupervised': ('m1m2_semisupervised', []),
@@ -84,7 +84,7 @@ RUNS = {
     'gan_mlp': ('gan_mlp', []),
     'gan_goodfellow': ('gan_goodfellow', []),
     'dcgan_mnist': ('dcgan_mnist', []),
-    'glo_mnist': ('glo_mnist', ['--compare-loss', 'none']),
+    'glo_mnist': ('glo_mnist', ['--set', 'compare-loss=none']),
 }
 
 

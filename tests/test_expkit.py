@@ -131,27 +131,38 @@ def test_quick_protocol_is_applied_when_parsing(tmp_path):
     assert no_data.parse_args(['--quick']).quick_protocol == {'epoch': 1}
 
 
-def test_defaults_from_other_options_and_hidden_aliases(tmp_path):
+def test_defaults_from_other_options_settings_and_recipes(tmp_path):
     p = make_parser('x', epoch=1, batchsize=1, out=str(tmp_path / 'a'))
     p.add_argument('--prior', default='gaussian')
     p.default_from('out', lambda a: str(tmp_path / a.prior), 'OUT/<prior>')
     p.add_argument('--z-dim', type=v.positive_int, default=2)
-    p.add_alias('--latent', '--z-dim')
+    p.add_setting('--noise', type=v.nonnegative_float, default=0.0, metavar='STD',
+                  help='noise std (default %(default)s)')
+    p.add_setting('--batch-norm', action='store_true')
     assert p.parse_args(['--prior', 'mix']).out == str(tmp_path / 'mix')
     assert p.parse_args(['--prior', 'mix', '--out', 'o']).out == 'o'
-    assert p.parse_args(['--latent', '5']).z_dim == 5
+    args = p.parse_args(['--set', 'noise=0.5', '--set', 'batch-norm'])
+    assert (args.noise, args.batch_norm, 'set_words' in vars(args)) == (0.5, True, False)
+    assert (p.parse_args([]).noise, p.parse_args([]).batch_norm) == (0.0, False)
     text = p.format_help()
-    assert 'OUT/<prior>' in text and '--latent' not in text
-    with pytest.raises(SystemExit):
-        p.parse_args(['--latent', '0'])
-    # a recipe's defaults: explicit options, then --quick, win over them
+    assert 'OUT/<prior>' in text and '--noise' not in text
+    settings = text[text.index('settings (--set KEY=VALUE'):]
+    assert 'noise=STD' in settings and 'noise std (default 0.0)' in settings
+    assert 'batch-norm' in settings and '--z-dim' not in settings
+    for bad in (['--set', 'noise=-1'], ['--set', 'noisy=1'], ['--set', 'batch-norm=1'],
+                ['--set', 'noise'], ['--noise', '1']):
+        with pytest.raises(SystemExit):
+            p.parse_args(bad)
+    # a recipe's defaults: explicit options and settings, then --quick, win over them
     p.add_argument('--recipe', choices=['a', 'b'], default='a')
-    p.preset_defaults('recipe', {'a': {}, 'b': dict(z_dim=9, epoch=50)})
+    p.preset_defaults('recipe', {'a': {}, 'b': dict(z_dim=9, epoch=50, noise=0.3)})
     assert (p.parse_args([]).z_dim, p.parse_args([]).epoch) == (2, 1)
     args = p.parse_args(['--recipe', 'b'])
-    assert (args.z_dim, args.epoch) == (9, 50)
-    args = p.parse_args(['--recipe', 'b', '--quick', '--z-dim', '3'])
-    assert (args.z_dim, args.epoch) == (3, 1)
+    assert (args.z_dim, args.epoch, args.noise) == (9, 50, 0.3)
+    args = p.parse_args(['--recipe', 'b', '--quick', '--z-dim', '3', '--set', 'noise=0'])
+    assert (args.z_dim, args.epoch, args.noise) == (3, 1, 0.0)
+    assert p.given(['--recipe', 'b', '--set', 'noise=0', '--set=batch-norm']) == {
+        'recipe', 'noise', 'batch_norm'}
 
 
 def test_data_subsets_first_images(tmp_path, monkeypatch):

@@ -187,7 +187,7 @@ def test_gan_toy_resumes_a_later_toy_and_reloads_the_earlier(tmp_path, monkeypat
 @pytest.mark.parametrize('script, absent, present', [
     ('gan_optimal_discriminator',
      ['--dataset', '--data-dir', '--n-train', '--n-test', '--validation', '--resume',
-      '--snapshot-interval', '--time-limit'], ['--epoch', '--quick', '--n-hidden']),
+      '--snapshot-interval', '--time-limit'], ['--epoch', '--quick', 'n-hidden=N']),
     ('gan_toy', ['--dataset', '--data-dir', '--n-train', '--n-test', '--validation'],
      ['--resume', '--time-limit', '--snapshot-interval', '--n-points'])])
 def test_scripts_without_data_list_only_honoured_options(script, absent, present):
@@ -208,8 +208,8 @@ HELPERS = ['aae/options.py', 'experiments/m2_semisupervised.py']   # where scrip
 
 @pytest.mark.parametrize('script', SCRIPTS)
 def test_every_option_of_a_script_is_read(script):
-    """An option a script declares is read by it (or the helper it hands args to); the
-    standard ones are expkit's. So --help lists only what the run honours."""
+    """An option or setting a script declares is read by it (or the helper it hands args
+    to); the standard ones are expkit's. So --help lists only what the run honours."""
     import argparse
     import re
     from expkit.validate import script_parser
@@ -218,7 +218,7 @@ def test_every_option_of_a_script_is_read(script):
     parser = script_parser(load_script('experiments/%s.py' % script).main)
     source = open(os.path.join(ROOT, 'experiments', script + '.py')).read() + ''.join(
         open(os.path.join(ROOT, h)).read() for h in HELPERS)
-    unread = [a.dest for a in parser._actions
-              if a.dest not in standard and a.help != argparse.SUPPRESS and
+    unread = [a.dest for a in parser._actions + parser.settings._actions
+              if a.dest not in standard | {'set_words'} and a.help != argparse.SUPPRESS and
               not re.search(r'\b(args|a)\.%s\b' % a.dest, source)]
     assert not unread, unread

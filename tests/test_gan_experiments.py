@@ -111,10 +111,10 @@ def test_gan_mlp_recipes_set_the_notebook_switches_and_explicit_options_win():
     nb = parse([])
     assert (nb.recipe, nb.batchsize, nb.out_batchnorm, nb.gen_regularizer,
             nb.fakes_test_mode, nb.with_replacement) == ('notebook', 1000, True, True, True, True)
-    art = parse(['--recipe', 'article', '--out-batchnorm'])
+    art = parse(['--recipe', 'article', '--set', 'out-batchnorm'])
     assert (art.batchsize, art.out_batchnorm, art.gen_regularizer, art.fakes_test_mode,
             art.with_replacement) == (128, True, False, False, False)
-    assert parse(['--no-with-replacement']).with_replacement is False
+    assert parse(['--set', 'no-with-replacement']).with_replacement is False
 
 
 @pytest.mark.slow
@@ -162,7 +162,8 @@ def test_bad_option_is_one_line_error(tmp_path, capsys):
 def test_gan_goodfellow_selection_by_validation_parzen(tmp_path, offline):
     # evaluated every epoch: the selected G's test number, the last G's beside it
     res = run_script('experiments/gan_goodfellow.py',
-                     ['--quick', '--epoch', '2', '--select-every', '1', '--out', str(tmp_path)])
+                     ['--quick', '--epoch', '2', '--set', 'select-every=1',
+                      '--out', str(tmp_path)])
     sel, m = res['model_selection']['parzen'], res['measured']
     log = json.load(open(str(tmp_path / 'log')))
     scored = {e['iteration']: e['validation/parzen'] for e in log}

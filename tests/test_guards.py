@@ -18,13 +18,13 @@ from vae.updater import M2Updater, VAEUpdater
 
 SMALL = ['--batchsize', '500', '--epoch', '3', '--snapshot-interval', '1']
 FAMILIES = {
-    'aae': ('aae_gaussian', AAEUpdater, ['--n-hidden', '16']),
-    'vae': ('vae_mnist', VAEUpdater, ['--n-hidden', '16', '--z-dim', '2',
+    'aae': ('aae_gaussian', AAEUpdater, ['--set', 'n-hidden=16']),
+    'vae': ('vae_mnist', VAEUpdater, ['--set', 'n-hidden=16', '--z-dim', '2',
                                       '--manifold-epoch', '0']),
-    'm2': ('m2_semisupervised', M2Updater, ['--n-hidden', '16', '--z-dim', '4']),
-    'gan': ('dcgan_mnist', GANUpdater, ['--ch', '2', '--z-dim', '10']),
-    'glo': ('glo_mnist', GLOUpdater, ['--z-dim', '4', '--compare-loss', 'none', '--loss', 'mse',
-                                      '--ch', '2']),
+    'm2': ('m2_semisupervised', M2Updater, ['--set', 'n-hidden=16', '--z-dim', '4']),
+    'gan': ('dcgan_mnist', GANUpdater, ['--set', 'ch=2', '--z-dim', '10']),
+    'glo': ('glo_mnist', GLOUpdater, ['--z-dim', '4', '--set', 'compare-loss=none',
+                                      '--set', 'loss=mse', '--set', 'ch=2']),
 }
 
 
@@ -119,5 +119,5 @@ def test_a_finite_run_is_marked_not_diverged(tmp_path, monkeypatch):
     monkeypatch.setenv('MNIST_OFFLINE', '1')
     from expkit.testing import run_script
     res = run_script('experiments/aae_gaussian.py',
-                     ['--quick', '--n-hidden', '8', '--out', str(tmp_path / 'ok')])
+                     ['--quick', '--set', 'n-hidden=8', '--out', str(tmp_path / 'ok')])
     assert res['diverged'] is False and 'divergence' not in res

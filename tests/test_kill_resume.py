@@ -21,14 +21,14 @@ from reliability_runs import losses, read_log, run_logged, start_child
 pytestmark = pytest.mark.slow      # real script runs
 
 FAMILIES = {   # script, epochs (one snapshot each), small options
-    'aae': ('aae_gaussian', 5, ['--n-hidden', '64']),
-    'vae': ('vae_mnist', 5, ['--n-hidden', '64', '--z-dim', '4', '--manifold-epoch', '0',
+    'aae': ('aae_gaussian', 5, ['--set', 'n-hidden=64']),
+    'vae': ('vae_mnist', 5, ['--set', 'n-hidden=64', '--z-dim', '4', '--manifold-epoch', '0',
                              '--iw-samples', '5', '--nll-examples', '10']),
-    'm2': ('m2_semisupervised', 3, ['--n-hidden', '32', '--z-dim', '4']),
-    'gan': ('dcgan_mnist', 4, ['--ch', '2', '--z-dim', '10', '--parzen-samples', '100',
+    'm2': ('m2_semisupervised', 3, ['--set', 'n-hidden=32', '--z-dim', '4']),
+    'gan': ('dcgan_mnist', 4, ['--set', 'ch=2', '--z-dim', '10', '--parzen-samples', '100',
                                '--parzen-test', '50']),
-    'glo': ('glo_mnist', 3, ['--z-dim', '4', '--compare-loss', 'none', '--loss', 'mse',
-                             '--ch', '2', '--n-heldout', '10', '--infer-steps', '2']),
+    'glo': ('glo_mnist', 3, ['--z-dim', '4', '--set', 'compare-loss=none', '--set', 'loss=mse',
+                             '--set', 'ch=2', '--n-heldout', '10', '--set', 'infer-steps=2']),
 }
 
 

@@ -84,8 +84,8 @@ def test_readme_is_a_front_page(records, rows, tmp_path):
         # of epochs: a run cut by --time-limit ran a longer schedule) is what the run had
         parser = script_parser(load_script('experiments/' + script).main)
         ns = vars(parser.parse_args(options + ['--out', str(tmp_path / 'out')]))
-        keys = {parser._option_string_actions[o].dest for o in options if o.startswith('--')}
-        keys = (keys | (set(ns.get('recipe_settings') or {}) - {'epoch'})) - {'recipe'}
+        keys = parser.given(options) | (set(ns.get('recipe_settings') or {}) - {'epoch'})
+        keys -= {'recipe'}
         config = rec.get('config') or {}
         compared = [k for k in keys if k in config]
         assert len(compared) >= len(options) // 2, (item, keys)

@@ -9,8 +9,8 @@ from expkit.testing import run_script
 
 pytestmark = pytest.mark.slow      # real script runs
 
-SMALL = ['--n-hidden', '16', '--batchsize', '500', '--snapshot-interval', '1',
-         '--lr-drop', '1']
+SMALL = ['--set', 'n-hidden=16', '--batchsize', '500', '--snapshot-interval', '1',
+         '--set', 'lr-drop=1']
 
 
 def _log(out):

@@ -357,7 +357,7 @@ def test_m1_diagnostics_signal_to_noise_closed_form():
 
 def test_m1_gate_stops_or_warns_on_noisy_codes(capsys):
     d = {'sampled_code_snr_median': 1.0}
-    with pytest.raises(UsageError, match='--m1-epoch.*--m1-gate warn'):
+    with pytest.raises(UsageError, match='--m1-epoch.*--set m1-gate=warn'):
         semisup.m1_gate(d, 'stop')
     assert semisup.m1_gate(d, 'warn') == 'failed'
     assert 'WARNING: M1 gate' in capsys.readouterr().out

@@ -38,8 +38,8 @@ def test_smoke_vae_mnist(tmp_path, offline):
 @pytest.mark.slow
 def test_smoke_vae_mnist_static_and_ae_init(tmp_path, offline):
     res = run_script('experiments/vae_mnist.py',
-                     ['--quick', '--out', str(tmp_path), '--binarize', 'static',
-                      '--init-from-ae', '--manifold-epoch', '0', '--n-hidden', '50'])
+                     ['--quick', '--out', str(tmp_path), '--set', 'binarize=static',
+                      '--set', 'init-from-ae', '--manifold-epoch', '0', '--set', 'n-hidden=50'])
     assert res['config']['binarize'] == 'static' and res['config']['init_from_ae']
     assert 'manifold.png' not in _files(tmp_path)
     assert list(res['stages']) == ['ae', 'main']        # the pretraining is a stage of its own
@@ -81,7 +81,7 @@ def test_smoke_m1m2(tmp_path, offline):
 @pytest.mark.parametrize('script,argv', [
     ('experiments/m2_semisupervised.py', ['--labels', '50']),
     ('experiments/cvae_completion.py', ['--condition', 'top-half']),
-    ('experiments/vae_mnist.py', ['--binarize', 'sometimes'])])
+    ('experiments/vae_mnist.py', ['--set', 'binarize=sometimes'])])
 def test_bad_options_exit_2(script, argv, tmp_path):
     with pytest.raises(SystemExit) as err:
         load_script(script).main(argv + ['--out', str(tmp_path)])

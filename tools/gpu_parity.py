@@ -9,7 +9,7 @@ change (``after - before``):
 
 * ``aae_sgd``, ``aae_adam``: the AAE's three phases (reconstruction, discriminator,
   generator; aae.updater.AAEUpdater, Makhzani et al. 2015 Sec. 2) with the paper's momentum
-  SGD and with Adam per phase (``--optimizer adam-phase``);
+  SGD and with Adam per phase (``--set optimizer=adam-phase``);
 * ``nips14_adam``: one step of nips14-ssl's Adam (vae.optim.NIPS14Adam: no bias correction,
   no epsilon) on an M1 VAE;
 * ``vae``: the VAE bound (Kingma & Welling 2013 Eq. 10: log p(x|z) and the KL per example,

@@ -164,7 +164,7 @@ def m1_gate(diagnostics, mode):
         return 'pass'
     message = ('M1 gate: the sampled codes\' median signal-to-noise ratio is %.2f < %.1f, '
                'too noisy for M2 to learn classes from; train M1 longer (--m1-epoch, or '
-               '--m1-model with a better M1) or pass --m1-gate warn to train M2 anyway'
+               '--m1-model with a better M1) or pass --set m1-gate=warn to train M2 anyway'
                % (snr, M1_GATE_SNR))
     if mode == 'stop':
         raise UsageError(message)

@@ -55,7 +55,7 @@ class VAEUpdater(StandardUpdater):
 
 
 class AutoencoderUpdater(StandardUpdater):
-    """Plain-autoencoder pretraining (``--init-from-ae``): minimise -log p(x | z = mu(x))."""
+    """Plain-autoencoder pretraining (``--set init-from-ae``): minimise -log p(x | z = mu(x))."""
 
     def update_core(self):
         optimizer = self.get_optimizer('main')
