@@ -109,3 +109,14 @@ def test_generators_table_ranks_and_marks_partial_runs():
     assert lines[2].startswith('| real training digits | reference | 0.50 |')
     assert lines[2].endswith('| 1 | 2 |') and lines[3].endswith('| 2 | 1 |')
     assert '[gan_x](docs/results/runs/gan_x.json) (partial: 10 of 20 updates)' in lines[3]
+
+
+@pytest.mark.parametrize('script, dest', [
+    ('aae_gaussian', 'n_samples'), ('aae_parzen', 'n_samples'), ('vae_mnist', 'n_samples'),
+    ('gan_goodfellow', 'parzen_samples'), ('gan_mlp', 'n_samples'),
+    ('dcgan_mnist', 'parzen_samples'), ('glo_mnist', 'n_samples')])
+def test_every_generator_writes_ten_thousand_samples_by_default(script, dest):
+    """The table scores 10,000 samples of each model: its script's default writes them."""
+    from expkit import validate
+    parser = validate.script_parser(load_script('experiments/%s.py' % script).main)
+    assert getattr(parser.parse_args([]), dest) == 10000
