@@ -130,9 +130,11 @@ def main(argv=None):
                 'order_by_parzen': sorted(measured, key=lambda k: -measured[k]['parzen_nats'])},
                config={'feature_net_md5': WEIGHTS_MD5, 'n_test': int(len(x_test)),
                        'n_validation': int(len(x_valid)),
-                       'protocol': 'FD against all test images; precision/recall against '
-                                   'the first n test images; Parzen: sigma on the '
-                                   'validation split, all test images'})
+                       'protocol': '{:,} samples per row; FD against all {:,} test images; '
+                                   'precision/recall (k = 3) against the first {:,} test '
+                                   'images; Parzen: sigma chosen on the {:,} validation '
+                                   'images, all test images'.format(
+                                       n, len(x_test), min(n, len(x_test)), len(x_valid))})
 
 
 def samples_figure(rows):

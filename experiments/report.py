@@ -482,8 +482,8 @@ def generators_table(records):
         if source in records:
             where = '[%s](%s/%s.json)' % (source, RUNS, source)
             if m.get('partial'):
-                where += ' (partial: %s of %s updates)' % (
-                    _fmt(m.get('stopped_at_iteration')), _fmt(m.get('planned_iterations')))
+                where += ' (partial: {:,} of {:,} updates)'.format(
+                    m['stopped_at_iteration'], m['planned_iterations'])
         else:
             where = 'reference' if run is None else '`%s`' % run
         lines.append('| %s | %s | %.2f | %.3f | %.3f | %d | %.3f | %.3f | %.1f ± %.1f | %d | '
@@ -493,7 +493,7 @@ def generators_table(records):
                                by_parzen[name]))
     lines += ['', 'Scored by `%s` ([record](%s/%s.json)); %s.' % (
         rec['command'], RUNS, GENERATORS[0], rec['config']['protocol'])]
-    return '\n'.join(lines)
+    return rebase('\n'.join(lines), os.path.dirname(GENERATORS[1]))
 
 
 def replace_block(text, block, start=START, end=END, where='README.md'):

@@ -6,6 +6,7 @@ and settings (``--prior``, ``n-hidden``, ...) are the script's business and reac
 only through ``options`` (every parsed option and setting, as given or defaulted).
 """
 import dataclasses
+import shlex
 import sys
 from typing import Optional
 
@@ -49,5 +50,6 @@ class RunConfig:
 
     @property
     def command(self):
-        """The command that ran, as results.json records it."""
-        return ' '.join(['python', self.script] + list(self.argv))
+        """The command that ran, as results.json records it (words a shell would split are
+        quoted)."""
+        return shlex.join(['python', self.script] + list(self.argv))
