@@ -27,17 +27,24 @@ def gaussian_stats(features):
     return f.mean(axis=0), np.cov(f, rowvar=False)
 
 
+def _sqrtm(m):
+    """scipy's matrix square root, quietly (a dead ReLU unit makes S_a S_b singular, which is
+    fine here); SciPy < 1.18 also returns an error estimate with ``disp=False``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        out = linalg.sqrtm(m)
+    return out[0] if isinstance(out, tuple) else out
+
+
 def frechet_distance_stats(mu_a, cov_a, mu_b, cov_b, eps=1e-6):
     """``|mu_a - mu_b|^2 + tr(S_a + S_b - 2 sqrtm(S_a S_b))`` (Heusel et al. 2017, Eq. 6).
     A singular product gets ``eps`` on both diagonals, as the reference implementation
     (bioinf-jku/TTUR ``fid.py``) does; a negligible imaginary part from round-off is dropped."""
     diff = np.asarray(mu_a, np.float64) - np.asarray(mu_b, np.float64)
-    with warnings.catch_warnings():     # a dead ReLU unit makes S_a S_b singular: fine here
-        warnings.simplefilter('ignore', linalg.LinAlgWarning)
-        covmean, _ = linalg.sqrtm(cov_a.dot(cov_b), disp=False)
+    covmean = _sqrtm(cov_a.dot(cov_b))
     if not np.isfinite(covmean).all():
         offset = np.eye(len(cov_a)) * eps
-        covmean = linalg.sqrtm((cov_a + offset).dot(cov_b + offset))
+        covmean = _sqrtm((cov_a + offset).dot(cov_b + offset))
     if np.iscomplexobj(covmean):
         if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
             raise ValueError('imaginary component %g in sqrtm' % np.abs(covmean.imag).max())
