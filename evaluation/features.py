@@ -11,7 +11,6 @@ docs/results/runs/mnist_classifier_full); the weights are committed as
 ``evaluation/weights/mnist_cnn.npz`` and checked against :data:`WEIGHTS_MD5` on load.
 Inputs are MNIST images with pixels in [0, 1], shape (n, 784) or (n, 1, 28, 28).
 """
-import hashlib
 import os
 
 import numpy as np
@@ -19,6 +18,8 @@ import numpy as np
 import chainer
 import chainer.functions as F
 import chainer.links as L
+
+from datasets.download import md5sum as file_md5
 
 #: the committed weights and their MD5 (written by experiments/mnist_classifier.py)
 WEIGHTS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights',
@@ -47,11 +48,6 @@ class MnistCNN(chainer.Chain):
     def forward(self, x):
         """Class logits."""
         return self.fc2(F.dropout(self.features(x), 0.5))
-
-
-def file_md5(path):
-    with open(path, 'rb') as f:
-        return hashlib.md5(f.read()).hexdigest()
 
 
 class WeightsError(ValueError):

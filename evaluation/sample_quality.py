@@ -18,6 +18,8 @@ import warnings
 import numpy as np
 from scipy import linalg
 
+from evaluation.metrics import squared_distances
+
 
 def gaussian_stats(features):
     """Mean and covariance (float64, unbiased) of an ``(n, d)`` feature set."""
@@ -57,11 +59,6 @@ def frechet_distance(features_a, features_b):
     return frechet_distance_stats(*gaussian_stats(features_a), *gaussian_stats(features_b))
 
 
-def _squared_distances(a, b):
-    d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a.dot(b.T)
-    return np.maximum(d, 0)
-
-
 def knn_radii(features, k=3, chunk=2000):
     """Squared distance of each point to its k-th nearest neighbour in its own set (itself
     excluded)."""
@@ -70,7 +67,7 @@ def knn_radii(features, k=3, chunk=2000):
         raise ValueError('need more than k = %d points, got %d' % (k, len(f)))
     radii = np.empty(len(f))
     for i in range(0, len(f), chunk):
-        d = _squared_distances(f[i:i + chunk], f)
+        d = squared_distances(f[i:i + chunk], f)
         radii[i:i + chunk] = np.partition(d, k, axis=1)[:, k]   # column 0 is the point itself
     return radii
 
@@ -80,7 +77,7 @@ def manifold_coverage(points, manifold, radii, chunk=2000):
     p, m = np.asarray(points, np.float64), np.asarray(manifold, np.float64)
     inside = np.empty(len(p), dtype=bool)
     for i in range(0, len(p), chunk):
-        inside[i:i + chunk] = (_squared_distances(p[i:i + chunk], m) <= radii[None, :]).any(1)
+        inside[i:i + chunk] = (squared_distances(p[i:i + chunk], m) <= radii[None, :]).any(1)
     return float(inside.mean())
 
 
