@@ -36,9 +36,9 @@ from aae.updater import LOSSES, AAEUpdater
 from vae.net import VAE
 from vae.loss import gaussian_mixture_log_prior
 from vae.updater import VAEUpdater
-from aae.evaluate import (PRIOR_MATCH_PLOTS, PRIOR_MATCH_REPORT, PriorMatch, box_grid, decode,
-                          discriminator_diagnostics, encode, gaussian_percentile_grid,
-                          prior_mmd, reconstruction_errors)
+from aae.evaluate import (PRIOR_MATCH_PLOTS, PRIOR_MATCH_POINTS, PRIOR_MATCH_REPORT,
+                          PriorMatch, box_grid, decode, discriminator_diagnostics, encode,
+                          gaussian_percentile_grid, prior_mmd, reconstruction_errors)
 
 DEFAULT_OUT = 'results/aae_gaussian'
 PAPER = {'source': 'Makhzani et al. 2015, arXiv:1511.05644, Fig. 2 (qualitative: no number is '
@@ -175,7 +175,7 @@ def main(argv=None):
     exp.finish(measured={
         'test_reconstruction_mse_per_pixel': mse,
         'test_reconstruction_sse_per_image': sse,
-        **prior_mmd(z, args.prior, args.z_dim, seed=args.seed),
+        **prior_mmd(z, args.prior, args.z_dim, seed=args.seed, n=PRIOR_MATCH_POINTS),
         'code_mean': z.mean(0).tolist(), 'code_std': z.std(0).tolist(),
         'n_train_images': len(x_train), 'n_test_images': len(x_test),
         **({} if dis is None else {'discriminator': discriminator_diagnostics(
