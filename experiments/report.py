@@ -424,7 +424,7 @@ def _script_parser(script):
 
 def today(command):
     """A recorded command as it is spelled today: an option that has since become a setting
-    given as ``--set KEY=VALUE`` (:meth:`expkit.cli.OneLineParser.respell`)."""
+    given as ``--set KEY=VALUE`` (:meth:`expkit.settings.SettingsMixin.respell`)."""
     words = command.split()
     if len(words) < 2 or not os.path.isfile(os.path.join(ROOT, words[1])) or \
             not words[1].startswith('experiments/'):

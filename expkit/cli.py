@@ -18,7 +18,7 @@ options`` (:attr:`OneLineParser.more`: sizes, seeds, evaluation protocol), then 
 *settings*: what the recipes set and what an ablation changes (optimiser, noise, widths).
 A setting (:meth:`OneLineParser.add_setting`) is not an option of its own but a key of
 ``--set KEY=VALUE`` (``--set dis-noise=0.3``; a switch: ``--set batch-norm``), declared and
-checked like an option and parsed into ``args`` as one.
+checked like an option and parsed into ``args`` as one (:mod:`expkit.settings`).
 
 ``--quick`` is one declared protocol: ``make_parser(..., quick={...})`` names the values it
 gives (every script: ``epoch=1``, and with data ``n_train=1000, n_test=500``, plus the
@@ -27,83 +27,18 @@ script's own, e.g. ``n_hidden=64``). They become the defaults of those options w
 records them. The parser resolves every default; nothing rewrites ``args`` after parsing.
 """
 import argparse
-import copy
 import os
 import shutil
 import sys
 
 from expkit import validate as v
 from expkit.errors import UsageError
+from expkit.settings import SETTINGS_TITLE, Settings, SettingsMixin  # noqa: F401
 
 _created_dirs = []  # output folders this process created; removed again if a run fails empty
 
-#: the --help title of the settings
-SETTINGS_TITLE = 'settings (--set KEY=VALUE; the recipes set these; change one for an ablation)'
 
-
-class _SettingError(Exception):
-    pass
-
-
-class _Settings(argparse.ArgumentParser):
-    """The keys of ``--set``, each declared as an option (``--dis-noise``) and parsed from the
-    words that ``--set dis-noise=VALUE`` becomes (``--dis-noise=VALUE``)."""
-
-    def __init__(self):
-        super().__init__(add_help=False, allow_abbrev=False)
-
-    def error(self, message):      # OneLineParser reports it, naming the key as --set spells it
-        raise _SettingError(message.replace('argument --', 'argument --set '))
-
-
-class _SetWord:
-    """The type of ``--set``: ``KEY=VALUE`` (a switch: ``KEY``) with a declared key, turned
-    into the words of the settings parser; a list value is comma-separated."""
-    __name__ = 'setting'
-
-    def __init__(self, settings):
-        self.settings = settings
-
-    def __call__(self, text):
-        key, eq, value = text.partition('=')
-        action = self.settings._option_string_actions.get('--' + key)
-        if action is None:
-            raise argparse.ArgumentTypeError('no setting %r; pass KEY=VALUE with KEY one of %s'
-                                             % (key, ', '.join(_keys(self.settings))))
-        if action.nargs == 0:
-            if eq:
-                raise argparse.ArgumentTypeError('%s is a switch; pass --set %s, without a '
-                                                 'value' % (key, key))
-            return ['--' + key]
-        if not eq:
-            raise argparse.ArgumentTypeError('%s needs a value; pass --set %s' % (
-                key, _as_key(action).option_strings[0]))
-        if action.nargs in ('+', '*'):
-            return ['--' + key] + value.split(',')
-        return ['--%s=%s' % (key, value)]
-
-    def cases(self, tmp_path=None):
-        """``(text, accepted)`` pairs for the test matrix; each key has its own."""
-        return [('no-such-key=1', False), ('', False), ('=1', False), ('=', False)]
-
-
-def _keys(settings):
-    return [s[2:] for a in settings._actions for s in a.option_strings]
-
-
-def _as_key(action):
-    """A copy of a setting's action that --help shows as ``key=VALUE`` (a switch: ``key``)."""
-    shown = copy.copy(action)
-    keys = [s[2:] for s in action.option_strings]
-    if action.nargs != 0:
-        value = action.metavar or ('{%s}' % ','.join(map(str, action.choices))
-                                   if action.choices is not None else action.dest.upper())
-        keys = ['%s=%s%s' % (keys[0], value, ',...' if action.nargs in ('+', '*') else '')]
-    shown.option_strings, shown.nargs = keys, 0
-    return shown
-
-
-class OneLineParser(argparse.ArgumentParser):
+class OneLineParser(SettingsMixin, argparse.ArgumentParser):
     """argparse, but a bad option prints one line (no usage block) and exits with status 2;
     with settings (:meth:`add_setting`, given as ``--set KEY=VALUE``), the quick protocol,
     named recipes (:meth:`add_recipe`) and defaults computed from other options
@@ -112,27 +47,12 @@ class OneLineParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.quick, self.derived, self.presets = {}, [], None
-        self.settings = _Settings()
+        self.settings = Settings()
         self.more = self        # where secondary options go (make_parser: 'more options')
         self.quick_action = None
 
     def error(self, message):
-        moved = [w.split('=')[0] for w in message.split()
-                 if w.split('=')[0] in self.settings._option_string_actions]
-        if message.startswith('unrecognized arguments') and moved:
-            message += '; %s is a setting: pass --set %s' % (
-                moved[0], _as_key(self.settings._option_string_actions[moved[0]])
-                .option_strings[0])
-        self.exit(2, '%s: error: %s (see --help)\n' % (self.prog, message))
-
-    def add_setting(self, *flags, **kwargs):
-        """A setting: not an option of its own but a key of ``--set KEY=VALUE`` (a flag
-        without its dashes: ``--set dis-noise=0.3``; a switch: ``--set batch-norm``), for
-        what the recipes set and what an ablation changes. Declared as with
-        ``add_argument`` (``type=``, ``choices``, ``action``), checked the same way, and
-        parsed into ``args`` as an option would be. Settings that exclude each other:
-        ``parser.settings.add_mutually_exclusive_group()``."""
-        return self.settings.add_argument(*flags, **kwargs)
+        self.exit(2, '%s: error: %s (see --help)\n' % (self.prog, self.setting_hint(message)))
 
     def _all_actions(self):
         return self._actions + self.settings._actions
@@ -171,76 +91,13 @@ class OneLineParser(argparse.ArgumentParser):
         shown.insert(int(self.add_help), shown.pop(shown.index(action)))
         self.preset_defaults('recipe', table)
 
-    def spell(self, dest, value):
-        """How a command line gives ``dest`` the value ``value`` (``--n-train 1000``, or
-        ``--set n-hidden=64`` for a setting)."""
-        action = self.action(dest)
-        text = ','.join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
-        if action in self.settings._actions:
-            return '--set %s=%s' % (action.option_strings[0][2:], text)
-        return '%s %s' % (action.option_strings[-1], text.replace(',', ' ')
-                          if isinstance(value, list) else text)
-
-    def given(self, argv):
-        """The dests that ``argv`` gives explicitly: its options' and its settings'."""
-        dests = set()
-        for word, following in zip(argv, list(argv[1:]) + ['']):
-            name, _, value = word.partition('=')
-            if name == '--set':
-                key = (value or following).partition('=')[0]
-                dests.add(self.settings._option_string_actions['--' + key].dest)
-            elif name in self._option_string_actions:
-                dests.add(self._option_string_actions[name].dest)
-        return dests
-
-    def respell(self, argv):
-        """``argv`` (e.g. a recorded command's) with each option that is now a setting given
-        as ``--set KEY=VALUE`` (a switch: ``--set KEY``; a list: comma-separated)."""
-        out, words = [], list(argv)
-        while words:
-            word = words.pop(0)
-            name, eq, value = word.partition('=')
-            action = self.settings._option_string_actions.get(name)
-            if action is None:
-                out.append(word)
-                continue
-            values = [value] if eq else []
-            while (action.nargs != 0 and words and not words[0].startswith('--') and
-                   (not values or action.nargs in ('+', '*'))):
-                values.append(words.pop(0))
-            out += ['--set', name[2:] + ('=' + ','.join(values) if action.nargs != 0 else '')]
-        return out
-
-    def _add_set_option(self):
-        if self.settings._actions and '--set' not in self._option_string_actions:
-            self.more.add_argument(
-                '--set', type=_SetWord(self.settings), action='append', dest='set_words',
-                metavar='KEY=VALUE', help='change one of the settings listed below (several: '
-                                          'one --set each); explicit settings win over --recipe')
-
     def format_help(self):
         self._add_set_option()
         if self.quick_action is not None:
             self.quick_action.help = (
                 'tiny run (seconds) for smoke tests: the defaults become %s (options given '
                 'explicitly win)' % ' '.join(self.spell(k, val) for k, val in self.quick.items()))
-        text = super().format_help()
-        if not self.settings._actions:
-            return text
-        formatter = self._get_formatter()
-        formatter.start_section(SETTINGS_TITLE)
-        formatter.add_arguments([_as_key(a) for a in self.settings._actions])
-        formatter.end_section()
-        return text + '\n' + formatter.format_help()
-
-    def _parse(self, argv, namespace):
-        """The options, then the settings that ``--set`` gives, into one namespace."""
-        ns = super().parse_args(argv, namespace)
-        words = [w for given in (vars(ns).pop('set_words', None) or []) for w in given]
-        try:
-            return self.settings.parse_args(words, ns)
-        except _SettingError as exc:
-            self.error(str(exc))
+        return super().format_help() + self.settings_help()
 
     def parse_args(self, args=None, namespace=None):
         self._add_set_option()
