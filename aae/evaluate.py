@@ -1,5 +1,7 @@
-"""Inference helpers for the AAE experiments: batched encoding/decoding in test mode, and
-the grid over the Gaussian prior's percentiles of Fig. 2e (arXiv:1511.05644)."""
+"""Inference and measurements for the AAE experiments (Makhzani et al., arXiv:1511.05644):
+batched encoding/decoding in test mode, the scores behind Tables 2-3 and Figs. 4 and 11, the
+diagnostics of how well codes follow the prior, and the grid over the Gaussian prior's
+percentiles of Fig. 2e."""
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.special import ndtri     # inverse CDF of N(0, 1)
@@ -8,10 +10,11 @@ import chainer
 import chainer.functions as F
 
 from evaluation.inference import predict
-from evaluation.metrics import mmd
+from evaluation.metrics import (assign_cluster_labels, classification_error, confusions,
+                                equal_clusters_error_floor, mmd)
 
 from .loss import p_real as p_real_of
-from .priors import sample_prior
+from .priors import component_of, sample_prior
 
 
 def encode(enc, x, device=None, batchsize=1000):
@@ -49,6 +52,74 @@ def wrong_label_reconstruction(enc, dec, x, device=None, seed=0):
     mse_other = float(((decode(dec, z, eye[other], device) - x) ** 2).mean())
     return {'mse_own_one_hot': mse_own, 'mse_other_one_hot': mse_other,
             'ratio': mse_other / mse_own}
+
+
+def classification_scores(q_y, y, n_classes):
+    """Table 2's test error (%) of argmax q(y|x) against the labels ``y``, with (ours) the
+    digits it confuses (true, predicted, count) and the error that predicting every class
+    equally often would force on these labels (a uniform Cat(y) pulls q(y) towards that)."""
+    return {'test_error_percent': 100 * classification_error(q_y.argmax(1), y),
+            'test_confusions': confusions(q_y.argmax(1), y, n_classes),
+            'test_error_percent_if_classes_uniform': 100 * equal_clusters_error_floor(
+                y, n_classes, n_classes)}
+
+
+def style_content_scores(enc, dec, x, z, z_dim, device=None, seed=0):
+    """Sec. 5's split of a categorical AAE into content y and style z, measured on ``x``
+    (``z``: its style codes): the reconstruction MSE per pixel, (ours) whether the decoder
+    uses y (:func:`wrong_label_reconstruction`) and whether z still follows N(0, I), D_z's
+    job (:func:`prior_mmd`, beside the floor)."""
+    return {'test_reconstruction_mse_per_pixel': reconstruction_errors(enc, dec, x, device)[0],
+            'decoder_uses_y': wrong_label_reconstruction(enc, dec, x, device, seed),
+            'style_code_vs_prior': prior_mmd(z, 'gaussian', z_dim, seed=seed)}
+
+
+def label_clusters(enc, x, y, device=None, majority=False):
+    """Sec. 6's rule: cluster i takes the label of the image x_n of ``x`` that maximises
+    q(y_i|x_n); ``majority`` (ours): the majority label of the images in cluster i.
+    Returns (q(y|x), {cluster: label})."""
+    q = encode(enc, x, device)[0]
+    return q, assign_cluster_labels(q.argmax(1), y, scores=None if majority else q)
+
+
+def cluster_classifier(enc, x_label, y_label, n_clusters, device=None, majority=False):
+    """A classifier for :class:`expkit.extensions.TestError`: each call labels the clusters
+    of the encoder as it is now on (``x_label``, ``y_label``) (:func:`label_clusters`), then
+    gives each image the label of its cluster argmax q(y|x) (-1: a cluster without one)."""
+    def classify(x):
+        mapping = label_clusters(enc, x_label, y_label, device, majority)[1]
+        return np.array([mapping.get(i, -1) for i in range(n_clusters)])[
+            encode(enc, x, device)[0].argmax(1)]
+    return classify
+
+
+def own_component_scores(z, y, prior, n_classes=10):
+    """Fig. 4 in a number (ours): the fraction of codes ``z`` on the prior's component
+    (mixture: nearest by angle; swiss roll: slice by radius) of their own label ``y``,
+    overall and per label."""
+    on_own = component_of(prior, z, n_classes) == y
+    return {'test_codes_on_own_component': float(on_own.mean()),
+            'test_codes_on_own_component_per_digit': [float(on_own[y == k].mean())
+                                                      for k in range(n_classes)]}
+
+
+def training_code_scores(z, y, seen, prior, seed=0, n_classes=10):
+    """Fig. 4's scores on training codes ``z`` (ours): D only ever judged these, so if they
+    follow the prior and the test codes do not, what is left is the encoder's
+    generalisation, not the regulariser. Split by whether D saw the image's label
+    (``seen``): the fraction on their own component and off the prior's support
+    (:func:`prior_distance`), and the MMD² to the prior."""
+    on_own = component_of(prior, z, n_classes) == y
+    far = lambda codes: prior_distance(codes, prior, 2, seed=seed,
+                                       n_classes=n_classes)['codes_far_from_prior_fraction']
+    return {'n_codes': len(z), 'n_labelled': int(seen.sum()),
+            'on_own_component': float(on_own.mean()),
+            'on_own_component_labelled': float(on_own[seen].mean()),
+            'on_own_component_unlabelled': float(on_own[~seen].mean()),
+            'mmd2_codes_vs_prior': prior_mmd(z, prior, 2, seed=seed)['mmd2_codes_vs_prior'],
+            'codes_far_from_prior_fraction': far(z),
+            'codes_far_from_prior_fraction_labelled': far(z[seen]),
+            'codes_far_from_prior_fraction_unlabelled': far(z[~seen])}
 
 
 def prior_mmd(z, prior, z_dim=2, seed=0, n=2000, repeats=10, labels=None, n_classes=10):

@@ -34,16 +34,14 @@ from expkit.extensions import TestError
 from expkit.validate import positive_int
 
 from datasets.semisup import split_labelled
-from evaluation.metrics import (classification_error, confusions,
-                                equal_clusters_error_floor)
+from evaluation.metrics import classification_error
 from aae import figures
 from aae.net import categorical_aae
 from aae.priors import Prior
 from aae.optim import LRDrops, make_optimizers
 from aae.options import AAE_QUICK, add_aae_options, add_recipe_option, lr_drops, phase_lr
 from aae.updater import LOSSES, CategoricalAAEUpdater
-from aae.evaluate import (encode, prior_mmd, reconstruction_errors,
-                          wrong_label_reconstruction)
+from aae.evaluate import classification_scores, encode, style_content_scores
 
 N_CLASSES = 10
 PAPER_ERROR = {'100': '1.90 +- 0.10', '1000': '1.60 +- 0.08', 'all': '0.85 +- 0.02'}
@@ -72,14 +70,15 @@ def parse(argv):
                             "ablation: an oracle the semi-supervised setting does not have)")
     add_aae_options(parser, dis_noise=0.0, enc_noise=0.3)
     add_recipe_option(parser, semi_supervised=True)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.supervised_only and args.labelled_reconstruction:
+        raise UsageError('supervised-only trains no decoder: drop labelled-reconstruction '
+                         '(--recipe seed sets it: add --set no-labelled-reconstruction)')
+    return args
 
 
 def main(argv=None):
     args = parse(argv)
-    if args.supervised_only and args.labelled_reconstruction:
-        raise UsageError('supervised-only trains no decoder: drop labelled-reconstruction '
-                         '(--recipe seed sets it: add --set no-labelled-reconstruction)')
     exp = Experiment('aae_semisupervised', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Table 2 (MNIST, test error %, '
                   'full 50k/10k MNIST)',
@@ -131,11 +130,11 @@ def main(argv=None):
                         extensions=[TestError(classify, x_test[:2000], y_test[:2000]), drops])
 
     q_y, z = encode(enc, x_test, exp.device)
-    error = classification_error(q_y.argmax(1), y_test)
+    measured = classification_scores(q_y, y_test, N_CLASSES)    # Table 2, and ours
     fig = plots.error_curve(
         trainer, min(2000, len(y_test)), 'AAE, %s labels, recipe %s' % (args.labels, args.recipe),
         paper=(float(PAPER_ERROR[args.labels].split()[0]), 'paper: Makhzani 2015 Table 2'),
-        final=(100 * error, len(y_test)))
+        final=(measured['test_error_percent'], len(y_test)))
     exp.savefig(fig, 'test_error_updates.png')
     config = {'labels': args.labels, 'recipe': args.recipe, 'y_prior': args.y_prior,
               'y_prior_probs': None if y_probs is None else [float(p) for p in y_probs],
@@ -144,34 +143,17 @@ def main(argv=None):
                   n_labelled, args.seed, len(x_train),
                   'the labelled images alone (baseline)' if args.supervised_only else
                   'every training image is also used unlabelled')}
-    measured = {'test_error_percent': 100 * error, 'n_labelled': int(n_labelled),
-                'n_train_images': len(x_train), 'n_test_images': len(x_test),
-                'n_validation_images': len(x_val),
-                # ours: which digits the last encoder confuses (true, predicted, count)
-                'test_confusions': confusions(q_y.argmax(1), y_test, N_CLASSES),
-                # ours: the error that predicting every class equally often would force on
-                # this test set (a uniform Cat(y) pulls q(y) towards that)
-                'test_error_percent_if_classes_uniform': 100 * equal_clusters_error_floor(
-                    y_test, N_CLASSES, N_CLASSES)}
-    if args.supervised_only:                 # no decoder was trained: no styles, no MSE
-        exp.save_npz('codes.npz', z=z, q_y=q_y, labels=y_test)
-        best_on_validation(exp, enc, x_test, y_test, measured)
-        exp.finish(measured=measured, config=config)
-        return
-
-    # styles: row r = one z ~ N(0, I), column c = one-hot y = c (content)
-    fig, styles, y_styles = figures.styles(dec, args.z_dim, N_CLASSES, data.image_shape,
-                                           exp.device)
-    exp.savefig(fig, 'styles.png')
-    exp.save_npz('samples.npz', x=styles, y=y_styles)
+    measured.update(n_labelled=int(n_labelled), n_train_images=len(x_train),
+                    n_test_images=len(x_test), n_validation_images=len(x_val))
+    if not args.supervised_only:             # the baseline trains no decoder: no styles, no MSE
+        # styles: row r = one z ~ N(0, I), column c = one-hot y = c (content)
+        fig, styles, y_styles = figures.styles(dec, args.z_dim, N_CLASSES, data.image_shape,
+                                               exp.device)
+        exp.savefig(fig, 'styles.png')
+        exp.save_npz('samples.npz', x=styles, y=y_styles)
+        measured.update(style_content_scores(enc, dec, x_test, z, args.z_dim, exp.device,
+                                             args.seed))
     exp.save_npz('codes.npz', z=z, q_y=q_y, labels=y_test)
-    mse, sse = reconstruction_errors(enc, dec, x_test, exp.device)
-    measured['test_reconstruction_mse_per_pixel'] = mse
-    # diagnostic (ours): does the decoder use y? MSE with another class's one-hot / own
-    measured['decoder_uses_y'] = wrong_label_reconstruction(enc, dec, x_test, exp.device,
-                                                            args.seed)
-    # diagnostic (ours): is the style code z still Gaussian (D_z's job), beside the floor?
-    measured['style_code_vs_prior'] = prior_mmd(z, 'gaussian', args.z_dim, seed=args.seed)
     best_on_validation(exp, enc, x_test, y_test, measured)
     exp.finish(measured=measured, config=config)
 
