@@ -10,8 +10,9 @@ import chainer
 import chainer.functions as F
 
 from evaluation.inference import predict
-from evaluation.metrics import (assign_cluster_labels, classification_error, confusions,
-                                equal_clusters_error_floor, mmd)
+from evaluation.metrics import (assign_cluster_labels, classification_error, cluster_accuracy,
+                                confusions, equal_clusters_error_floor, hungarian_accuracy,
+                                mmd)
 
 from .loss import p_real as p_real_of
 from .priors import component_of, sample_prior
@@ -91,6 +92,25 @@ def cluster_classifier(enc, x_label, y_label, n_clusters, device=None, majority=
         return np.array([mapping.get(i, -1) for i in range(n_clusters)])[
             encode(enc, x, device)[0].argmax(1)]
     return classify
+
+
+def clustering_scores(clusters, y, mapping, mapping_majority, n_clusters, n_classes=10):
+    """Table 3's test error (%) of the clusters ``clusters`` of images labelled ``y`` under
+    Sec. 6's labelling ``mapping`` ({cluster: label}), with (ours) the error under the
+    majority labelling ``mapping_majority``, the Hungarian (one-to-one) accuracy, the
+    cluster sizes and the least error any labelling of ``n_clusters`` equal-size clusters
+    (what the uniform Cat(K) prior asks for) can reach on these labels."""
+    sizes = np.bincount(clusters, minlength=n_clusters)
+    return {
+        'test_error_percent': 100 * (1 - cluster_accuracy(clusters, y, mapping=mapping)),
+        'test_error_percent_majority_rule': 100 * (1 - cluster_accuracy(
+            clusters, y, mapping=mapping_majority)),
+        'test_hungarian_accuracy': hungarian_accuracy(clusters, y),
+        'cluster_labels': [mapping[i] for i in range(n_clusters)],
+        'test_cluster_sizes': sizes.tolist(),
+        'n_empty_test_clusters': int((sizes == 0).sum()),
+        'test_error_percent_floor_equal_clusters': 100 * equal_clusters_error_floor(
+            y, n_clusters, n_classes)}
 
 
 def own_component_scores(z, y, prior, n_classes=10):

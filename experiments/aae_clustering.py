@@ -30,15 +30,14 @@ from expkit import Experiment, make_parser, run_main, plots
 from expkit.extensions import TestError
 from expkit.validate import positive_int
 
-from evaluation.metrics import (assign_cluster_labels, cluster_accuracy,
-                                equal_clusters_error_floor, hungarian_accuracy)
+from evaluation.metrics import assign_cluster_labels
 from aae.net import categorical_aae
 from aae.priors import Prior
 from aae.optim import LRDrops, make_optimizers
 from aae.options import (AAE_QUICK, add_aae_options, add_appendix_options,
                          add_clustering_recipe_option, lr_drops, phase_lr)
 from aae.updater import LOSSES, CategoricalAAEUpdater
-from aae.evaluate import encode
+from aae.evaluate import cluster_classifier, clustering_scores, encode, label_clusters
 from aae import figures
 
 PAPER_ERROR = {16: '9.55 +- 2.05', 30: '4.10 +- 1.13'}
@@ -88,42 +87,29 @@ def main(argv=None):
     updater = CategoricalAAEUpdater({'main': it}, optimizers, nets, Prior('gaussian', args.z_dim),
                                     device=exp.device, rec_loss=args.rec_loss)
 
-    def label_clusters(majority=False):
-        q_label, _ = encode(enc, x_label, exp.device)
-        return q_label, assign_cluster_labels(q_label.argmax(1), y_label,
-                                              scores=None if majority else q_label)
-
-    def classifier(majority):       # the Sec. 6 rule (or the majority vote) with today's encoder
-        def classify(x):
-            mapping = label_clusters(majority)[1]
-            return np.array([mapping.get(i, -1) for i in range(k)])[
-                encode(enc, x, exp.device)[0].argmax(1)]
-        return classify
-
     # test/error: the paper's rule; test/error_majority: each cluster takes the majority label
     # of its validation images (ours, a diagnostic: the rule's one example can be atypical)
     drops = LRDrops.for_run(updater, optimizers, lr_drops(args))
     exp.record('lr_schedule', drops.schedule)
     trainer = exp.train(updater, models=nets, plots=plots.loss_plots(LOSSES), report=LOSSES + [
         'main/d_fake', 'main/d_fake_y', 'test/error', 'test/error_majority'], extensions=[
-        TestError(classifier(False), x_test[:2000], y_test[:2000]),
-        TestError(classifier(True), x_test[:2000], y_test[:2000], key='test/error_majority'),
-        drops])
+        TestError(cluster_classifier(enc, x_label, y_label, k, exp.device), x_test[:2000],
+                  y_test[:2000]),
+        TestError(cluster_classifier(enc, x_label, y_label, k, exp.device, majority=True),
+                  x_test[:2000], y_test[:2000], key='test/error_majority'), drops])
 
-    q_label, mapping = label_clusters()
+    q_label, mapping = label_clusters(enc, x_label, y_label, exp.device)     # Sec. 6 rule
     q_test, z_test = encode(enc, x_test, exp.device)
     clusters = q_test.argmax(1)
-    acc = cluster_accuracy(clusters, y_test, mapping=mapping)
-    acc_majority = cluster_accuracy(clusters, y_test,
-                                    mapping=assign_cluster_labels(q_label.argmax(1), y_label))
+    measured = clustering_scores(clusters, y_test, mapping,
+                                 assign_cluster_labels(q_label.argmax(1), y_label), k)
     fig = plots.error_curve(
         trainer, min(2000, len(y_test)), 'AAE clustering, %d clusters, recipe %s'
         % (k, args.recipe), paper=(float(PAPER_ERROR[k].split()[0]),
                                    'paper: Makhzani 2015 Table 3'),
-        final=(100 * (1 - acc), len(y_test)),
+        final=(measured['test_error_percent'], len(y_test)),
         extra=('test/error_majority', 'majority label of the validation images (ours)'))
     exp.savefig(fig, 'test_error_updates.png')
-    acc_hungarian = hungarian_accuracy(clusters, y_test)
 
     # Fig. 9: top row = cluster heads dec(z = 0, y = e_i); below, test images of cluster i
     fig, heads = figures.cluster_heads(dec, args.z_dim, clusters, x_test, mapping,
@@ -132,19 +118,8 @@ def main(argv=None):
     exp.save_npz('samples.npz', x=heads, cluster=np.arange(k))
     exp.save_npz('codes.npz', z=z_test, q_y=q_test, labels=y_test)
 
-    sizes = np.bincount(clusters, minlength=k)
     exp.finish(measured={
-        'test_error_percent': 100 * (1 - acc),
-        'test_error_percent_majority_rule': 100 * (1 - acc_majority),
-        'test_hungarian_accuracy': acc_hungarian,
-        'cluster_labels': [mapping[i] for i in range(k)],
-        'test_cluster_sizes': sizes.tolist(),
-        'n_empty_test_clusters': int((sizes == 0).sum()),
-        # ours: the least error any labelling of k equal-size clusters (what the uniform
-        # Cat(k) prior asks for) can reach on these test digits
-        'test_error_percent_floor_equal_clusters': 100 * equal_clusters_error_floor(
-            y_test, k, 10),
-        'n_train_images': len(x_train), 'n_test_images': len(x_test),
+        **measured, 'n_train_images': len(x_train), 'n_test_images': len(x_test),
         'n_validation_images': len(x_val),
     }, config={'clusters': k, 'recipe': args.recipe,
                'label_source': '%s (%d images)' % (label_source, len(y_label)),
