@@ -1,5 +1,6 @@
-"""Figures of the AAE paper (Makhzani et al., arXiv:1511.05644) that show what a trained
-categorical AAE's decoder does with its two codes."""
+"""Figures of the AAE paper (Makhzani et al., arXiv:1511.05644): what a trained AAE's codes
+look like beside the prior (Figs. 2, 4, 11) and what its decoder does with them (Figs. 2e,
+4, 9, 10 and Sec. 5's styles)."""
 import numpy as np
 import matplotlib.pyplot as plt
 
@@ -42,3 +43,26 @@ def cluster_heads(dec, z_dim, clusters, x_test, mapping, image_shape, device, se
                  'cluster label (Sec. 6 rule): %s' % (
                      k, ' '.join(str(mapping[i]) for i in range(k))), fontsize=8)
     return fig, heads
+
+
+def head_images(dec, n_heads, z_dim, image_shape, device):
+    """Sec. 7 / Fig. 10: the decoder at each cluster head (z = 0, y = e_i), a row of at most
+    10 images each. Returns (figure, images)."""
+    images = decode(dec, np.zeros((n_heads, z_dim), np.float32),
+                    np.eye(n_heads, dtype=np.float32), device)
+    fig, _ = plots.image_grid(images, min(n_heads, 10), image_shape,
+                              title='decoder at each cluster head (z = 0, y = e_i)')
+    return fig, images
+
+
+def representations(rep, labels, heads, subtitle):
+    """Fig. 11: the 2-D representations W y + z of the test images coloured by digit, the
+    cluster heads (the columns of W) as black crosses; ``subtitle``: the run in a line."""
+    fig, ax = plt.subplots(figsize=(6.5, 6.2))
+    plots.scatter_codes(ax, rep, labels, s=1.5)
+    ax.scatter(heads[:, 0], heads[:, 1], marker='x', s=60, color='k', label='heads')
+    ax.set_title('2-D AAE representation W y + z of %d test images\n%s' % (len(rep), subtitle),
+                 fontsize=9)
+    ax.set_xlabel('r1')
+    ax.set_ylabel('r2')
+    return fig

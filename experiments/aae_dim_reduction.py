@@ -16,21 +16,20 @@ Sec. 6 cluster rule for the unsupervised one; the Hungarian accuracy).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
-import matplotlib.pyplot as plt
 
 import chainer
 from expkit import Experiment, UsageError, make_parser, run_main, plots
 from expkit.validate import int_at_least, nonnegative_int, positive_float
 
 from datasets.semisup import split_labelled
-from evaluation.metrics import (assign_cluster_labels, classification_error, cluster_accuracy,
-                                hungarian_accuracy)
+from evaluation.metrics import classification_error, cluster_accuracy, hungarian_accuracy
+from aae import figures
 from aae.net import dim_reduction_aae
 from aae.priors import Prior
 from aae.optim import LRDrops, make_optimizers
 from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
 from aae.updater import LOSSES, DimReductionUpdater
-from aae.evaluate import decode, encode, reconstruction_errors
+from aae.evaluate import encode, label_clusters, reconstruction_errors
 
 N_CLASSES = 10
 N_Z = 2                       # Fig. 11: 2-D representations
@@ -103,26 +102,14 @@ def main(argv=None):
     clusters = q_test.argmax(1)
     if semi:
         error = classification_error(clusters, y_test)
-    else:
-        q_train, _ = encode(enc, x_train, exp.device)   # Sec. 6 rule, as aae_clustering.py
-        mapping = assign_cluster_labels(q_train.argmax(1), y_train, scores=q_train)
-        error = 1 - cluster_accuracy(clusters, y_test, mapping=mapping)
+    else:                                   # Sec. 6 rule on the training images
+        error = 1 - cluster_accuracy(clusters, y_test, mapping=label_clusters(
+            enc, x_train, y_train, exp.device)[1])
 
     # --- Fig. 11: representations of the test images by digit, heads as black crosses
-    fig, ax = plt.subplots(figsize=(6.5, 6.2))
-    plots.scatter_codes(ax, rep, y_test, s=1.5)
-    ax.scatter(heads[:, 0], heads[:, 1], marker='x', s=60, color='k', label='heads')
-    ax.set_title('2-D AAE representation W y + z of %d test images\n%s, %d heads; error '
-                 '%.2f %%' % (len(rep), '%d labels' % args.labels if semi else 'unsupervised',
-                              m, 100 * error), fontsize=9)
-    ax.set_xlabel('r1')
-    ax.set_ylabel('r2')
-    exp.savefig(fig, 'codes.png')
-
-    head_images = decode(dec, np.zeros((m, N_Z), np.float32), np.eye(m, dtype=np.float32),
-                         exp.device)
-    fig, _ = plots.image_grid(head_images, min(m, 10), data.image_shape,
-                              title='decoder at each cluster head (z = 0, y = e_i)')
+    exp.savefig(figures.representations(rep, y_test, heads, '%s, %d heads; error %.2f %%' % (
+        '%d labels' % args.labels if semi else 'unsupervised', m, 100 * error)), 'codes.png')
+    fig, head_images = figures.head_images(dec, m, N_Z, data.image_shape, exp.device)
     exp.savefig(fig, 'heads.png')
     exp.save_npz('codes.npz', representation=rep, z=z_test, q_y=q_test, heads=heads,
                  labels=y_test)
