@@ -4,10 +4,62 @@ look like beside the prior (Figs. 2, 4, 11) and what its decoder does with them 
 import numpy as np
 import matplotlib.pyplot as plt
 
-from aae.evaluate import decode
+from aae.evaluate import box_grid, decode, gaussian_percentile_grid
 from aae.net import one_hot
 from aae.priors import sample_prior
 from expkit import plots
+
+
+def codes_beside_prior(z, labels, z_prior, k_prior, title, prior_title, axis_names=False):
+    """Figs. 2a/2c and 4: the codes ``z`` of test images coloured by digit (left) beside
+    samples ``z_prior`` of the imposed prior (right; coloured by component ``k_prior``, or
+    grey without one), on the same square axes; the first two dimensions of each.
+    ``axis_names``: label the axes z1, z2."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.2))
+    plots.scatter_codes(axes[0], z[:, :2], labels, title=title)
+    if k_prior is None:
+        axes[1].scatter(z_prior[:, 0], z_prior[:, 1], s=2, alpha=0.5, color='gray')
+        axes[1].set_aspect('equal', adjustable='datalim')
+        axes[1].set_title(prior_title)
+    else:
+        plots.scatter_codes(axes[1], z_prior[:, :2], k_prior, title=prior_title)
+    lim = max(np.abs(np.percentile(z_prior[:, :2], [0.5, 99.5])).max(),
+              np.abs(np.percentile(z[:, :2], [0.5, 99.5])).max()) * 1.1
+    for ax in axes:
+        ax.set_aspect('equal', adjustable='box')
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        if axis_names:
+            ax.set_xlabel('z1')
+            ax.set_ylabel('z2')
+    return fig
+
+
+def manifold(dec, prior, z_prior, image_shape, device, n_grid=20):
+    """Fig. 2e: the decoder of a 2-D code on an ``n_grid`` x ``n_grid`` grid, for the
+    Gaussian prior at evenly spaced percentiles (5 % to 95 %) of each axis, for another
+    prior on an even grid over the central 98 % of its samples ``z_prior``."""
+    if prior == 'gaussian':
+        grid = gaussian_percentile_grid(n_grid)
+        title = 'decoder on the N(0, I) percentiles 5%..95% of z1, z2 (Fig. 2e)'
+    else:
+        lo, hi = np.percentile(z_prior, [1, 99])
+        grid = box_grid(n_grid, lo, hi)
+        title = 'decoder on a grid over the %s prior (z in [%.1f, %.1f]^2)' % (prior, lo, hi)
+    fig, _ = plots.image_grid(decode(dec, grid, device=device), n_grid, image_shape,
+                              title=title)
+    return fig
+
+
+def component_samples(dec, prior, image_shape, device, n_classes=10, n_col=12):
+    """Fig. 4: the decoder on ``n_col`` samples of each component (or slice) of the prior,
+    row k = component k. Returns (figure, images, their component)."""
+    comp = np.repeat(np.arange(n_classes), n_col)
+    images = decode(dec, sample_prior(prior, len(comp), 2, labels=comp,
+                                      n_classes=n_classes)[0], device=device)
+    fig, _ = plots.image_grid(images, n_col, image_shape,
+                              title='decoder(z), z from component k (row k)')
+    return fig, images, comp
 
 
 def styles(dec, z_dim, n_classes, image_shape, device, n_rows=10):

@@ -18,15 +18,13 @@ cost as a mean over pixels, and every step size divided by 10 after 20,000 updat
 summed Euclidean cost), whose codes collapse on full MNIST (docs/results/aae.md).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
-import numpy as np
-import matplotlib.pyplot as plt
-
 import chainer
 import chainer.functions as F
 from expkit import Experiment, make_parser, run_main, plots
 from expkit.errors import UsageError
 from expkit.validate import positive_int
 
+from aae import figures
 from aae.net import unsupervised_aae
 from aae.priors import PRIORS, Prior, sample_prior
 from aae.optim import LRDrops, make_optimizers
@@ -37,8 +35,8 @@ from vae.net import VAE
 from vae.loss import gaussian_mixture_log_prior
 from vae.updater import VAEUpdater
 from aae.evaluate import (PRIOR_MATCH_PLOTS, PRIOR_MATCH_POINTS, PRIOR_MATCH_REPORT,
-                          PriorMatch, box_grid, decode, discriminator_diagnostics, encode,
-                          gaussian_percentile_grid, prior_mmd, reconstruction_errors)
+                          PriorMatch, decode, discriminator_diagnostics, encode, prior_mmd,
+                          reconstruction_errors)
 
 DEFAULT_OUT = 'results/aae_gaussian'
 PAPER = {'source': 'Makhzani et al. 2015, arXiv:1511.05644, Fig. 2 (qualitative: no number is '
@@ -125,41 +123,13 @@ def main(argv=None):
     # --- Fig. 2a/2c: codes of the held-out images, beside samples of the prior
     z = encode(enc, x_test, exp.device)
     z_prior, k_prior = sample_prior(args.prior, len(z), args.z_dim)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5.2))
-    plots.scatter_codes(axes[0], z[:, :2], y_test,
-                        title='%s codes of %d test images (%s prior)' % (args.model.upper(), len(z),
-                                                                        args.prior))
-    if k_prior is None:
-        axes[1].scatter(z_prior[:, 0], z_prior[:, 1], s=2, alpha=0.5, color='gray')
-        axes[1].set_aspect('equal', adjustable='datalim')
-        axes[1].set_title('samples of the prior p(z)')
-    else:
-        plots.scatter_codes(axes[1], z_prior[:, :2], k_prior,
-                            title='samples of the prior p(z), by component')
-    lim = max(np.abs(np.percentile(z_prior[:, :2], [0.5, 99.5])).max(),
-              np.abs(np.percentile(z[:, :2], [0.5, 99.5])).max()) * 1.1
-    for ax in axes:
-        ax.set_aspect('equal', adjustable='box')
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
-        ax.set_xlabel('z1')
-        ax.set_ylabel('z2')
-    exp.savefig(fig, 'codes.png')
-
-    # --- Fig. 2e: the decoder on a grid (Gaussian: evenly spaced percentiles of each axis)
-    n_grid = 20
-    if args.z_dim == 2:
-        if args.prior == 'gaussian':
-            grid = gaussian_percentile_grid(n_grid)
-            title = 'decoder on the N(0, I) percentiles 5%..95% of z1, z2 (Fig. 2e)'
-        else:
-            lo, hi = np.percentile(z_prior, [1, 99])
-            grid = box_grid(n_grid, lo, hi)
-            title = 'decoder on a grid over the %s prior (z in [%.1f, %.1f]^2)' % (
-                args.prior, lo, hi)
-        fig, _ = plots.image_grid(decode(dec, grid, device=exp.device), n_grid,
-                                  data.image_shape, title=title)
-        exp.savefig(fig, 'manifold.png')
+    exp.savefig(figures.codes_beside_prior(
+        z, y_test, z_prior, k_prior, '%s codes of %d test images (%s prior)' % (
+            args.model.upper(), len(z), args.prior), 'samples of the prior p(z)' + (
+            '' if k_prior is None else ', by component'), axis_names=True), 'codes.png')
+    if args.z_dim == 2:       # --- Fig. 2e: the decoder on a grid of the prior's percentiles
+        exp.savefig(figures.manifold(dec, args.prior, z_prior, data.image_shape, exp.device),
+                    'manifold.png')
 
     # --- samples: decoder means at prior samples
     samples = decode(dec, sample_prior(args.prior, args.n_samples, args.z_dim)[0],
