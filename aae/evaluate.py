@@ -124,7 +124,7 @@ def own_component_scores(z, y, prior, n_classes=10):
 
 
 def training_code_scores(z, y, seen, prior, seed=0, n_classes=10):
-    """Fig. 4's scores on training codes ``z`` (ours): D only ever judged these, so if they
+    """Fig. 4's scores on 2-D training codes ``z`` (ours): D only ever judged these, so if they
     follow the prior and the test codes do not, what is left is the encoder's
     generalisation, not the regulariser. Split by whether D saw the image's label
     (``seen``): the fraction on their own component and off the prior's support

@@ -25,19 +25,20 @@ under ``train_codes``, the same scores on as many training codes, labelled and u
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
-import matplotlib.pyplot as plt
 
 import chainer
 from expkit import Experiment, make_parser, run_main, plots
 from expkit.validate import probability
 
 from datasets.semisup import split_labelled
+from aae import figures
 from aae.net import Decoder, Discriminator, Encoder
-from aae.priors import Prior, component_of, sample_prior
+from aae.priors import Prior, sample_prior
 from aae.optim import LRDrops, make_optimizers
 from aae.options import AAE_QUICK, add_aae_options, lr_drops, phase_lr
 from aae.updater import LOSSES, AAEUpdater
-from aae.evaluate import decode, encode, prior_distance, prior_mmd, reconstruction_errors
+from aae.evaluate import (encode, own_component_scores, prior_distance, prior_mmd,
+                          reconstruction_errors, training_code_scores)
 
 DEFAULT_OUT = 'results/aae_label_prior'
 N_CLASSES = 10
@@ -113,54 +114,25 @@ def main(argv=None):
     # --- Fig. 4: test codes by digit, beside the prior by component
     z = encode(enc, x_test, exp.device)
     z_prior, k_prior = sample_prior(args.prior, len(z), 2, n_classes=N_CLASSES)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5.2))
-    plots.scatter_codes(axes[0], z, y_test, title='codes of %d test images, by digit (%d %% '
-                        'of training labelled)' % (len(z), round(100 * args.labelled_fraction)))
-    plots.scatter_codes(axes[1], z_prior, k_prior, title='prior samples, by component')
-    lim = max(np.abs(np.percentile(z_prior, [0.5, 99.5])).max(),
-              np.abs(np.percentile(z, [0.5, 99.5])).max()) * 1.1
-    for ax in axes:
-        ax.set_aspect('equal', adjustable='box')
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
-    exp.savefig(fig, 'codes.png')
-
+    exp.savefig(figures.codes_beside_prior(
+        z, y_test, z_prior, k_prior, 'codes of %d test images, by digit (%d %% of training '
+        'labelled)' % (len(z), round(100 * args.labelled_fraction)),
+        'prior samples, by component'), 'codes.png')
     # --- decoder on samples of each component: row k = component k
-    n_col = 12
-    comp = np.repeat(np.arange(N_CLASSES), n_col)
-    samples = decode(dec, sample_prior(args.prior, len(comp), 2, labels=comp,
-                                       n_classes=N_CLASSES)[0], device=exp.device)
-    fig, _ = plots.image_grid(samples, n_col, data.image_shape,
-                              title='decoder(z), z from component k (row k)')
+    fig, samples, comp = figures.component_samples(dec, args.prior, data.image_shape,
+                                                   exp.device, N_CLASSES)
     exp.savefig(fig, 'samples.png')
     exp.save_npz('codes.npz', z=z, labels=y_test)
     exp.save_npz('samples.npz', x=samples, component=comp)
-
-    on_own = component_of(args.prior, z, N_CLASSES) == y_test
     mse, sse = reconstruction_errors(enc, dec, x_test, exp.device)
 
-    # ours: the same scores on as many training codes. D only ever judged these, so if they
-    # follow the prior and the test codes do not, what is left is the encoder's
-    # generalisation, not the regulariser; split by whether D saw the image's label
+    # ours: the same scores on as many training codes, split by whether D saw the label
     idx = np.random.RandomState(args.seed).permutation(len(x_train))[:len(x_test)]
-    z_train, seen = encode(enc, x_train[idx], exp.device), labels[idx] < N_CLASSES
-    on_own_train = component_of(args.prior, z_train, N_CLASSES) == y_train[idx]
-    far = lambda codes: prior_distance(codes, args.prior, 2, seed=args.seed,
-                                       n_classes=N_CLASSES)['codes_far_from_prior_fraction']
-    train_codes = {
-        'n_codes': len(idx), 'n_labelled': int(seen.sum()),
-        'on_own_component': float(on_own_train.mean()),
-        'on_own_component_labelled': float(on_own_train[seen].mean()),
-        'on_own_component_unlabelled': float(on_own_train[~seen].mean()),
-        'mmd2_codes_vs_prior': prior_mmd(z_train, args.prior, 2,
-                                         seed=args.seed)['mmd2_codes_vs_prior'],
-        'codes_far_from_prior_fraction': far(z_train),
-        'codes_far_from_prior_fraction_labelled': far(z_train[seen]),
-        'codes_far_from_prior_fraction_unlabelled': far(z_train[~seen])}
+    train_codes = training_code_scores(encode(enc, x_train[idx], exp.device), y_train[idx],
+                                       labels[idx] < N_CLASSES, args.prior, args.seed,
+                                       N_CLASSES)
     exp.finish(measured={
-        'test_codes_on_own_component': float(on_own.mean()),
-        'test_codes_on_own_component_per_digit': [float(on_own[y_test == k].mean())
-                                                  for k in range(N_CLASSES)],
+        **own_component_scores(z, y_test, args.prior, N_CLASSES),
         'test_reconstruction_mse_per_pixel': mse,
         'test_reconstruction_sse_per_image': sse,
         # codes against the whole prior, and class k's codes against component/slice k
