@@ -19,7 +19,6 @@ kept; the test number is theirs, the last model's is reported beside it
 (``parzen_test_ll_last``). ``--set select-every=0`` scores the last model only.
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
-import matplotlib.pyplot as plt
 
 from expkit import Experiment, make_parser, run_main, plots
 from expkit.validate import at_most, below, nonnegative_int, positive_float, positive_int
@@ -51,7 +50,7 @@ def bandwidth_images(x_val, x_train, y_train, n_valid=None, seed=0):
     return x_train[valid_idx], x_train[train_idx]
 
 
-def main(argv=None):
+def parse(argv):
     parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100,
                          out='results/aae_parzen', validation=10000,   # the paper's 50k/10k
                          quick=dict(AAE_QUICK, n_test=300, n_samples=500, n_valid=100),
@@ -70,7 +69,11 @@ def main(argv=None):
                        help='score the model by validation Parzen every this many epochs '
                             'and keep the best (ours; default %(default)s, 0: the last)')
     add_aae_options(parser)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse(argv)
     exp = Experiment('aae_parzen', args, paper={
         'source': 'Makhzani et al. 2015, arXiv:1511.05644, Table 1 (Parzen window estimate '
                   'on the MNIST test set, nats; full MNIST, 10k samples)',
@@ -119,13 +122,7 @@ def main(argv=None):
                               title='AAE samples dec(z), z ~ N(0, %g^2 I), %d-D' % (
                                   args.prior_std, args.z_dim))
     exp.savefig(fig, 'samples.png')
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.semilogx(res['sigmas'], res['valid_ll'], 'o-')
-    ax.axvline(res['sigma'], color='gray', ls='--')
-    ax.set_xlabel('Parzen bandwidth sigma')
-    ax.set_ylabel('mean validation log-likelihood (nats)')
-    ax.set_title('bandwidth selection on %d held-out training images' % len(x_valid))
-    exp.savefig(fig, 'parzen.png')
+    exp.savefig(plots.parzen_bandwidths(res, len(x_valid)), 'parzen.png')
     exp.save_npz('samples.npz', x=samples)
     mse, sse = reconstruction_errors(enc, dec, x_test, exp.device)
     # Diagnostic (ours): the same window on dec(enc(x)) of --n-samples training images, i.e.

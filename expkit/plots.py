@@ -113,6 +113,20 @@ def error_curve(trainer, n_curve, title, paper=None, final=None, marks=None, ext
         extra=(log_points(trainer, extra[0], 100), extra[1]) if extra else None)
 
 
+def parzen_bandwidths(res, n_valid):
+    """How the Gaussian Parzen window chose its bandwidth (the protocol of Goodfellow et al.
+    2014, Table 1): the mean validation log-likelihood against sigma, the chosen sigma
+    dashed; ``res``: :func:`evaluation.parzen.parzen_evaluate`'s result with ``n_valid``
+    held-out images."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.semilogx(res['sigmas'], res['valid_ll'], 'o-')
+    ax.axvline(res['sigma'], color='gray', ls='--')
+    ax.set_xlabel('Parzen bandwidth sigma')
+    ax.set_ylabel('mean validation log-likelihood (nats)')
+    ax.set_title('bandwidth selection on %d held-out training images' % n_valid)
+    return fig
+
+
 def metric_curve(points, ylabel, title=None, references=(), final=None, marks=None,
                  logy=False, extra=None):
     """A learning curve against updates: ``points`` [(update, value), ...]; ``references``
