@@ -34,19 +34,16 @@ with a 2-D latent (the training stage 'z2', after 'ae_z2' with ``init-from-ae``)
 for the scatter and manifold figures.
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
-import math
-import time
-
 import numpy as np
 import chainer
 from chainer import optimizers
-from scipy.stats import norm
 
 from datasets.binarize import DynamicBinarizeConverter, binarize_static
-from expkit import Experiment, make_parser, plots, run_main
+from expkit import Experiment, make_parser, run_main
 from expkit.validate import at_most, nonnegative_int, positive_float, positive_int
-from vae import likelihood
+from vae import figures, likelihood
 from vae import optim as vae_optim
+from vae.evaluate import decode_mean, encode_mean, likelihood_scores, manifold_coverage
 from vae.net import VAE
 from vae.updater import AutoencoderUpdater, VAEUpdater
 
@@ -144,35 +141,6 @@ def train_vae(exp, args, x_train, converter, n_latent, stage, x_val=(), x_test=(
                           select=select)
 
 
-def decode_mean(vae, z):
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        logits = vae.decode(vae.xp.asarray(z, dtype=np.float32)).array
-    return chainer.backend.CpuDevice().send(1 / (1 + vae.xp.exp(-logits)))
-
-
-def encode_mean(vae, x, batch=1000):
-    out = []
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        for i in range(0, len(x), batch):
-            mu, _ = vae.encode(vae.xp.asarray(x[i:i + batch]))
-            out.append(chainer.backend.CpuDevice().send(mu.array))
-    return np.concatenate(out)
-
-
-def grid_figure(images, nrow, title, inches=6.0):
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(inches, inches * len(images) / nrow / nrow + 0.4))
-    plots.image_grid(images, nrow, ax=ax, title=title)
-    return fig
-
-
-def manifold(vae, n=20):
-    """K&W Fig. 4: a grid on the unit square mapped through the Gaussian inverse CDF."""
-    grid = norm.ppf(np.linspace(0.5 / n, 1 - 0.5 / n, n))
-    z = np.array([[zx, zy] for zy in grid[::-1] for zx in grid], dtype=np.float32)
-    return decode_mean(vae, z)
-
-
 def parse(argv):
     parser = make_parser(__doc__, script=__file__, epoch=60, batchsize=100,
                          out='results/vae_mnist', validation=10000,   # nips14-ssl's 50k/10k
@@ -239,46 +207,22 @@ def main(argv=None):
     x_val_bin = binarize_static(exp.validation()[0], method='bernoulli', seed=124)
     vae, trainer = train_vae(exp, args, x_train, converter, args.z_dim, 'main',
                              x_val=x_val_bin, x_test=x_test_bin)
-    test_elbo = likelihood.elbo(vae, x_test_bin)
-    nll_x = x_test_bin[:n_nll]
-    t0 = time.monotonic()
-    test_ll = likelihood.iw_log_likelihood(vae, nll_x, n_samples=args.iw_samples)
-    nll_seconds = time.monotonic() - t0
-    elbo_same = likelihood.elbo(vae, nll_x)
-    measured = {
-        'test_elbo': float(test_elbo.mean()),
-        'test_nll': float(-test_ll.mean()),
-        'test_nll_std_error': float(test_ll.std(ddof=1) / math.sqrt(len(test_ll))),
-        'test_nll_examples': len(test_ll), 'iw_samples': args.iw_samples,
-        'test_nll_seconds': round(nll_seconds, 1),
-        'test_neg_elbo_same_examples': float(-elbo_same.mean()),
-    }
-    curve = [(e['iteration'], e['test/neg_elbo'])
-             for e in trainer.get_extension('LogReport').log if 'test/neg_elbo' in e]
-    fig = plots.metric_curve(
-        curve, 'test -ELBO (nats)', title='M1 %s on %d images' % (
-            '-'.join(map(str, [784] + args.n_hidden + [args.z_dim])), len(x_train)),
-        references=[(PAPER['values']['test_nll'], 'paper: IWAE Table 1 VAE, NLL k=5000')],
-        final=(curve[-1][0] if curve else 0, measured['test_nll'],
-               'ours: NLL k=%d, %d test images' % (args.iw_samples, len(test_ll))))
+    measured = likelihood_scores(vae, x_test_bin, n_nll, args.iw_samples)
+    fig = figures.test_bound_curve(trainer, 'M1 %s on %d images' % (
+        '-'.join(map(str, [784] + args.n_hidden + [args.z_dim])), len(x_train)),
+        PAPER['values']['test_nll'], measured)
     exp.savefig(fig, 'test_bound.png')
     print('test ELBO %.2f nats (all %d), NLL %.2f +- %.2f nats (k=%d, %d images)'
           % (measured['test_elbo'], len(x_test_bin), measured['test_nll'],
-             measured['test_nll_std_error'], args.iw_samples, len(test_ll)))
+             measured['test_nll_std_error'], args.iw_samples, measured['test_nll_examples']))
 
     # Figures of the main model: samples from the prior and reconstructions.
     rng = np.random.RandomState(args.seed)
     samples = decode_mean(vae, rng.standard_normal((args.n_samples, args.z_dim)))
     exp.save_npz('samples.npz', x=samples)
-    fig = grid_figure(samples[:100], 10, 'samples: mean of p(x|z), z ~ N(0, I), N_z = %d'
-                      % args.z_dim)
-    exp.savefig(fig, 'samples.png')
-    originals = x_test_bin[:50]
-    recon = decode_mean(vae, encode_mean(vae, originals))
-    pairs = np.concatenate([originals.reshape(5, 10, 784), recon.reshape(5, 10, 784)],
-                           axis=1).reshape(-1, 784)
-    fig = grid_figure(pairs, 10, 'test digits (rows 1, 3, ...) and their reconstructions')
-    exp.savefig(fig, 'reconstructions.png')
+    exp.savefig(figures.samples_figure(samples, args.z_dim), 'samples.png')
+    exp.savefig(figures.reconstructions_figure(x_test_bin[:50], decode_mean(
+        vae, encode_mean(vae, x_test_bin[:50]))), 'reconstructions.png')
 
     if exp.selectors.get('elbo') and exp.selectors['elbo'].load_best():   # figures are done
         measured['test_elbo_best_on_validation'] = float(likelihood.elbo(vae, x_test_bin).mean())
@@ -289,24 +233,17 @@ def main(argv=None):
         vae2, _ = train_vae(exp, args, x_train, converter, 2, 'z2')
         z_test = encode_mean(vae2, x_test_bin)
         exp.save_npz('codes.npz', z=z_test, labels=y_test)
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(6, 6))
-        plots.scatter_codes(ax, z_test, y_test, title='test codes E[q(z|x)], N_z = 2')
-        exp.savefig(fig, 'latent_scatter.png')
-        fig = grid_figure(manifold(vae2), 20, 'learned 2-D manifold (K&W 2013 Fig. 4a)',
-                          inches=8.0)
-        exp.savefig(fig, 'manifold.png')
+        exp.savefig(figures.latent_figure(z_test, y_test), 'latent_scatter.png')
+        exp.savefig(figures.manifold_figure(vae2), 'manifold.png')
         measured['test_elbo_z2'] = float(likelihood.elbo(vae2, x_test_bin).mean())
         # the manifold decodes the prior's central 95 % square: is it where the codes are?
-        inside = np.abs(z_test) <= norm.ppf(1 - 0.5 / 20)
-        measured['codes_z2'] = {'mean': z_test.mean(axis=0), 'std': z_test.std(axis=0),
-                                'fraction_in_manifold_square': float(inside.all(1).mean())}
+        measured['codes_z2'] = manifold_coverage(z_test)
 
     exp.finish(measured, config={
         'protocol': 'recipe %s: train on %d images (%s binarisation), test ELBO on %d '
                     'stochastically binarised test images (seed 123), NLL on the first %d '
                     'of them' % (args.recipe, len(x_train), args.binarize, len(x_test_bin),
-                                 len(test_ll)),
+                                 measured['test_nll_examples']),
         'architecture': '-'.join(map(str, [784] + args.n_hidden + [args.z_dim])),
     })
 
