@@ -50,10 +50,8 @@ from evaluation.metrics import classification_error
 from expkit import Experiment, UsageError, make_parser, plots, run_main
 from expkit.extensions import TestError
 from expkit.validate import nonnegative_float, positive_float, positive_int, readable_file
-from vae.net import M2
-from vae.optim import NIPS14Adam
 from vae.semisup import (M1_GATE_SNR, analogies, analogies_figure, classify, load_m1,
-                         m1_gate, m1_inputs, m2_inputs, new_m1, nips14_composition)
+                         m1_gate, m1_inputs, m2_inputs, minibatch_sizes, new_m1, new_m2)
 from vae.updater import M2Updater, VAEUpdater, add_weight_decay
 
 #: the defaults each --recipe sets (explicit options and --set win).  nips14:
@@ -172,7 +170,12 @@ def parse(argv, model, script, description):
     more('--m1-model', type=readable_file, default=None, metavar='NPZ',
          help='reuse a trained M1 (model_m1.npz of an earlier M1+M2 run) instead of training '
               'one (M1+M2 only)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for option, given in (('--m1-model', args.m1_model), ('--set m1-features',
+                                                         args.m1_features != 'sample')):
+        if given and (model or args.model) != 'm1m2':
+            raise UsageError('%s only applies to --model m1m2' % option)
+    return args
 
 
 def main(argv=None, *, script=__file__, description=__doc__, model=None):
@@ -180,10 +183,6 @@ def main(argv=None, *, script=__file__, description=__doc__, model=None):
     ``--model`` chooses (default m2)."""
     args = parse(argv, model, script, description)
     model = model or args.model
-    for option, given in (('--m1-model', args.m1_model), ('--set m1-features',
-                                                         args.m1_features != 'sample')):
-        if given and model != 'm1m2':
-            raise UsageError('%s only applies to --model m1m2' % option)
     name = '%s_semisupervised' % model
     exp = Experiment(name, args, stages=['m1', 'main'] if model == 'm1m2' and
                      not args.m1_model else ['main'], paper={
@@ -194,11 +193,8 @@ def main(argv=None, *, script=__file__, description=__doc__, model=None):
     x_train, y_train, x_test, y_test = exp.train_test()
     labelled, unlabelled = split_labelled(y_train, args.labels, seed=args.seed)
     n_l, n_u = len(labelled), len(unlabelled)
-    batch_u, batch_l = args.batchsize, args.labelled_batchsize      # None: from the recipe
-    if args.recipe == 'nips14':                 # learn_yz_x_ss.py: equal parts of both sets
-        parts = nips14_composition(n_l, n_u, args.labels)
-        batch_u, batch_l = batch_u or parts[0], batch_l or parts[1]
-    batch_l = batch_l or 100
+    batch_u, batch_l = minibatch_sizes(args.recipe, args.batchsize, args.labelled_batchsize,
+                                       n_l, n_u, args.labels)     # None given: the recipe's
     x_test_bin = binarize_static(x_test, method='bernoulli', seed=123)
     x_val, y_val = exp.validation()
 
@@ -212,13 +208,9 @@ def main(argv=None, *, script=__file__, description=__doc__, model=None):
         inputs['diagnostics']['gate'] = m1_gate(inputs['diagnostics'], args.m1_gate)
     x_test_in, x_val_in = inputs['x_test_in'], inputs['x_val_in']
 
-    m2 = M2(inputs['n_in'], args.z_dim, (args.n_hidden,), 10, 'softplus',
-            'bernoulli' if m1 is None else 'gaussian', init_std=args.init_std or None)
-    m2.to_device(exp.device)
-    opt = NIPS14Adam(alpha=args.lr) if args.optimizer == 'nips14-adam' else \
-        optimizers.Adam(alpha=args.lr, beta1=0.9, beta2=0.999)
-    opt.setup(m2)
-    add_weight_decay(m2, 1.0 / (n_l + n_u))           # N(0, 1) prior on weights, per datum
+    m2, opt = new_m2(inputs['n_in'], args.z_dim, args.n_hidden,
+                     'bernoulli' if m1 is None else 'gaussian', args.init_std, args.optimizer,
+                     args.lr, n_l + n_u, exp.device)
     opt = exp.optimizers({'m2': opt})['m2']           # ChainerMN: gradients averaged
     its = {'main': exp.iterator(inputs['train_u'], batch_u),
            'labelled': exp.iterator(inputs['train_l'], min(batch_l, n_l),

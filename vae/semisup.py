@@ -14,6 +14,7 @@ M2 is trained on the latent code of a trained M1.  The official code
 """
 import numpy as np
 import chainer
+from chainer import optimizers
 from chainer.dataset import concat_examples
 from chainer.datasets import TupleDataset
 
@@ -22,7 +23,9 @@ from evaluation.inference import predict
 from evaluation.metrics import classification_error
 from expkit import UsageError, plots
 from vae import likelihood
-from vae.net import VAE
+from vae.net import M2, VAE
+from vae.optim import NIPS14Adam
+from vae.updater import add_weight_decay
 
 #: M1's gate before M2 starts (:func:`m1_gate`): the median signal-to-noise ratio of the
 #: sampled codes on the kept dimensions must reach this. Ours, set between two measured
@@ -38,6 +41,16 @@ def nips14_composition(n_labelled, n_unlabelled, n_labels_option):
     (``run_2layer_ssl.py``), e.g. 499 + 1 with 100 labels on the 50k training split."""
     n_minibatches = 100 if n_labels_option == 100 else 200
     return max(1, n_unlabelled // n_minibatches), max(1, n_labelled // n_minibatches)
+
+
+def minibatch_sizes(recipe, batch_u, batch_l, n_labelled, n_unlabelled, n_labels_option):
+    """(unlabelled, labelled) examples per M2 step: ``batch_u`` and ``batch_l`` where given
+    (not None), else under the ``recipe`` nips14 :func:`nips14_composition`'s, else 100
+    labelled (``--recipe ours``)."""
+    if recipe == 'nips14':                      # learn_yz_x_ss.py: equal parts of both sets
+        parts = nips14_composition(n_labelled, n_unlabelled, n_labels_option)
+        batch_u, batch_l = batch_u or parts[0], batch_l or parts[1]
+    return batch_u, batch_l or 100
 
 
 def encode_dataset(vae, x, batch_size=1000):
@@ -71,6 +84,22 @@ def classify(model, x):
 def new_m1():
     """M1 of nips14-ssl (``mnist_z_x_50-500-500``): 784-500-500-50 softplus, Bernoulli."""
     return VAE(784, 50, (500, 500), 'softplus')
+
+
+def new_m2(n_in, z_dim, n_hidden, output, init_std, optimizer, lr, n_data, device):
+    """M2 (Sec. 2.2, nips14-ssl ``learn_yz_x_ss.py``) on ``device``: q(z|x,y), p(x|y,z)
+    (``output`` 'bernoulli' on images, 'gaussian' on M1's code) and q(y|x) over 10 classes,
+    one softplus hidden layer of ``n_hidden`` units, weights N(0, init_std^2) (0: LeCun);
+    with its optimiser, step size ``lr``: ``optimizer`` 'nips14-adam' (nips14-ssl's
+    ``adam.py``, :class:`vae.optim.NIPS14Adam`) or 'adam' (chainer's), and a N(0, 1) prior
+    on the weights (a weight decay of 1 / ``n_data``, per datum). Returns (M2, optimiser)."""
+    m2 = M2(n_in, z_dim, (n_hidden,), 10, 'softplus', output, init_std=init_std or None)
+    m2.to_device(device)
+    opt = NIPS14Adam(alpha=lr) if optimizer == 'nips14-adam' else \
+        optimizers.Adam(alpha=lr, beta1=0.9, beta2=0.999)
+    opt.setup(m2)
+    add_weight_decay(m2, 1.0 / n_data)
+    return m2, opt
 
 
 def load_m1(path, device):
