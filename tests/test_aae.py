@@ -643,6 +643,59 @@ def test_percentile_grid_and_encode_decode_helpers():
     np.testing.assert_allclose(mse, ((decode(dec, z) - x) ** 2).mean(), rtol=1e-5)
 
 
+def test_cluster_labels_follow_the_papers_rule_not_the_majority():
+    """Sec. 6: cluster i takes the label of the one image most sure of it; a majority vote
+    (ours, a diagnostic) may disagree, and the classifier and the scores follow each."""
+    from aae.evaluate import cluster_classifier, clustering_scores, label_clusters
+    enc = lambda x: (x[:, :2], x[:, 2:])        # logits of 2 clusters, a 1-D style code
+    x_label = np.float32([[9, 0, 0], [1, 0, 0], [1, 0, 0], [0, 9, 0]])
+    y_label = np.int32([7, 1, 1, 2])            # cluster 0: one sure 7, two unsure 1s
+    q, rule = label_clusters(enc, x_label, y_label)
+    assert q.shape == (4, 2) and rule == {0: 7, 1: 2}
+    assert label_clusters(enc, x_label, y_label, majority=True)[1] == {0: 1, 1: 2}
+    x_test = np.float32([[5, 0, 0], [0, 5, 0]])
+    np.testing.assert_array_equal(cluster_classifier(enc, x_label, y_label, 2)(x_test), [7, 2])
+    np.testing.assert_array_equal(
+        cluster_classifier(enc, x_label, y_label, 2, majority=True)(x_test), [1, 2])
+    # three test images of cluster 0 (two 1s, one 7) and one of cluster 1; a third, empty
+    scores = clustering_scores(np.int64([0, 0, 0, 1]), np.int32([1, 1, 7, 2]), {0: 7, 1: 2, 2: 0},
+                               {0: 1, 1: 2, 2: 0}, n_clusters=3)
+    assert scores['test_error_percent'] == 50 and scores['test_error_percent_majority_rule'] == 25
+    assert scores['cluster_labels'] == [7, 2, 0] and scores['test_cluster_sizes'] == [3, 1, 0]
+    assert scores['n_empty_test_clusters'] == 1 and scores['test_hungarian_accuracy'] == 0.75
+
+
+@pytest.mark.parametrize('name', ['mixture', 'swissroll'])
+def test_codes_on_their_own_component_score_high_and_swapped_ones_low(name):
+    from aae.evaluate import own_component_scores, training_code_scores
+    from aae.priors import sample_prior
+    labels = np.repeat(np.arange(10), 100)
+    z = sample_prior(name, len(labels), labels=labels, rng=4)[0]
+    own = own_component_scores(z, labels, name)
+    assert own['test_codes_on_own_component'] > 0.9
+    assert min(own['test_codes_on_own_component_per_digit']) > 0.7
+    # the labelled half on its own component, the other half on its neighbour's
+    seen = np.arange(len(labels)) % 2 == 0
+    z_mixed = np.where(seen[:, None], z, sample_prior(name, len(labels), labels=(labels + 1) % 10,
+                                                      rng=5)[0])
+    train = training_code_scores(z_mixed, labels, seen, name, n_classes=10)
+    assert train['n_codes'] == 1000 and train['n_labelled'] == 500
+    assert train['on_own_component_labelled'] > 0.9 > 0.2 > train['on_own_component_unlabelled']
+    assert train['codes_far_from_prior_fraction_labelled'] < 0.1     # all on the support
+
+
+def test_codes_beside_prior_share_square_axes_that_hold_both():
+    from aae import figures
+    z = np.random.RandomState(0).randn(500, 3).astype('f') * 3
+    z_prior = np.random.RandomState(1).randn(500, 2).astype('f')
+    fig = figures.codes_beside_prior(z, np.arange(500) % 10, z_prior, None, 'codes', 'prior',
+                                     axis_names=True)
+    left, right = fig.axes[:2]
+    assert left.get_xlim() == right.get_xlim() == left.get_ylim() == right.get_ylim()
+    assert left.get_xlim()[1] >= np.percentile(np.abs(z[:, :2]), 99)
+    assert right.get_xlabel() == 'z1' and right.get_title() == 'prior'
+
+
 # ------------------------------------------------------- categorical AAE (Sec. 5/6) fidelity
 def test_categorical_aae_puts_seed_noise_before_both_discriminators():
     """Seed code: GaussianNoise(0.3) first in discriminator_z AND discriminator_y.

@@ -505,3 +505,11 @@ def test_log_points_and_error_curve_read_the_whole_log():
     assert list(lines['ours: all 10000 test images'].get_xdata()) == [20]   # the last update
     assert list(lines['paper'].get_ydata()) == [3.0, 3.0]
     assert list(lines['test error % (first 2000 test images)'].get_ydata()) == [50.0, 25.0]
+
+
+def test_parzen_bandwidths_marks_the_chosen_sigma_on_a_log_axis():
+    res = {'sigmas': [0.05, 0.1, 0.2], 'valid_ll': [-10.0, 5.0, 2.0], 'sigma': 0.1}
+    ax = plots.parzen_bandwidths(res, 500).axes[0]
+    assert ax.get_xscale() == 'log' and '500 held-out' in ax.get_title()
+    curve, chosen = ax.get_lines()
+    assert list(curve.get_ydata()) == res['valid_ll'] and list(chosen.get_xdata()) == [0.1, 0.1]

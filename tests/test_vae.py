@@ -370,6 +370,37 @@ def test_nips14_minibatch_composition():
     assert semisup.nips14_composition(100, 49900, 100) == (499, 1)
     assert semisup.nips14_composition(600, 49400, 600) == (247, 3)
     assert semisup.nips14_composition(3000, 47000, 3000) == (235, 15)
+    # the run's sizes: the recipe's where none is given, explicit ones win
+    assert semisup.minibatch_sizes('nips14', None, None, 100, 49900, 100) == (499, 1)
+    assert semisup.minibatch_sizes('nips14', 50, None, 100, 49900, 100) == (50, 1)
+    assert semisup.minibatch_sizes('nips14', None, 5, 100, 49900, 100) == (499, 5)
+    assert semisup.minibatch_sizes('ours', 100, None, 100, 49900, 100) == (100, 100)
+
+
+def test_new_m2_builds_the_recipes_optimiser_with_the_weight_prior():
+    from vae.optim import NIPS14Adam
+    m2, opt = semisup.new_m2(20, 4, 8, 'gaussian', 1e-3, 'nips14-adam', 3e-4, 500,
+                             chainer.get_device('@numpy'))
+    assert isinstance(opt, NIPS14Adam) and opt.target is m2 and opt.alpha == 3e-4
+    decays = {name: [h.rate for h in p.update_rule._hookable._pre_update_hooks.values()
+                     if type(h).__name__ == 'WeightDecay'] for name, p in m2.namedparams()}
+    assert all(rates == ([pytest.approx(1.0 / 500)] if name.endswith('/W') else [])
+               for name, rates in decays.items())     # a N(0, 1) prior on weights, per datum
+    _, adam = semisup.new_m2(20, 4, 8, 'bernoulli', 0, 'adam', 1e-3, 500,
+                             chainer.get_device('@numpy'))
+    assert type(adam) is optimizers.Adam and adam.alpha == 1e-3
+
+
+def test_manifold_codes_cover_the_priors_central_square_in_image_order():
+    from vae.evaluate import manifold_codes, manifold_coverage
+    z = manifold_codes(20)
+    assert z.shape == (400, 2) and z.dtype == np.float32
+    assert z[0, 0] < 0 < z[0, 1] and z[19, 0] > 0 and z[-1, 1] < 0   # top-left to bottom-right
+    np.testing.assert_allclose(z[0], [-1.959964, 1.959964], rtol=1e-5)  # 2.5 % / 97.5 %
+    assert manifold_coverage(z)['fraction_in_manifold_square'] == 1.0
+    far = manifold_coverage(np.float32([[0, 0], [0, 2.5], [3, 0], [0.1, -0.2]]))
+    assert far['fraction_in_manifold_square'] == 0.5
+    np.testing.assert_allclose(far['mean'], [0.775, 0.575])
 
 
 def test_blocked_bernoulli_log_px_matches_the_float64_formula():
