@@ -39,7 +39,8 @@ from aae import figures
 from aae.net import categorical_aae
 from aae.priors import Prior
 from aae.optim import LRDrops, make_optimizers
-from aae.options import AAE_QUICK, add_aae_options, add_recipe_option, lr_drops, phase_lr
+from aae.options import (AAE_QUICK, add_aae_options, add_appendix_options, add_recipe_option,
+                         lr_drops, phase_lr)
 from aae.updater import LOSSES, CategoricalAAEUpdater
 from aae.evaluate import classification_scores, encode, style_content_scores
 
@@ -69,6 +70,7 @@ def parse(argv):
                             "the digit frequencies of all training labels (ours, an "
                             "ablation: an oracle the semi-supervised setting does not have)")
     add_aae_options(parser, dis_noise=0.0, enc_noise=0.3)
+    add_appendix_options(parser)    # for the ablation: one public reproduction of Table 2 has BN
     add_recipe_option(parser, semi_supervised=True)
     args = parser.parse_args(argv)
     if args.supervised_only and args.labelled_reconstruction:
@@ -88,9 +90,9 @@ def main(argv=None):
     n_labelled = len(x_train) if args.labels == 'all' else int(args.labels)
     labelled_idx, _ = split_labelled(y_train, n_labelled, seed=args.seed)
 
-    enc, dec, dis_z, dis_y = categorical_aae(N_CLASSES, args.z_dim, x_train.shape[1],
-                                             args.n_hidden, args.dis_output, args.dis_noise,
-                                             args.enc_noise)
+    enc, dec, dis_z, dis_y = categorical_aae(
+        N_CLASSES, args.z_dim, x_train.shape[1], args.n_hidden, args.dis_output, args.dis_noise,
+        args.enc_noise, args.batch_norm, args.input_dropout, args.dis_hidden)
     for link in (enc, dec, dis_z, dis_y):
         link.to_device(exp.device)
     optimizers = exp.optimizers(make_optimizers(enc, dec, dis_z, args.optimizer,

@@ -167,6 +167,17 @@ def test_aae_semisupervised_quick(tmp_path):
 
 
 @pytest.mark.slow
+def test_aae_semisupervised_takes_the_appendix_pieces_quick(tmp_path):
+    res, out = _run(tmp_path, 'aae_semisupervised', '--set', 'batch-norm',
+                    '--set', 'input-dropout=0.2')
+    assert (res['config']['batch_norm'], res['config']['input_dropout']) == (True, 0.2)
+    saved = np.load(os.path.join(out, 'model_enc.npz'))
+    bn_means = [k for k in saved.files if k.endswith('avg_mean')]
+    assert len(bn_means) == 3                   # two hidden layers and the (y, z) output
+    assert all(np.abs(saved[k]).sum() > 0 for k in bn_means)   # running stats were learned
+
+
+@pytest.mark.slow
 def test_aae_semisupervised_train_frequency_prior_quick(tmp_path):
     res, out = _run(tmp_path, 'aae_semisupervised', '--set', 'y-prior=train-frequencies')
     probs = np.array(res['config']['y_prior_probs'])
