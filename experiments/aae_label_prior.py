@@ -56,6 +56,9 @@ RECIPES = {
                       lr_drop_updates=(20000, 40000)),
 }
 
+PAPER = {'source': 'Makhzani et al. 2015, arXiv:1511.05644, Sec. 2.3, Fig. 4 (qualitative: '
+                   'no number is reported for this figure)', 'values': {}}
+
 
 def parse(argv):
     parser = make_parser(__doc__, script=__file__, epoch=50, batchsize=100, out=DEFAULT_OUT,
@@ -79,10 +82,7 @@ def parse(argv):
 
 def main(argv=None):
     args = parse(argv)
-    exp = Experiment('aae_label_prior', args, paper={
-        'source': 'Makhzani et al. 2015, arXiv:1511.05644, Sec. 2.3, Fig. 4 (qualitative: '
-                  'no number is reported for this figure)',
-        'values': {}})
+    exp = Experiment('aae_label_prior', args, paper=PAPER)
     data = exp.load_data()
     x_train, y_train, x_test, y_test = exp.train_test()
 
