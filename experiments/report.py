@@ -221,6 +221,46 @@ def lookup(records, ref, aliases):
     return value
 
 
+# -- curves of several runs ---------------------------------------------------------------
+def curves_figure(runs, key, records, x='iteration', title=None):
+    """One plot of log column ``key`` against ``x`` for each record in ``runs`` = [(name,
+    label)]: how an ablation's runs compare at equal updates (records keep their logs)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, label in runs:
+        if name not in records:
+            raise UsageError('no record %r in %s; record the run first (report.py record)'
+                             % (name, RUNS))
+        log = (records[name].get('curves') or {}).get('log') or {}
+        if key not in log or x not in log:
+            raise UsageError('record %r logs no %r against %r; pick a --key it logs: %s'
+                             % (name, key, x, ', '.join(sorted(log)) or 'none'))
+        points = [(a, b) for a, b in zip(log[x], log[key]) if a is not None and b is not None]
+        ax.plot(*zip(*points), marker='.', label=label)
+    ax.set_xlabel('updates' if x == 'iteration' else x)
+    ax.set_ylabel(key)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def curves(specs, key, out, title=None, root=ROOT):
+    """``report.py curves``: write the :func:`curves_figure` of ``specs`` (``NAME`` or
+    ``NAME=LABEL``) to ``out`` atomically."""
+    import io
+    runs = [tuple(spec.split('=', 1)) if '=' in spec else (spec, spec) for spec in specs]
+    fig = curves_figure(runs, key, load_records(root), title=title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=100)
+    write(out, buf.getvalue())
+    return out
+
+
 # -- formatting --------------------------------------------------------------------------
 def _fmt(value):
     if isinstance(value, float):
@@ -695,8 +735,16 @@ def main(argv=None):
     rec.add_argument('run_dir', metavar='RUN_DIR', help="the run's --out folder")
     rec.add_argument('--name', required=True, help='record name, e.g. vae_mnist_full')
     rec.add_argument('--force', action='store_true', help='replace an existing record')
+    cur = sub.add_parser('curves', help='plot one logged value of several records against '
+                         'updates into one PNG')
+    cur.add_argument('runs', nargs='+', metavar='NAME[=LABEL]', help='records to compare')
+    cur.add_argument('--key', required=True, help="the log column, e.g. 'test/error'")
+    cur.add_argument('--out', required=True, help='the PNG to write')
+    cur.add_argument('--title', help='a title for the plot')
     args = parser.parse_args(argv)
-    if args.command == 'record':
+    if args.command == 'curves':
+        print('wrote %s' % curves(args.runs, args.key, args.out, args.title))
+    elif args.command == 'record':
         path = record(args.run_dir, args.name, force=args.force)
         print('wrote %s; cite it in %s, then run python experiments/report.py'
               % (os.path.relpath(path, ROOT), ROWS))

@@ -431,3 +431,25 @@ def test_placeholder_indexes_lists():
     assert lookup(records, 'a.$.seconds', {'a': 'r'}) == 3
     with pytest.raises(IndexError):
         lookup(records, 'a.codes.mean.2', {'a': 'r'})
+
+
+def test_curves_plots_each_record_at_its_updates_and_refuses_a_missing_column(tmp_path):
+    _fake_run(tmp_path / 'run', n_log=40)
+    root = _tmp_repo(tmp_path)
+    report.record(str(tmp_path / 'run'), 'tiny_a', root=str(root))
+    report.record(str(tmp_path / 'run'), 'tiny_b', root=str(root))
+    records = report.load_records(str(root))
+    fig = report.curves_figure([('tiny_a', 'A'), ('tiny_b', 'B')], 'main/loss', records)
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ['A', 'B']
+    x, y = lines[0].get_data()
+    assert list(x) == list(range(1, 40))            # the NaN loss of the last entry is left out
+    assert y[0] == 1.0 and y[-1] == pytest.approx(1 / 39)
+    out = tmp_path / 'figs' / 'ab.png'
+    report.curves(['tiny_a=A', 'tiny_b'], 'main/loss', str(out), root=str(root))
+    assert out.read_bytes()[:4] == b'\x89PNG'
+    with pytest.raises(UsageError, match="no 'test/error'"):
+        report.curves(['tiny_a'], 'test/error', str(tmp_path / 'no.png'), root=str(root))
+    with pytest.raises(UsageError, match='no record'):
+        report.curves(['missing'], 'main/loss', str(tmp_path / 'no.png'), root=str(root))
+    assert not (tmp_path / 'no.png').exists()
