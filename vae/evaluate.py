@@ -34,7 +34,9 @@ def manifold_codes(n=20):
 def manifold_coverage(z, n=20):
     """Are the 2-D codes ``z`` where the manifold of :func:`manifold_codes` decodes (the
     prior's central square)? Their mean, std and the fraction inside that square."""
-    inside = np.abs(z) <= norm.ppf(1 - 0.5 / n)
+    z = np.asarray(z)
+    edge = np.asarray(norm.ppf(1 - 0.5 / n), dtype=z.dtype)   # in z's precision: the grid's
+    inside = np.abs(z) <= edge                                 # own edge counts as inside
     return {'mean': z.mean(axis=0), 'std': z.std(axis=0),
             'fraction_in_manifold_square': float(inside.all(1).mean())}
 
