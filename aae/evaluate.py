@@ -149,7 +149,8 @@ def prior_mmd(z, prior, z_dim=2, seed=0, n=2000, repeats=10, labels=None, n_clas
     same statistic between two independent prior samples, the **floor** a perfect match
     would score. The floor is ~0 with sampling noise of either sign, so ``repeats`` prior
     pairs give its spread (``mmd2_prior_vs_prior_sd``): a match is as good as the prior's
-    own when ``mmd2_codes_vs_prior`` is within a few of those standard deviations.
+    own when ``mmd2_codes_vs_prior`` is within a few of those standard deviations
+    (``repeats=0``: no floor, the same ``mmd2_codes_vs_prior``).
 
     With ``labels`` (Fig. 4's label-conditioned prior), the codes of class k are also
     compared with component k alone (at most ``n`` per class), averaged over the classes:
@@ -172,17 +173,20 @@ def prior_mmd(z, prior, z_dim=2, seed=0, n=2000, repeats=10, labels=None, n_clas
             sigma, m
 
     codes_vs_prior, floor, sigma, m = compare(z)
-    out = {'mmd2_codes_vs_prior': codes_vs_prior, 'mmd2_prior_vs_prior': floor[0],
-           'mmd2_prior_vs_prior_sd': float(np.std(floor)),
-           'mmd_kernel_sigma': sigma, 'mmd_n_points': m, 'mmd_floor_repeats': repeats}
+    out = {'mmd2_codes_vs_prior': codes_vs_prior, 'mmd_kernel_sigma': sigma, 'mmd_n_points': m,
+           'mmd_floor_repeats': repeats}
+    if repeats:         # 0: the codes' statistic alone (the floor is drawn after it)
+        out.update({'mmd2_prior_vs_prior': floor[0],
+                    'mmd2_prior_vs_prior_sd': float(np.std(floor))})
     if labels is not None:
         per_class = [compare(z[labels == k], k) for k in range(n_classes)]
-        out.update({
-            'mmd2_codes_vs_prior_by_class': float(np.mean([c[0] for c in per_class])),
-            'mmd2_prior_vs_prior_by_class': float(np.mean([c[1][0] for c in per_class])),
-            'mmd2_prior_vs_prior_by_class_sd': float(np.mean([np.std(c[1])
-                                                              for c in per_class])),
-        })
+        out['mmd2_codes_vs_prior_by_class'] = float(np.mean([c[0] for c in per_class]))
+        if repeats:
+            out.update({
+                'mmd2_prior_vs_prior_by_class': float(np.mean([c[1][0] for c in per_class])),
+                'mmd2_prior_vs_prior_by_class_sd': float(np.mean([np.std(c[1])
+                                                                  for c in per_class])),
+            })
     return out
 
 
@@ -280,7 +284,7 @@ class PriorMatch(chainer.training.Extension):
 
     def __call__(self, trainer):
         z = encode(self.enc, self.x, self.device)
-        match = prior_mmd(z, self.prior, self.z_dim, seed=self.seed, n=self.n, repeats=1)
+        match = prior_mmd(z, self.prior, self.z_dim, seed=self.seed, n=self.n, repeats=0)
         z_prior = sample_prior(self.prior, len(z), self.z_dim,
                                rng=np.random.RandomState(self.seed))[0]
         report = {'codes/mmd2': match['mmd2_codes_vs_prior']}

@@ -608,6 +608,10 @@ def test_prior_mmd_tells_a_match_from_codes_on_the_wrong_component(name):
     shifted = prior_mmd(z_own + 1.0, name, n=600, repeats=5)
     assert shifted['mmd2_codes_vs_prior'] > 50 * shifted['mmd2_prior_vs_prior_sd']
     assert 'mmd2_codes_vs_prior_by_class' not in shifted
+    # repeats=0 (the per-epoch detector): the same codes' statistic, and no floor
+    alone = prior_mmd(z_own + 1.0, name, n=600, repeats=0)
+    assert alone['mmd2_codes_vs_prior'] == shifted['mmd2_codes_vs_prior']
+    assert 'mmd2_prior_vs_prior' not in alone and alone['mmd_floor_repeats'] == 0
 
 
 @pytest.mark.parametrize('name', ['mixture', 'swissroll'])
