@@ -5,18 +5,17 @@ import math
 import time
 
 import numpy as np
-import chainer
+import chainer.functions as F
 from scipy.stats import norm
 
 from evaluation.inference import predict
 from vae import likelihood
 
 
-def decode_mean(vae, z):
+def decode_mean(vae, z, batch=1000):
     """The decoder's mean sigmoid(logits) of p(x|z) for the codes ``z``, as NumPy."""
-    with chainer.using_config('train', False), chainer.no_backprop_mode():
-        logits = vae.decode(vae.xp.asarray(z, dtype=np.float32)).array
-    return chainer.backend.CpuDevice().send(1 / (1 + vae.xp.exp(-logits)))
+    return predict(lambda zb: F.sigmoid(vae.decode(zb)), np.asarray(z, dtype=np.float32),
+                   device=vae.device, batchsize=batch)
 
 
 def encode_mean(vae, x, batch=1000):
