@@ -21,7 +21,9 @@ against updates under the same rule, with Table 3's number, and, ours, under the
 label of each cluster's validation images: the rule's single example can be atypical),
 loss_rec.png, loss.png, codes.npz, samples.npz and results.json (with, ours, the least
 error any labelling of K clusters of equal size, which the uniform prior asks for, could
-reach on the test digits: evaluation.metrics.equal_clusters_error_floor).
+reach on the test digits: evaluation.metrics.equal_clusters_error_floor, and whether either
+discriminator is flat: aae.evaluate.discriminator_diagnostics on 2,000 prior samples and
+2,000 test codes).
 """
 import chainer_compat  # noqa: F401  (before chainer: see chainer_compat)
 import numpy as np
@@ -32,12 +34,13 @@ from expkit.validate import positive_int
 
 from evaluation.metrics import assign_cluster_labels
 from aae.net import categorical_aae
-from aae.priors import Prior
+from aae.priors import Prior, sample_prior
 from aae.optim import LRDrops, make_optimizers
 from aae.options import (AAE_QUICK, add_aae_options, add_appendix_options,
                          add_clustering_recipe_option, lr_drops, phase_lr)
 from aae.updater import LOSSES, CategoricalAAEUpdater
-from aae.evaluate import cluster_classifier, clustering_scores, encode, label_clusters
+from aae.evaluate import (cluster_classifier, clustering_scores, discriminator_diagnostics,
+                          encode, label_clusters)
 from aae import figures
 
 PAPER_ERROR = {16: '9.55 +- 2.05', 30: '4.10 +- 1.13'}
@@ -118,9 +121,15 @@ def main(argv=None):
     exp.save_npz('samples.npz', x=heads, cluster=np.arange(k))
     exp.save_npz('codes.npz', z=z_test, q_y=q_test, labels=y_test)
 
+    # is either discriminator flat? (ours: P(real)'s spread, its input gradient, active units)
+    rng = np.random.default_rng(args.seed)
+    z_prior, _ = sample_prior('gaussian', 2000, args.z_dim, rng=rng)
+    y_prior = np.eye(k, dtype=np.float32)[rng.integers(0, k, 2000)]
     exp.finish(measured={
         **measured, 'n_train_images': len(x_train), 'n_test_images': len(x_test),
-        'n_validation_images': len(x_val),
+        'n_validation_images': len(x_val), 'discriminators': {
+            'z': discriminator_diagnostics(dis_z, z_prior, z_test[:2000], exp.device),
+            'y': discriminator_diagnostics(dis_y, y_prior, q_test[:2000], exp.device)},
     }, config={'clusters': k, 'recipe': args.recipe,
                'label_source': '%s (%d images)' % (label_source, len(y_label)),
                'rule': "cluster i takes the label of the %s image maximising q(y_i|x) "

@@ -220,6 +220,12 @@ def test_aae_clustering_quick(tmp_path):
     # both labelling rules are logged every epoch, as error rates
     log = json.load(open(os.path.join(out, 'log')))
     assert all(0 <= e[key] <= 1 for e in log for key in ('test/error', 'test/error_majority'))
+    # is D flat? both discriminators, on prior samples and on codes
+    for d in m['discriminators'].values():
+        for where in ('prior', 'codes'):
+            assert 0 < d[where]['p_real_mean'] < 1 and d[where]['p_real_std'] >= 0
+            assert d[where]['grad_log_p_real_norm_mean'] > 0
+            assert 0 < d[where]['first_layer_active_fraction'] <= 1
 
 
 @pytest.mark.slow
