@@ -6,9 +6,11 @@ Table 2 (MNIST: 1.90 +- 0.10 % error with 100 labels, 1.60 +- 0.08 % with 1000, 
 The encoder gives a categorical code y = softmax (10 classes) and a style code z; one
 discriminator matches y to Cat(10) (one-hot samples), another matches z to N(0, I); the
 decoder reconstructs x from [y, z]. ``--recipe`` (aae/options.py) picks the settings:
-``balanced`` (default, ours, our best recorded runs: one Adam per phase with alpha 1e-3 for
-the adversarial phases too, every alpha / 10 after 25,000 updates, noise 0.3 on the
-encoder's and the discriminators' inputs), ``paper`` (the paper's SGD, N(0, 0.3^2) noise on
+``balanced-bn`` (default, ours, our best recorded runs: ``balanced`` with batch
+normalisation in the encoder, its (y logits, z) output included, and the decoder, as one
+public transcription of the appendix's model has it), ``balanced`` (ours: one Adam per
+phase with alpha 1e-3 for the adversarial phases too, every alpha / 10 after 25,000
+updates, noise 0.3 on the encoder's and the discriminators' inputs), ``paper`` (the paper's SGD, N(0, 0.3^2) noise on
 the encoder's input at training time), ``seed`` (the seed code's Adam, the noise on the
 discriminators' inputs instead, batch 64, labelled reconstruction) or ``fast`` (ours: one
 Adam per phase). Per minibatch:
@@ -71,7 +73,7 @@ def parse(argv):
                             "ablation: an oracle the semi-supervised setting does not have)")
     add_aae_options(parser, dis_noise=0.0, enc_noise=0.3)
     add_appendix_options(parser)    # for the ablation: one public reproduction of Table 2 has BN
-    add_recipe_option(parser, semi_supervised=True)
+    add_recipe_option(parser)
     args = parser.parse_args(argv)
     if args.supervised_only and args.labelled_reconstruction:
         raise UsageError('supervised-only trains no decoder: drop labelled-reconstruction '

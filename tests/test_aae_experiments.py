@@ -156,10 +156,12 @@ def test_aae_semisupervised_quick(tmp_path):
         100 * np.maximum(0, counts - counts.sum() / 10).sum() / counts.sum())
     assert res['config']['y_prior'] == 'uniform' and res['config']['y_prior_probs'] is None
     assert '1.90' in res['paper']['values']['test_error_percent_100_labels']
-    # --recipe balanced (default): one Adam per phase, noise on the encoder's and D's inputs
-    assert res['config']['recipe'] == 'balanced' and res['config']['optimizer'] == 'adam-phase'
+    # --recipe balanced-bn (default): one Adam per phase, noise on the encoder's and D's
+    # inputs, batch norm in the encoder and decoder
+    assert res['config']['recipe'] == 'balanced-bn' and res['config']['optimizer'] == 'adam-phase'
     assert (res['config']['enc_noise'], res['config']['dis_noise']) == (0.3, 0.3)
     assert res['config']['recipe_settings']['phase_lr'] == {'reg': 1e-3}
+    assert res['config']['batch_norm'] is True
     assert os.path.exists(os.path.join(out, 'styles.png'))
     assert os.path.getsize(os.path.join(out, 'test_error_updates.png')) > 1000
     mmd = m['style_code_vs_prior']
@@ -311,9 +313,17 @@ def test_categorical_recipes_set_their_defaults_and_explicit_options_win(script)
     assert (paper.optimizer, paper.enc_noise, paper.dis_noise,
             paper.batchsize) == ('sgd', 0.3, 0.0, 100)
     default = parse([])              # the best recorded reproduction
-    assert (default.recipe, default.optimizer, default.phase_lr, default.lr_drop_updates,
+    assert (default.optimizer, default.phase_lr, default.lr_drop_updates,
             default.enc_noise, default.dis_noise) == (
-        'balanced', 'adam-phase', {'reg': 1e-3}, (25000,), 0.3, 0.3)
+        'adam-phase', {'reg': 1e-3}, (25000,), 0.3, 0.3)
+    # Table 2's default adds batch norm to the balanced recipe; Table 3's has none
+    bn = script == 'aae_semisupervised'
+    assert (default.recipe, default.batch_norm) == (('balanced-bn', True) if bn else
+                                                    ('balanced', False))
+    if bn:
+        off = parse(['--set', 'no-batch-norm'])
+        assert (off.recipe, off.batch_norm, off.optimizer) == ('balanced-bn', False, 'adam-phase')
+        assert parse(['--recipe', 'balanced']).batch_norm is False
 
 
 @pytest.mark.slow
